@@ -1,0 +1,8 @@
+"""The original Fully Convolutional Network (FCN) for MMSegmentation.
+
+Importing this package registers ``FullyConvVGG`` and ``FCNSkipHead`` in
+``mmseg.registry.MODELS`` and the built-in ``ToyShapesDataset`` in ``DATASETS``.
+"""
+from . import datasets, models  # noqa: F401
+
+__version__ = '0.1.0'

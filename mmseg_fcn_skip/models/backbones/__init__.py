@@ -1,0 +1,3 @@
+from .fully_conv_vgg import FullyConvVGG
+
+__all__ = ['FullyConvVGG']

@@ -1,0 +1,205 @@
+"""VGG with its classifier turned into convolutions (fc6 as 7x7, fc7 as 1x1)."""
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import torch.nn as nn
+import torch.nn.functional as F
+from mmcv.cnn import ConvModule
+from mmengine.model import BaseModule
+from torch import Tensor
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from mmseg.registry import MODELS
+from ..geometry import Grid
+
+#: Convolutions per block for each depth; every block ends in 2x2/2 max pooling.
+VGG_BLOCKS: Dict[int, Tuple[int, ...]] = {
+    11: (1, 1, 2, 2, 2),
+    13: (2, 2, 2, 2, 2),
+    16: (2, 2, 3, 3, 3),
+    19: (2, 2, 4, 4, 4),
+}
+#: Width of each block relative to ``base_channels``.
+BLOCK_WIDTHS = (1, 2, 4, 8, 8)
+LEVEL_NAMES = ('pool1', 'pool2', 'pool3', 'pool4', 'pool5', 'fc7')
+LEVEL_STRIDES = (2, 4, 8, 16, 32, 32)
+PAD_MODES = ('same', 'caffe')
+#: Padding of conv1_1 and of fc6 in each pad mode.
+CONV1_PADDING = {'same': 1, 'caffe': 100}
+FC6_PADDING = {'same': 3, 'caffe': 0}
+
+
+def level_grids(pad_mode: str) -> Tuple[Grid, ...]:
+    """Sampling grid of each output level (pool1..pool5, fc7) of ``FullyConvVGG``.
+
+    The 3x3 convolutions after conv1_1 are padded by 1 and do not move the grid, so the
+    grids do not depend on the depth.
+    """
+    _check_pad_mode(pad_mode)
+    grid = Grid.input().conv(3, padding=CONV1_PADDING[pad_mode])
+    grids = []
+    for _ in range(5):
+        grid = grid.conv(2, stride=2)
+        grids.append(grid)
+    grids.append(grid.conv(7, padding=FC6_PADDING[pad_mode]).conv(1))
+    return tuple(grids)
+
+
+def _check_pad_mode(pad_mode: str) -> None:
+    if pad_mode not in PAD_MODES:
+        raise ValueError(f'pad_mode={pad_mode!r} is not supported; use one of {PAD_MODES}')
+
+
+@MODELS.register_module()
+class FullyConvVGG(BaseModule):
+    """VGG backbone of the Fully Convolutional Network (FCN).
+
+    Implements the "convolutionalized" VGG of `Fully Convolutional Networks for Semantic
+    Segmentation <https://arxiv.org/abs/1411.4038>`_: five blocks of 3x3 convolutions,
+    each followed by 2x2/2 max pooling that rounds up, then fc6 (7x7 conv) and fc7
+    (1x1 conv), each followed by ReLU and dropout.
+
+    Output levels, selected by ``out_indices``:
+
+    ===== ======= ====== =============================
+    index level   stride channels (base_channels=64)
+    ===== ======= ====== =============================
+    0     pool1   2      64
+    1     pool2   4      128
+    2     pool3   8      256
+    3     pool4   16     512
+    4     pool5   32     512
+    5     fc7     32     fc_channels
+    ===== ======= ====== =============================
+
+    Pad modes:
+
+    - ``'same'``: every 3x3 conv is padded by 1 and fc6 by 3, so the level of stride
+      ``s`` has size ``ceil(H / s) x ceil(W / s)``.
+    - ``'caffe'``: the reference net: conv1_1 padded by 100 and fc6 unpadded, so that
+      the reference weights give the reference outputs; about 1.7x the arithmetic.
+
+    Args:
+        depth (int): VGG depth, one of 11, 13, 16, 19. Default: 16.
+        pad_mode (str): ``'same'`` or ``'caffe'``. Default: ``'same'``.
+        base_channels (int): Width of the first block; later blocks are 2, 4, 8, 8
+            times as wide. 64 is VGG; smaller values give light models. Default: 64.
+        fc_channels (int): Channels of fc6 and fc7. Default: 4096.
+        out_indices (Sequence[int]): Levels to return, see the table. Default:
+            ``(2, 3, 5)`` (pool3, pool4, fc7: the inputs of FCN-8s).
+        dropout_ratio (float): Dropout after fc6 and fc7. Default: 0.5.
+        norm_cfg (dict, optional): Norm layer after each 3x3 conv (e.g.
+            ``dict(type='BN')`` for the VGG-BN weights). Default: None.
+        act_cfg (dict): Activation config. Default: ``dict(type='ReLU')``.
+        frozen_stages (int): Blocks 0..frozen_stages are frozen (no gradient, norm in
+            eval mode); 5 also freezes fc6/fc7; -1 freezes nothing. Default: -1.
+        norm_eval (bool): Keep norm layers in eval mode while training. Default: False.
+        init_cfg (dict or list[dict], optional): Initialization config, e.g.
+            ``dict(type='Pretrained', checkpoint='vgg16_fcn.pth')``. Default: None.
+
+    Shapes:
+        Input ``(N, 3, H, W)``; output a tuple with one ``(N, C_i, H_i, W_i)`` tensor
+        per ``out_indices`` entry, in that order.
+    """
+
+    def __init__(self,
+                 depth: int = 16,
+                 pad_mode: str = 'same',
+                 base_channels: int = 64,
+                 fc_channels: int = 4096,
+                 out_indices: Sequence[int] = (2, 3, 5),
+                 dropout_ratio: float = 0.5,
+                 norm_cfg: Optional[dict] = None,
+                 act_cfg: dict = dict(type='ReLU'),
+                 frozen_stages: int = -1,
+                 norm_eval: bool = False,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(init_cfg)
+        if depth not in VGG_BLOCKS:
+            raise ValueError(f'depth={depth!r} is not supported; use one of '
+                             f'{tuple(VGG_BLOCKS)}')
+        _check_pad_mode(pad_mode)
+        _check_positive_int('base_channels', base_channels)
+        _check_positive_int('fc_channels', fc_channels)
+        out_indices = tuple(out_indices)
+        if not out_indices or any(i not in range(len(LEVEL_NAMES)) for i in out_indices):
+            raise ValueError(f'out_indices={out_indices!r} must be a non-empty sequence '
+                             f'of level indices in 0..5 {LEVEL_NAMES}')
+        if not 0 <= dropout_ratio < 1:
+            raise ValueError(f'dropout_ratio={dropout_ratio!r} must be in [0, 1)')
+        if frozen_stages not in range(-1, 6):
+            raise ValueError(f'frozen_stages={frozen_stages!r} must be in -1..5 '
+                             '(-1: nothing frozen, 5: every block and fc6/fc7)')
+        self.depth = depth
+        self.pad_mode = pad_mode
+        self.out_indices = out_indices
+        self.frozen_stages = frozen_stages
+        self.norm_eval = norm_eval
+        self.fc6_padding = FC6_PADDING[pad_mode]
+
+        in_channels = 3
+        blocks = []
+        for block_index, (num_convs, width) in enumerate(
+                zip(VGG_BLOCKS[depth], BLOCK_WIDTHS)):
+            out_channels = base_channels * width
+            convs = []
+            for conv_index in range(num_convs):
+                padding = CONV1_PADDING[pad_mode] if block_index == conv_index == 0 else 1
+                convs.append(
+                    ConvModule(in_channels, out_channels, 3, padding=padding,
+                               norm_cfg=norm_cfg, act_cfg=act_cfg))
+                in_channels = out_channels
+            blocks.append(nn.Sequential(*convs))
+        self.blocks = nn.ModuleList(blocks)
+        self.pool = nn.MaxPool2d(2, stride=2, ceil_mode=True)
+        # fc6 is padded explicitly in forward: an unpadded conv after F.pad has a much
+        # faster backward pass on CPU than a padded 7x7 conv on small maps.
+        self.fc6 = ConvModule(in_channels, fc_channels, 7, act_cfg=act_cfg)
+        self.fc7 = ConvModule(fc_channels, fc_channels, 1, act_cfg=act_cfg)
+        self.dropout = nn.Dropout(dropout_ratio)
+        block_channels = [base_channels * w for w in BLOCK_WIDTHS]
+        self.level_channels = tuple(block_channels + [fc_channels])
+        self._freeze_stages()
+
+    @property
+    def out_channels(self) -> Tuple[int, ...]:
+        """Channels of each returned level, in ``out_indices`` order."""
+        return tuple(self.level_channels[i] for i in self.out_indices)
+
+    @property
+    def out_strides(self) -> Tuple[int, ...]:
+        """Stride of each returned level, in ``out_indices`` order."""
+        return tuple(LEVEL_STRIDES[i] for i in self.out_indices)
+
+    def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
+        levels: List[Tensor] = []
+        for block in self.blocks:
+            x = self.pool(block(x))
+            levels.append(x)
+        if 5 in self.out_indices:
+            x = F.pad(x, [self.fc6_padding] * 4)
+            x = self.dropout(self.fc6(x))
+            levels.append(self.dropout(self.fc7(x)))
+        return tuple(levels[i] for i in self.out_indices)
+
+    def _freeze_stages(self) -> None:
+        frozen = list(self.blocks[:self.frozen_stages + 1])
+        if self.frozen_stages == 5:
+            frozen += [self.fc6, self.fc7]
+        for module in frozen:
+            module.eval()
+            for param in module.parameters():
+                param.requires_grad = False
+
+    def train(self, mode: bool = True) -> 'FullyConvVGG':
+        super().train(mode)
+        self._freeze_stages()
+        if mode and self.norm_eval:
+            for module in self.modules():
+                if isinstance(module, _BatchNorm):
+                    module.eval()
+        return self
+
+
+def _check_positive_int(name: str, value: int) -> None:
+    if not isinstance(value, int) or value < 1:
+        raise ValueError(f'{name}={value!r} must be a positive integer')

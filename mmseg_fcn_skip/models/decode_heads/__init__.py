@@ -1,0 +1,3 @@
+from .fcn_skip_head import FCNSkipHead
+
+__all__ = ['FCNSkipHead']

@@ -1,0 +1,253 @@
+"""The FCN decode head: score maps of several levels fused coarse to fine."""
+from fractions import Fraction
+from typing import List, Optional, Sequence, Tuple, Union
+
+import torch
+import torch.nn as nn
+from torch import Tensor
+
+from mmseg.models.decode_heads.decode_head import BaseDecodeHead
+from mmseg.registry import MODELS
+from mmseg.utils import SampleList
+from ..backbones.fully_conv_vgg import LEVEL_STRIDES, PAD_MODES, level_grids
+from ..geometry import Grid, crop_offsets
+from ..utils.upsample import Upsample
+
+SCORE_INITS = ('zeros', 'normal')
+
+
+@MODELS.register_module()
+class FCNSkipHead(BaseDecodeHead):
+    """Skip-connection head of `Fully Convolutional Networks for Semantic Segmentation
+    <https://arxiv.org/abs/1411.4038>`_.
+
+    Each input level is scored by a 1x1 conv. Starting from the deepest, the score map
+    is upsampled to the next level's stride, cropped into alignment with that level's
+    score and added to it; the last sum is upsampled to the input resolution. One input
+    is FCN-32s, two FCN-16s (+pool4), three FCN-8s (+pool3), four FCN-4s (+pool2).
+
+    The crops follow from where each map lies on the input (see ``geometry``), so the
+    returned logits are aligned with the input pixels: ``logits[..., i, j]`` scores input
+    pixel ``(i, j)``. The logits may extend past the bottom and right of the input; loss
+    and prediction crop them to the image size.
+
+    Args:
+        in_channels (Sequence[int]): Channels of each input level, finest first and
+            deepest last, e.g. ``(256, 512, 4096)`` for pool3, pool4, fc7.
+        in_index (Sequence[int]): Backbone outputs to use, in the same order.
+        in_strides (Sequence[int], optional): Stride of each input level. Each must be
+            a whole multiple (at least 2x) of the previous one. Default: deepest at 32,
+            each finer level at half the stride of the next.
+        pad_mode (str): Where the levels lie on the input. ``'same'``: pixel ``j`` of a
+            stride ``s`` level is centred on input pixel ``s * j + (s - 1) / 2``, as in
+            ``FullyConvVGG(pad_mode='same')`` (other backbones are aligned to within a
+            fraction of their stride). ``'caffe'``: the levels of
+            ``FullyConvVGG(pad_mode='caffe')``, the deepest being fc7. Default:
+            ``'same'``.
+        skip_scales (Sequence[float], optional): Fixed factor applied to each skip level
+            (all inputs but the deepest, in input order) before scoring it; FCN-8s
+            at-once uses ``(0.0001, 0.01)`` for pool3, pool4. Default: None (no scaling).
+        upsample (str): ``'deconv'`` (bilinear-initialised transposed convolution, as in
+            the reference) or ``'bilinear'`` (interpolation). Default: ``'deconv'``.
+        learn_upsample (bool): Learn the deconv weights instead of keeping them fixed.
+            Default: False.
+        score_init (str): ``'zeros'`` (reference) or ``'normal'`` (std 0.01, mmseg's
+            usual) for the 1x1 score convs; used when ``init_cfg`` is None.
+            Default: ``'zeros'``.
+        dropout_ratio (float): Dropout before the score convs. Default: 0 (the VGG
+            backbone already drops out after fc6 and fc7).
+        **kwargs: Passed to ``BaseDecodeHead`` (``num_classes``, ``loss_decode``,
+            ``ignore_index``, ...). ``channels`` is the deepest input's channel count
+            and need not be given.
+
+    Shapes:
+        Inputs: the backbone's tuple; level ``k`` is ``(N, in_channels[k], H_k, W_k)``.
+        Output of ``forward``: ``(N, num_classes, H', W')`` with ``H' >= H``, aligned
+        with the input's top-left pixel.
+    """
+
+    def __init__(self,
+                 in_channels: Sequence[int],
+                 in_index: Sequence[int],
+                 in_strides: Optional[Sequence[int]] = None,
+                 pad_mode: str = 'same',
+                 skip_scales: Optional[Sequence[float]] = None,
+                 upsample: str = 'deconv',
+                 learn_upsample: bool = False,
+                 score_init: str = 'zeros',
+                 dropout_ratio: float = 0.0,
+                 init_cfg: Optional[dict] = None,
+                 **kwargs) -> None:
+        in_channels, in_index = _as_tuple(in_channels), _as_tuple(in_index)
+        _check_levels(in_channels, in_index, kwargs)
+        num_levels = len(in_channels)
+        in_strides = _check_strides(in_strides, num_levels)
+        if pad_mode not in PAD_MODES:
+            raise ValueError(f'pad_mode={pad_mode!r} is not supported; use one of '
+                             f'{PAD_MODES} (the backbone\'s pad mode)')
+        if skip_scales is not None and len(skip_scales) != num_levels - 1:
+            raise ValueError(
+                f'skip_scales={tuple(skip_scales)!r} needs one factor per skip level '
+                f'({num_levels - 1} for {num_levels} inputs, the deepest not scaled)')
+        if score_init not in SCORE_INITS:
+            raise ValueError(f'score_init={score_init!r} is not supported; use one of '
+                             f'{SCORE_INITS}')
+        super().__init__(
+            in_channels,
+            in_channels[-1],
+            in_index=in_index,
+            input_transform='multiple_select',
+            dropout_ratio=dropout_ratio,
+            init_cfg=init_cfg,
+            **kwargs)
+        self.in_strides = in_strides
+        self.pad_mode = pad_mode
+        self.skip_scales = None if skip_scales is None else tuple(skip_scales)
+        self.score_init = score_init
+        # ``conv_seg`` (from the base class) scores the deepest level, as score_fr.
+        self.skip_scores = nn.ModuleList(
+            nn.Conv2d(c, self.out_channels, 1) for c in in_channels[:-1])
+        factors = [deep // fine for fine, deep in zip(in_strides[:-1], in_strides[1:])]
+        self.fuse_upsamples = nn.ModuleList(
+            Upsample(self.out_channels, f, upsample, learn_upsample)
+            for f in reversed(factors))
+        self.final_upsample = Upsample(self.out_channels, in_strides[0], upsample,
+                                       learn_upsample)
+        self._plan_crops(self._input_grids())
+
+    def _input_grids(self) -> List[Grid]:
+        if self.pad_mode == 'same':
+            return [Grid(Fraction(s), Fraction(s - 1, 2)) for s in self.in_strides]
+        vgg_strides = LEVEL_STRIDES[:4]
+        if self.in_strides[-1] != 32 or any(s not in vgg_strides
+                                            for s in self.in_strides[:-1]):
+            raise ValueError(
+                f"in_strides={self.in_strides!r} with pad_mode='caffe' must be VGG "
+                f'pool levels of strides {vgg_strides} followed by fc7 (stride 32)')
+        vgg_grids = level_grids('caffe')
+        return [vgg_grids[vgg_strides.index(s)] for s in self.in_strides[:-1]
+                ] + [vgg_grids[-1]]
+
+    def _plan_crops(self, grids: List[Grid]) -> None:
+        """Derive, once, the leading crops of every fusion and of the final map."""
+        self.fuse_crops: List[Tuple[int, int]] = []
+        grid = grids[-1]
+        for upsample, skip_grid in zip(self.fuse_upsamples, reversed(grids[:-1])):
+            up_grid = upsample.output_grid(grid)
+            up_crop, skip_crop = crop_offsets(up_grid, skip_grid)
+            self.fuse_crops.append((up_crop, skip_crop))
+            grid = Grid(up_grid.stride, up_grid.offset + up_grid.stride * up_crop)
+        final_crop, input_crop = crop_offsets(self.final_upsample.output_grid(grid),
+                                              Grid.input())
+        if input_crop:
+            raise ValueError(
+                f'with pad_mode={self.pad_mode!r} the upsampled scores start '
+                f'{input_crop} px inside the image and cannot cover it; check pad_mode '
+                'and in_strides against the backbone')
+        self.final_crop = final_crop
+
+    def forward(self, inputs: Sequence[Tensor]) -> Tensor:
+        """Fuse the levels and upsample to input resolution (see the class docstring)."""
+        levels = self._transform_inputs(inputs)
+        self._check_inputs(levels)
+        score = self.cls_seg(levels[-1])
+        skips = list(zip(levels[:-1], self.skip_scores, self.skip_scales or
+                         [None] * len(self.skip_scores)))
+        for upsample, (up_crop, skip_crop), (level, score_conv, scale) in zip(
+                self.fuse_upsamples, self.fuse_crops, reversed(skips)):
+            if scale is not None:
+                level = level * scale
+            if self.dropout is not None:
+                level = self.dropout(level)
+            score = _add_aligned(upsample(score), up_crop, score_conv(level), skip_crop)
+        score = self.final_upsample(score)
+        return score[..., self.final_crop:, self.final_crop:]
+
+    def loss_by_feat(self, seg_logits: Tensor, batch_data_samples: SampleList) -> dict:
+        size = batch_data_samples[0].gt_sem_seg.shape
+        return super().loss_by_feat(crop_to_size(seg_logits, size), batch_data_samples)
+
+    def predict_by_feat(self, seg_logits: Tensor, batch_img_metas: List[dict]) -> Tensor:
+        meta = batch_img_metas[0]
+        # Same rule as the base class: slide inference passes the crop's torch.Size.
+        if isinstance(meta['img_shape'], torch.Size) or 'pad_shape' not in meta:
+            size = meta['img_shape']
+        else:
+            size = meta['pad_shape']
+        return super().predict_by_feat(crop_to_size(seg_logits, size[:2]),
+                                       batch_img_metas)
+
+    def init_weights(self) -> None:
+        super().init_weights()
+        if self.init_cfg is not None:
+            return
+        for conv in [self.conv_seg, *self.skip_scores]:
+            if self.score_init == 'zeros':
+                nn.init.zeros_(conv.weight)
+            else:
+                nn.init.normal_(conv.weight, std=0.01)
+            nn.init.zeros_(conv.bias)
+
+    def _check_inputs(self, levels: Sequence[Tensor]) -> None:
+        for k, (level, channels) in enumerate(zip(levels, self.in_channels)):
+            if level.shape[1] != channels:
+                raise ValueError(
+                    f'in_channels[{k}]={channels} but backbone output '
+                    f'{self.in_index[k]} has {level.shape[1]} channels; set in_channels '
+                    'to the backbone\'s channels of the outputs chosen by in_index')
+
+
+def crop_to_size(logits: Tensor, size: Sequence[int]) -> Tensor:
+    """Keep the top-left ``size`` of input-aligned logits ``(N, C, H', W')``."""
+    height, width = int(size[0]), int(size[1])
+    if logits.shape[-2] < height or logits.shape[-1] < width:
+        raise ValueError(
+            f'scores of size {tuple(logits.shape[-2:])} do not cover the input of size '
+            f'{(height, width)}; the backbone outputs are smaller than in_strides '
+            'promise, check in_strides and pad_mode against the backbone')
+    return logits[..., :height, :width]
+
+
+def _add_aligned(up: Tensor, up_crop: int, skip: Tensor, skip_crop: int) -> Tensor:
+    """Sum of two maps after dropping their leading crops, over their common extent."""
+    height = min(up.shape[-2] - up_crop, skip.shape[-2] - skip_crop)
+    width = min(up.shape[-1] - up_crop, skip.shape[-1] - skip_crop)
+    return (up[..., up_crop:up_crop + height, up_crop:up_crop + width] +
+            skip[..., skip_crop:skip_crop + height, skip_crop:skip_crop + width])
+
+
+def _as_tuple(value: Union[int, Sequence[int]]) -> tuple:
+    return (value, ) if isinstance(value, int) else tuple(value)
+
+
+def _check_levels(in_channels: tuple, in_index: tuple, kwargs: dict) -> None:
+    if not in_channels or len(in_channels) != len(in_index):
+        raise ValueError(
+            f'in_channels={in_channels!r} and in_index={in_index!r} must be non-empty '
+            'and of equal length: one channel count per selected backbone output')
+    if kwargs.get('input_transform', 'multiple_select') != 'multiple_select':
+        raise ValueError(f"input_transform={kwargs['input_transform']!r}: FCNSkipHead "
+                         "always uses 'multiple_select'; leave it out")
+    if 'channels' in kwargs and kwargs.pop('channels') != in_channels[-1]:
+        raise ValueError(f'channels must equal the deepest input\'s in_channels '
+                         f'({in_channels[-1]}); leave it out')
+    num_classes = kwargs.get('num_classes')
+    if not isinstance(num_classes, int) or num_classes < 1:
+        raise ValueError(f'num_classes={num_classes!r} must be a positive integer')
+
+
+def _check_strides(in_strides: Optional[Sequence[int]], num_levels: int) -> tuple:
+    if in_strides is None:
+        if num_levels > 5:
+            raise ValueError(f'{num_levels} input levels need explicit in_strides')
+        return tuple(32 >> (num_levels - 1 - k) for k in range(num_levels))
+    in_strides = tuple(in_strides)
+    if len(in_strides) != num_levels:
+        raise ValueError(f'in_strides={in_strides!r} needs one stride per input level '
+                         f'({num_levels})')
+    steps_ok = all(deep % fine == 0 and deep >= 2 * fine
+                   for fine, deep in zip(in_strides[:-1], in_strides[1:]))
+    if in_strides[0] < 2 or not steps_ok:
+        raise ValueError(f'in_strides={in_strides!r} must start at 2 or more and each '
+                         'stride must be a whole multiple (2x or more) of the previous')
+    return in_strides
