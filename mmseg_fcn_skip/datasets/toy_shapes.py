@@ -185,10 +185,14 @@ def _draw_shape(rng: np.random.Generator, mask: np.ndarray,
         points = np.stack(
             [cx + radius * np.cos(angles), cy + radius * np.sin(angles)], 1)
         cv2.fillPoly(mask, [points.round().astype(np.int32)], 1)
-    else:  # bar: a long thin line, 2 to 4 pixels wide
+    else:  # bar: a long thin strip, 2 to 4 pixels wide
         length = rng.uniform(0.3, 0.8) * max(height, width)
         angle = rng.uniform(0, np.pi)
-        dx, dy = length / 2 * np.cos(angle), length / 2 * np.sin(angle)
-        thickness = int(rng.integers(2, 5))
-        cv2.line(mask, (int(cx - dx), int(cy - dy)),
-                 (int(cx + dx), int(cy + dy)), 1, thickness)
+        thickness = rng.uniform(2, 4)
+        # Rasterise exactly rather than with cv2.line, which draws strokes
+        # about one pixel wider than asked.
+        ys, xs = np.mgrid[0:height, 0:width]
+        along = (xs - cx) * np.cos(angle) + (ys - cy) * np.sin(angle)
+        across = (ys - cy) * np.cos(angle) - (xs - cx) * np.sin(angle)
+        mask[(np.abs(along) <= length / 2)
+             & (np.abs(across) <= thickness / 2)] = 1
