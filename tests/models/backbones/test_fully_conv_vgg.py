@@ -1,0 +1,89 @@
+import math
+
+import pytest
+import torch
+
+from mmseg_fcn_skip.models import FullyConvVGG
+from mmseg_fcn_skip.models.backbones.fully_conv_vgg import level_grids
+
+LIGHT = dict(base_channels=4, fc_channels=8)
+
+
+@pytest.mark.parametrize('size', [(1, 1), (5, 7), (32, 32), (33, 65), (97, 130)])
+def test_same_mode_level_sizes_are_ceil_of_size_over_stride(size):
+    vgg = FullyConvVGG(out_indices=range(6), **LIGHT)
+    outputs = vgg(torch.randn(1, 3, *size))
+    for out, stride in zip(outputs, (2, 4, 8, 16, 32, 32)):
+        assert out.shape[-2:] == tuple(math.ceil(s / stride) for s in size)
+
+
+def test_caffe_mode_matches_the_reference_sizes_for_500x500():
+    vgg = FullyConvVGG(pad_mode='caffe', out_indices=range(6), **LIGHT)
+    sizes = [out.shape[-1] for out in vgg(torch.randn(1, 3, 500, 500))]
+    # 500 + 2 * 100 - 2 = 698 after conv1_1, halved rounding up; fc6 is unpadded 7x7.
+    assert sizes == [349, 175, 88, 44, 22, 16]
+
+
+@pytest.mark.parametrize('depth,convs', [(11, 8), (13, 10), (16, 13), (19, 16)])
+def test_depth_sets_the_number_of_3x3_convs(depth, convs):
+    vgg = FullyConvVGG(depth=depth, **LIGHT)
+    assert sum(len(block) for block in vgg.blocks) == convs
+
+
+def test_full_vgg16_has_the_reference_parameter_count():
+    vgg = FullyConvVGG()
+    # 14.7M in the 13 convs, 102.8M in fc6, 16.8M in fc7.
+    assert sum(p.numel() for p in vgg.parameters()) == 134_260_544
+
+
+def test_output_metadata_follows_out_indices():
+    vgg = FullyConvVGG(out_indices=(1, 3, 5), base_channels=8, fc_channels=32)
+    assert vgg.out_channels == (16, 64, 32) and vgg.out_strides == (4, 16, 32)
+
+
+def test_grids_of_the_caffe_net():
+    grids = level_grids('caffe')
+    assert [float(g.offset) for g in grids] == [-98.5, -97.5, -95.5, -91.5, -83.5, 12.5]
+    assert [float(g.offset) for g in level_grids('same')] == [0.5, 1.5, 3.5, 7.5, 15.5, 15.5]
+
+
+def test_frozen_stages_freeze_blocks_and_optionally_fc():
+    vgg = FullyConvVGG(frozen_stages=1, **LIGHT)
+    vgg.train()
+    assert not any(p.requires_grad for b in vgg.blocks[:2] for p in b.parameters())
+    assert all(p.requires_grad for b in vgg.blocks[2:] for p in b.parameters())
+    assert vgg.fc6.conv.weight.requires_grad
+    vgg = FullyConvVGG(frozen_stages=5, **LIGHT)
+    assert not any(p.requires_grad for p in vgg.parameters())
+
+
+def test_norm_eval_keeps_batch_norm_statistics():
+    vgg = FullyConvVGG(norm_cfg=dict(type='BN'), norm_eval=True, **LIGHT)
+    vgg.train()
+    bn = vgg.blocks[0][0].bn
+    before = bn.running_mean.clone()
+    vgg(torch.randn(2, 3, 16, 16))
+    assert not bn.training
+    torch.testing.assert_close(bn.running_mean, before)
+    assert vgg.fc6.training  # only norm layers are switched to eval
+
+
+def test_frozen_batch_norm_stays_in_eval_mode():
+    vgg = FullyConvVGG(norm_cfg=dict(type='BN'), frozen_stages=0, **LIGHT)
+    vgg.train()
+    assert not vgg.blocks[0][0].bn.training and vgg.blocks[1][0].bn.training
+
+
+@pytest.mark.parametrize('kwargs,match', [
+    (dict(depth=18), 'depth=18'),
+    (dict(pad_mode='valid'), "pad_mode='valid'"),
+    (dict(out_indices=(2, 6)), 'out_indices'),
+    (dict(out_indices=()), 'out_indices'),
+    (dict(frozen_stages=6), 'frozen_stages=6'),
+    (dict(fc_channels=0), 'fc_channels=0'),
+    (dict(base_channels=2.5), 'base_channels=2.5'),
+    (dict(dropout_ratio=1.0), 'dropout_ratio=1.0'),
+])
+def test_bad_arguments_name_the_argument(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        FullyConvVGG(**kwargs)
