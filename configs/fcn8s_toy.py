@@ -6,7 +6,9 @@ _base_ = [
     './_base_/models/fcn8s_vgg16.py', './_base_/datasets/toy_shapes.py',
     './_base_/default_runtime.py'
 ]
+crop_size = (128, 128)
 model = dict(
+    data_preprocessor=dict(size=crop_size),
     backbone=dict(
         base_channels=16, fc_channels=128, dropout_ratio=0.1,
         norm_cfg=dict(type='BN'), init_cfg=None),

@@ -16,7 +16,6 @@ model = dict(
         depth=16,
         pad_mode='same',
         out_indices=(2, 3, 5),
-        norm_cfg=None,
         init_cfg=dict(
             type='Pretrained', checkpoint='checkpoints/vgg16_torchvision_mmseg.pth')),
     decode_head=dict(
