@@ -146,15 +146,32 @@ class FCNSkipHead(BaseDecodeHead):
                 'and in_strides against the backbone')
         self.final_crop = final_crop
 
-    def forward(self, inputs: Sequence[Tensor]) -> Tensor:
-        """Fuse the levels and upsample to input resolution (see the class docstring)."""
+    def forward(self,
+                inputs: Sequence[Tensor],
+                num_levels: Optional[int] = None) -> Tensor:
+        """Fuse the levels and upsample to input resolution (see the class docstring).
+
+        ``num_levels`` keeps only the deepest ``num_levels`` inputs: the finer skips are
+        left out and the same score layers, upsampling and crops are reused, so 1 gives
+        the FCN-32s and 2 the FCN-16s prediction of an FCN-8s head. Default: all levels.
+        """
         levels = self._transform_inputs(inputs)
         self._check_inputs(levels)
+        if num_levels is None:
+            num_levels = len(levels)
+        elif not 1 <= num_levels <= len(levels):
+            raise ValueError(f'num_levels={num_levels!r} must be in 1..{len(levels)} '
+                             '(the number of input levels of this head)')
         score = self.cls_seg(levels[-1])
         skips = list(zip(levels[:-1], self.skip_scores, self.skip_scales or
                          [None] * len(self.skip_scores)))
-        for upsample, (up_crop, skip_crop), (level, score_conv, scale) in zip(
-                self.fuse_upsamples, self.fuse_crops, reversed(skips)):
+        fusions = zip(self.fuse_upsamples, self.fuse_crops, reversed(skips))
+        for step, (upsample, crops, (level, score_conv, scale)) in enumerate(fusions):
+            up_crop, skip_crop = crops
+            if step >= num_levels - 1:
+                # A left-out skip adds nothing: keep the aligned upsampled score.
+                score = upsample(score)[..., up_crop:, up_crop:]
+                continue
             if scale is not None:
                 level = level * scale
             if self.dropout is not None:
