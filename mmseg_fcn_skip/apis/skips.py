@@ -1,0 +1,127 @@
+"""FCN-32s, 16s and 8s side by side: the refinement by skips (Figure 4 of the paper).
+
+The coarser predictions come either from one FCN-8s model, by leaving out its finer
+skips (``FCNSkipHead.forward(..., num_levels=k)`` reuses the trained score layers,
+upsampling and crops), or from separately trained models.
+"""
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+from mmseg.models import BaseSegmentor
+from ..models.decode_heads import FCNSkipHead
+from .inference import build_inference_pipeline, colorize, predict_labels, preprocess
+
+IGNORE_INDEX = 255
+
+
+def variant_name(model: BaseSegmentor, num_levels: Optional[int] = None) -> str:
+    """``'FCN-<s>s'``, ``s`` being the stride of the finest level used.
+
+    ``num_levels`` counts levels from the deepest, as in ``FCNSkipHead.forward``;
+    default: all of them.
+    """
+    head = _skip_head(model)
+    strides = head.in_strides[-(num_levels or len(head.in_strides)):]
+    return f'FCN-{strides[0]}s'
+
+
+@torch.no_grad()
+def predict_skip_variants(model: BaseSegmentor, image: np.ndarray) -> Dict[str, np.ndarray]:
+    """Label maps of every coarser variant of one FCN model, coarsest first.
+
+    For an FCN-8s model: ``{'FCN-32s': ..., 'FCN-16s': ..., 'FCN-8s': ...}``, all
+    from the same forward pass of the backbone (whole-image inference).
+
+    Args:
+        model: Segmentor whose decode head is ``FCNSkipHead``.
+        image: BGR ``uint8`` image of any size.
+    """
+    head = _skip_head(model)
+    inputs, samples = preprocess(model, build_inference_pipeline(model.cfg), [image])
+    metas = [sample.metainfo for sample in samples]
+    features = model.extract_feat(inputs)
+    labels = {}
+    for num_levels in range(1, len(head.in_strides) + 1):
+        logits = head.predict_by_feat(head.forward(features, num_levels), metas)
+        result = model.postprocess_result(logits, samples)[0]
+        labels[variant_name(model, num_levels)] = result.pred_sem_seg.data[0].cpu().numpy()
+    return labels
+
+
+def predict_each_model(models: Sequence[BaseSegmentor],
+                       image: np.ndarray) -> Dict[str, np.ndarray]:
+    """Label map of each model, named by its variant (e.g. 'FCN-16s')."""
+    labels = {}
+    for model in models:
+        name = variant_name(model)
+        if name in labels:
+            raise ValueError(f'two models are both {name}; give one model per variant')
+        pipeline = build_inference_pipeline(model.cfg)
+        labels[name] = predict_labels(model, pipeline, [image])[0]
+    return labels
+
+
+def pixel_accuracy(label: np.ndarray, ground_truth: np.ndarray,
+                   ignore_index: int = IGNORE_INDEX) -> float:
+    """Fraction of the labelled pixels (not ``ignore_index``) predicted right."""
+    if label.shape != ground_truth.shape:
+        raise ValueError(f'prediction of size {label.shape} and ground truth of size '
+                         f'{ground_truth.shape} differ; pass the label map of this image')
+    valid = ground_truth != ignore_index
+    return float((label[valid] == ground_truth[valid]).mean()) if valid.any() else 0.0
+
+
+def draw_skip_figure(image_rgb: np.ndarray,
+                     labels: Dict[str, np.ndarray],
+                     classes: Sequence[str],
+                     palette: Sequence[Sequence[int]],
+                     out_file: Path,
+                     ground_truth: Optional[np.ndarray] = None) -> Path:
+    """Save the image, the ground truth (if given) and each prediction in one row.
+
+    Predictions are titled with their pixel accuracy when the ground truth is given;
+    a legend names the classes that appear.
+    """
+    panels: List[Tuple[str, np.ndarray]] = [('image', image_rgb)]
+    shown = list(labels.values())
+    if ground_truth is not None:
+        panels.append(('ground truth', colorize(ground_truth, palette)))
+        shown.append(ground_truth)
+    for name, label in labels.items():
+        title = name
+        if ground_truth is not None:
+            title += f' ({100 * pixel_accuracy(label, ground_truth):.1f}% pixel acc.)'
+        panels.append((title, colorize(label, palette)))
+    height, width = image_rgb.shape[:2]
+    panel_width = 3.2
+    figure = Figure(figsize=(panel_width * len(panels),
+                             panel_width * height / width + 0.9))
+    axes = figure.subplots(1, len(panels))
+    for axis, (title, picture) in zip(np.atleast_1d(axes), panels):
+        axis.imshow(picture)
+        axis.set_title(title, fontsize=9)
+        axis.axis('off')
+    present = sorted(set(np.unique(np.concatenate([s.ravel() for s in shown]))) -
+                     {IGNORE_INDEX})
+    handles = [Patch(color=np.asarray(palette[i]) / 255, label=classes[i])
+               for i in present if i < len(classes)]
+    figure.legend(handles=handles, loc='lower center', ncol=max(len(handles), 1),
+                  fontsize=8, frameon=False)
+    figure.tight_layout(rect=(0, 0.08, 1, 1))
+    out_file = Path(out_file)
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(out_file, dpi=120)
+    return out_file
+
+
+def _skip_head(model: BaseSegmentor) -> FCNSkipHead:
+    head = model.decode_head
+    if not isinstance(head, FCNSkipHead):
+        raise ValueError(f'the model\'s decode head is {type(head).__name__}, not '
+                         'FCNSkipHead; use a config of this plugin (configs/fcn*.py)')
+    return head
