@@ -1,0 +1,143 @@
+"""ONNX export of the plugin's FCN models with dynamic batch, height and width.
+
+The exported graph takes the image as loaded, not a normalised tensor, and returns
+logits at the input size:
+
+- input ``image``: ``float32 (N, 3, H, W)``, pixel values 0..255 in the channel order
+  of mmcv/OpenCV loading (BGR), any ``H`` and ``W``. The data preprocessor's channel
+  swap (``bgr_to_rgb``) and normalisation (``mean``, ``std``) are part of the graph.
+  The test pipeline's resizing is not: the prediction is made at the given size.
+- output ``logits``: ``float32 (N, num_classes, H, W)``, scores before softmax, aligned
+  with the input pixels; ``argmax`` over axis 1 gives the label map.
+
+The graph is traced with PyTorch's TorchScript-based exporter (``dynamo=False``),
+which needs no package beyond ``torch`` (the dynamo exporter needs ``onnxscript``).
+The crops that align the skip levels are whole numbers of pixels fixed by the
+architecture, so a trace at one size is exact at every size; :func:`check_onnx`
+confirms this against PyTorch with onnxruntime.
+"""
+import warnings
+from pathlib import Path
+from typing import Dict, Sequence, Tuple
+
+import numpy as np
+import torch
+import torch.nn as nn
+from torch import Tensor
+
+from mmseg.models import BaseSegmentor
+from ..models.decode_heads import FCNSkipHead
+
+#: Relative tolerance of :func:`check_onnx`: max |ONNX - PyTorch| over the logits may be
+#: at most this fraction of max |PyTorch logits| (plus the same absolute amount).
+ONNX_TOLERANCE = 1e-4
+INPUT_NAME, OUTPUT_NAME = 'image', 'logits'
+
+
+class OnnxSegmentor(nn.Module):
+    """A segmentor with an ``FCNSkipHead`` as ``image -> logits`` (see the module doc).
+
+    Args:
+        model: Segmentor built from a config of this plugin, with ``cfg``.
+
+    Raises:
+        ValueError: if the decode head is not ``FCNSkipHead`` or the segmentor has no
+            ``extract_feat``.
+    """
+
+    def __init__(self, model: BaseSegmentor) -> None:
+        super().__init__()
+        head = getattr(model, 'decode_head', None)
+        if not isinstance(head, FCNSkipHead) or not hasattr(model, 'extract_feat'):
+            raise ValueError(
+                f'the config builds a {type(model).__name__} with decode head '
+                f'{type(head).__name__}; ONNX export covers EncoderDecoder models with '
+                "the plugin's FCNSkipHead, use a config from configs/ (e.g. "
+                'configs/fcn8s_voc.py)')
+        self.model = model
+        preprocessor = model.cfg.model.get('data_preprocessor') or {}
+        self.swap_channels = bool(preprocessor.get('bgr_to_rgb') or
+                                  preprocessor.get('rgb_to_bgr'))
+        mean, std = preprocessor.get('mean'), preprocessor.get('std')
+        self.register_buffer('mean', _channel_vector(mean, 0.0))
+        self.register_buffer('std', _channel_vector(std, 1.0))
+
+    def forward(self, image: Tensor) -> Tensor:
+        """Logits ``(N, num_classes, H, W)`` of images ``(N, 3, H, W)``, 0..255."""
+        x = image[:, [2, 1, 0]] if self.swap_channels else image
+        x = (x - self.mean) / self.std
+        logits = self.model.decode_head(self.model.extract_feat(x))
+        return logits[:, :, :image.shape[2], :image.shape[3]]
+
+
+def export_onnx(model: BaseSegmentor,
+                out_file: Path,
+                shape: Tuple[int, int] = (512, 512),
+                opset: int = 17) -> Path:
+    """Export ``model`` to ``out_file`` with dynamic batch, height and width.
+
+    Args:
+        model: Segmentor with an ``FCNSkipHead`` (see :class:`OnnxSegmentor`).
+        out_file: The ``.onnx`` file to write.
+        shape: ``(H, W)`` of the example image the graph is traced with.
+        opset: ONNX opset version.
+    """
+    wrapper = OnnxSegmentor(model).cpu().eval()
+    example = torch.rand(1, 3, *shape) * 255
+    out_file = Path(out_file)
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    dynamic = {0: 'batch', 2: 'height', 3: 'width'}
+    with warnings.catch_warnings():
+        # Shapes read in Python while tracing are what the warnings are about; the
+        # crops use fixed offsets only, and check_onnx verifies other sizes. Slices
+        # of dynamic extent are not constant-folded, which the exporter also reports.
+        warnings.simplefilter('ignore', torch.jit.TracerWarning)
+        warnings.filterwarnings('ignore', message='Constant folding')
+        torch.onnx.export(
+            wrapper, (example, ),
+            str(out_file),
+            dynamo=False,
+            input_names=[INPUT_NAME],
+            output_names=[OUTPUT_NAME],
+            dynamic_axes={INPUT_NAME: dynamic, OUTPUT_NAME: dynamic},
+            opset_version=opset)
+    return out_file
+
+
+def check_onnx(model: BaseSegmentor, onnx_file: Path,
+               shapes: Sequence[Tuple[int, int]],
+               seed: int = 0) -> Dict[Tuple[int, int], float]:
+    """Run the ONNX file with onnxruntime (CPU) and PyTorch on random images.
+
+    Returns:
+        For each ``(H, W)``, max |ONNX - PyTorch| over the logits divided by
+        ``1 + max |PyTorch logits|``; at most :data:`ONNX_TOLERANCE` when they agree.
+
+    Raises:
+        ImportError: if onnxruntime is not installed.
+        ValueError: if an output has another shape than the PyTorch one.
+    """
+    import onnxruntime
+
+    session = onnxruntime.InferenceSession(str(onnx_file),
+                                           providers=['CPUExecutionProvider'])
+    wrapper = OnnxSegmentor(model).cpu().eval()
+    generator = torch.Generator().manual_seed(seed)
+    errors = {}
+    for height, width in shapes:
+        image = torch.rand(2, 3, height, width, generator=generator) * 255
+        with torch.no_grad():
+            expected = wrapper(image).numpy()
+        got = session.run([OUTPUT_NAME], {INPUT_NAME: image.numpy()})[0]
+        if got.shape != expected.shape:
+            raise ValueError(f'ONNX logits of shape {got.shape} for a {height}x{width} '
+                             f'input, PyTorch {expected.shape}; the export is broken')
+        errors[(height, width)] = float(
+            np.abs(got - expected).max() / (1 + np.abs(expected).max()))
+    return errors
+
+
+def _channel_vector(values, default: float) -> Tensor:
+    if values is None:
+        return torch.full((1, 3, 1, 1), default)
+    return torch.tensor(values, dtype=torch.float32).view(1, -1, 1, 1)

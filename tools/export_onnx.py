@@ -1,0 +1,67 @@
+"""Export an FCN model of this plugin to ONNX with dynamic batch, height and width.
+
+Usage: ``python tools/export_onnx.py CONFIG CHECKPOINT OUT.onnx [--shape H W]
+[--opset 17]``. The graph takes ``image``: float32 (N, 3, H, W), 0..255, BGR as loaded
+by OpenCV (normalisation included) and returns ``logits``: float32 (N, classes, H, W)
+at the input size. If onnxruntime is installed, the file is checked against PyTorch
+at the export size and two odd sizes.
+"""
+import argparse
+import importlib.util
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import mmseg_fcn_skip  # noqa: F401  (fills the registries)
+from mmseg_fcn_skip.apis import load_model
+from mmseg_fcn_skip.apis.export import ONNX_TOLERANCE, check_onnx, export_onnx
+
+#: Sizes checked besides the export size: odd, and of both aspect ratios.
+CHECK_SHAPES = ((37, 53), (101, 67))
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    """Parse the command line."""
+    parser = argparse.ArgumentParser(
+        description='Export a model to ONNX (raw BGR image in, logits at input size '
+        'out; dynamic batch, height and width)')
+    parser.add_argument('config', help='model config file')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('out', help='ONNX file to write')
+    parser.add_argument(
+        '--shape', type=int, nargs=2, default=[512, 512], metavar=('H', 'W'),
+        help='size of the example image traced (any size works afterwards)')
+    parser.add_argument('--opset', type=int, default=17, help='ONNX opset version')
+    parser.add_argument(
+        '--check',
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help='compare with PyTorch in onnxruntime (skipped if it is not installed)')
+    return parser.parse_args(argv)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """Export, then check; return the exit status."""
+    args = parse_args(argv)
+    model = load_model(args.config, args.checkpoint, 'cpu')
+    out_file = export_onnx(model, Path(args.out), tuple(args.shape), args.opset)
+    print(f'Exported {out_file} (input image: float32 N x 3 x H x W, 0..255 BGR; '
+          'output logits: float32 N x classes x H x W)')
+    if not args.check:
+        return 0
+    if importlib.util.find_spec('onnxruntime') is None:
+        print('onnxruntime is not installed, not checked (pip install onnxruntime)')
+        return 0
+    errors = check_onnx(model, out_file, [tuple(args.shape), *CHECK_SHAPES])
+    for (height, width), error in errors.items():
+        verdict = 'ok' if error <= ONNX_TOLERANCE else 'MISMATCH'
+        print(f'  {height}x{width}: max |ONNX - PyTorch| / (1 + max |logit|) = '
+              f'{error:.2e} {verdict}')
+    if max(errors.values()) > ONNX_TOLERANCE:
+        print(f'ONNX and PyTorch disagree beyond {ONNX_TOLERANCE:g}', file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
