@@ -1,0 +1,101 @@
+"""The converter command lines: --help, SRC -> DST, printed hints, errors."""
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+TOOLS = REPO_ROOT / 'tools' / 'model_converters'
+# Weight generators shared with the converter tests.
+sys.path.insert(0, str(REPO_ROOT / 'tests' / 'converters'))
+from caffemodel_writer import caffemodel  # noqa: E402
+from reference_nets import caffe_vgg16, fcn_head, torchvision_vgg  # noqa: E402
+
+
+def _tool(name):
+    spec = importlib.util.spec_from_file_location(name, TOOLS / f'{name}.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize('name, phrases', [
+    ('torchvision_vgg2mmseg', ['SRC', 'DST', 'bgr_to_rgb=True',
+                               'mean=[123.675, 116.28, 103.53]', 'std=[58.395']),
+    ('caffe_vgg2mmseg', ['SRC', 'DST', 'bgr_to_rgb=False', '104.00699', 'BGR']),
+    ('caffe_fcn2mmseg', ['SRC', 'DST', '--variant', '--learn-upsample', '8s-atonce']),
+])
+def test_help(capsys, name, phrases):
+    with pytest.raises(SystemExit) as exit_info:
+        _tool(name).main(['--help'])
+    assert exit_info.value.code == 0
+    text = capsys.readouterr().out
+    for phrase in phrases:
+        assert phrase in text
+
+
+def test_help_as_a_script():
+    result = subprocess.run(
+        [sys.executable, str(TOOLS / 'caffe_fcn2mmseg.py'), '--help'],
+        capture_output=True, text=True, check=True)
+    assert 'usage: caffe_fcn2mmseg.py [-h]' in result.stdout
+
+
+def test_torchvision_cli(tmp_path, capsys):
+    src, dst = tmp_path / 'vgg11_bn.pth', tmp_path / 'out' / 'vgg.pth'
+    torch.save(torchvision_vgg(11, True), src)
+    _tool('torchvision_vgg2mmseg').main([str(src), str(dst)])
+    checkpoint = torch.load(dst, weights_only=True)
+    assert 'blocks.7.0.bn.running_mean' not in checkpoint['state_dict']
+    assert 'blocks.4.1.bn.running_mean' in checkpoint['state_dict']
+    assert checkpoint['meta']['backbone']['norm_cfg'] == dict(type='BN')
+    assert 'torchvision ImageNet VGG11-BN' in capsys.readouterr().out
+
+
+def test_caffe_vgg_cli_reads_caffemodels(tmp_path, capsys):
+    weights = caffe_vgg16(torch.Generator().manual_seed(0), fc_channels=8)
+    src, dst = tmp_path / 'vgg16.caffemodel', tmp_path / 'vgg16.pth'
+    src.write_bytes(caffemodel(weights, dict.fromkeys(
+        (k.rsplit('.', 1)[0] for k in weights), 'Convolution')))
+    _tool('caffe_vgg2mmseg').main([str(src), str(dst)])
+    checkpoint = torch.load(dst, weights_only=True)
+    assert len(checkpoint['state_dict']) == 30
+    assert torch.equal(checkpoint['state_dict']['blocks.1.1.conv.weight'],
+                       weights['conv2_2.weight'])
+    assert checkpoint['meta']['backbone']['fc_channels'] == 8
+    assert 'caffe ImageNet VGG16' in capsys.readouterr().out
+
+
+def test_caffe_fcn_cli(tmp_path, capsys):
+    generator = torch.Generator().manual_seed(0)
+    weights = dict(caffe_vgg16(generator, fc_channels=8),
+                   **fcn_head('16s', 21, generator, learned_upscores=True, fc_channels=8))
+    src, dst = tmp_path / 'fcn16s.pth', tmp_path / 'fcn16s_mmseg.pth'
+    torch.save({'model_state_dict': weights, 'epoch': 3}, src)
+    tool = _tool('caffe_fcn2mmseg')
+    with pytest.raises(ValueError, match='--learn-upsample'):
+        tool.main([str(src), str(dst)])
+    assert not dst.exists()
+    tool.main([str(src), str(dst), '--learn-upsample'])
+    checkpoint = torch.load(dst, weights_only=True)
+    assert torch.equal(checkpoint['state_dict']['decode_head.final_upsample.weight'],
+                       weights['upscore16.weight'])
+    assert checkpoint['meta']['variant'] == '16s'
+    out = capsys.readouterr().out
+    assert 'FCN-16s, 21 classes' in out
+    assert ('python tools/test.py configs/caffe/fcn16s_vgg16_seg11valid.py '
+            f'{dst} --cfg-options model.decode_head.learn_upsample=True') in out
+
+
+def test_caffe_fcn_cli_at_once_variant(tmp_path, capsys):
+    generator = torch.Generator().manual_seed(1)
+    weights = dict(caffe_vgg16(generator, fc_channels=8),
+                   **fcn_head('8s', 21, generator, fc_channels=8))
+    src, dst = tmp_path / 'fcn8s-atonce.pth', tmp_path / 'atonce.pth'
+    torch.save(weights, src)
+    _tool('caffe_fcn2mmseg').main([str(src), str(dst), '--variant', '8s-atonce'])
+    assert torch.load(dst, weights_only=True)['meta']['variant'] == '8s-atonce'
+    assert 'configs/caffe/fcn8s-atonce_vgg16_seg11valid.py' in capsys.readouterr().out
