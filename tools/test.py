@@ -13,6 +13,7 @@ from mmengine.runner import Runner
 
 import mmseg_fcn_skip  # noqa: F401  (fills the registries)
 from mmseg_fcn_skip.utils import prepare_cpu_distributed
+from mmseg_fcn_skip.utils.checkpoint import verify_checkpoint
 
 
 def parse_args() -> argparse.Namespace:
@@ -102,6 +103,7 @@ def main() -> None:
     prepare_cpu_distributed(cfg, args.launcher)
 
     runner = Runner.from_cfg(cfg)
+    verify_checkpoint(runner.model, args.checkpoint)
     runner.test()
 
 

@@ -13,7 +13,9 @@ from mmengine.runner import Runner
 from mmseg.registry import RUNNERS
 
 import mmseg_fcn_skip  # noqa: F401  (fills the registries)
+from mmseg_fcn_skip.engine import use_atomic_checkpoints
 from mmseg_fcn_skip.utils import enable_amp, prepare_cpu_distributed
+from mmseg_fcn_skip.utils.checkpoint import resolve_resume, verify_checkpoint
 
 
 def parse_args() -> argparse.Namespace:
@@ -24,7 +26,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--resume',
         action='store_true',
-        help='resume from the latest checkpoint in the work_dir automatically')
+        help='resume from the newest intact checkpoint in the work_dir (or '
+        'from load_from, if the config sets it); damaged ones are passed over')
     parser.add_argument(
         '--amp',
         action='store_true',
@@ -66,12 +69,17 @@ def main() -> None:
     if args.amp:
         enable_amp(cfg)
     cfg.resume = args.resume
+    if args.resume:
+        resolve_resume(cfg)
+    use_atomic_checkpoints(cfg)
     prepare_cpu_distributed(cfg, args.launcher)
 
     if 'runner_type' in cfg:
         runner = RUNNERS.build(cfg)
     else:
         runner = Runner.from_cfg(cfg)
+    if cfg.get('load_from'):
+        verify_checkpoint(runner.model, cfg.load_from)
     runner.train()
 
 
