@@ -1,4 +1,7 @@
 default_scope = 'mmseg'
+# Stop on a NaN/inf loss (set action='warn' to train on); reseed every iteration
+# from (seed, iteration) so that a resumed run repeats the uninterrupted one.
+custom_hooks = [dict(type='NonFiniteLossHook'), dict(type='IterationSeedHook')]
 custom_imports = dict(imports=['mmseg_fcn_skip'], allow_failed_imports=False)
 env_cfg = dict(
     cudnn_benchmark=True,

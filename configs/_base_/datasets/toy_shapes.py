@@ -6,8 +6,11 @@ dataset_type = 'ToyShapesDataset'
 data_root = 'data/toy_shapes'
 crop_size = (128, 128)
 train_pipeline = [
+    dict(type='ApplySampleSeed'),  # augmentation reproducible across resumes
+    dict(type='CheckSegFiles'),  # missing/empty/damaged files: error naming them
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations'),
+    dict(type='CheckSegPair', num_classes=5),  # sizes agree, labels in 0..4 or 255
     dict(
         type='RandomResize',
         scale=(160, 128),
@@ -22,6 +25,7 @@ train_pipeline = [
 test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations'),
+    dict(type='CheckSegPair', num_classes=5),
     dict(type='PackSegInputs')
 ]
 img_ratios = [0.75, 1.0, 1.25]
@@ -46,7 +50,7 @@ train_dataloader = dict(
     batch_size=4,
     num_workers=2,
     persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
+    sampler=dict(type='SeededInfiniteSampler', shuffle=True),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
@@ -62,7 +66,7 @@ val_dataloader = dict(
         type=dataset_type,
         data_root=data_root,
         data_prefix=dict(img_path='img_dir/val', seg_map_path='ann_dir/val'),
-        pipeline=test_pipeline))
+        pipeline=[dict(type='CheckSegFiles')] + test_pipeline))
 test_dataloader = val_dataloader
 val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
 test_evaluator = val_evaluator
