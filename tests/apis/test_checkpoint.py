@@ -1,0 +1,102 @@
+from pathlib import Path
+
+import pytest
+import torch
+from mmengine.config import Config
+
+from light_fcn import DATASET_META, light_model, save_checkpoint, write_config
+from mmseg_fcn_skip.apis import load_model, resolve_dataset_meta
+from mmseg_fcn_skip.apis.checkpoint import check_device, default_palette
+
+
+@pytest.fixture(scope='module')
+def fcn8s(tmp_path_factory) -> tuple:
+    return light_model(tmp_path_factory.mktemp('fcn8s'))
+
+
+def test_loads_every_weight_and_the_dataset_meta(fcn8s):
+    config, checkpoint = fcn8s
+    model = load_model(config, checkpoint)
+    saved = torch.load(checkpoint)['state_dict']
+    for key, value in model.state_dict().items():
+        assert torch.equal(value, saved[key]), key
+    assert model.dataset_meta['classes'] == DATASET_META['classes']
+    assert model.dataset_meta['palette'] == DATASET_META['palette']
+    assert not model.training
+    assert model.cfg.model.decode_head.num_classes == 5
+
+
+def test_a_checkpoint_of_another_class_count_names_both_counts(fcn8s, tmp_path):
+    _, other = light_model(tmp_path, num_classes=3)
+    with pytest.raises(ValueError) as error:
+        load_model(fcn8s[0], other)
+    message = str(error.value)
+    assert '3 classes in the checkpoint, 5 in the config' in message
+    assert 'decode_head.conv_seg.weight (3, 32, 1, 1) vs (5, 32, 1, 1)' in message
+    assert 'Use the config the checkpoint was trained with' in message
+
+
+def test_a_checkpoint_of_another_variant_names_the_keys(fcn8s, tmp_path):
+    _, fcn16s = light_model(tmp_path, num_levels=2)
+    with pytest.raises(ValueError) as error:
+        load_model(fcn8s[0], fcn16s)
+    message = str(error.value)
+    assert 'decode_head.skip_scores.0.weight (5, 64, 1, 1) vs (5, 32, 1, 1)' in message
+    assert 'keys the checkpoint lacks: decode_head.skip_scores.1.bias, ' \
+           'decode_head.skip_scores.1.weight' in message
+    with pytest.raises(ValueError, match='keys the model lacks: decode_head.skip_scores'
+                       r'.1.bias, decode_head.skip_scores.1.weight'):
+        load_model(write_config(tmp_path, num_levels=2), fcn8s[1])
+
+
+def test_a_bare_data_parallel_state_dict_loads_with_the_config_meta(fcn8s, tmp_path):
+    state_dict = torch.load(fcn8s[1])['state_dict']
+    path = tmp_path / 'bare.pth'
+    torch.save({f'module.{key}': value for key, value in state_dict.items()}, path)
+    model = load_model(fcn8s[0], path)
+    assert torch.equal(model.decode_head.conv_seg.weight,
+                       state_dict['decode_head.conv_seg.weight'])
+    # No meta in the file: the classes come from the config's ToyShapesDataset.
+    assert model.dataset_meta['classes'] == DATASET_META['classes']
+
+
+def test_cfg_options_change_the_model_before_loading(fcn8s):
+    with pytest.raises(ValueError, match='5 classes in the checkpoint, 4 in the config'):
+        load_model(fcn8s[0], fcn8s[1],
+                   cfg_options={'model.decode_head.num_classes': 4})
+
+
+def test_dataset_meta_falls_back_to_numbered_classes_and_checks_the_count():
+    cfg = Config(dict(model=dict()))
+    meta = resolve_dataset_meta(cfg, None, 3)
+    assert meta['classes'] == ('class_0', 'class_1', 'class_2')
+    assert meta['palette'] == default_palette(3)
+    assert meta['palette'][0] == [0, 0, 0]
+    with pytest.raises(ValueError, match='names 5 classes but the model predicts 21'):
+        resolve_dataset_meta(cfg, DATASET_META, 21)
+
+
+def test_a_short_palette_is_replaced():
+    meta = resolve_dataset_meta(Config(), dict(classes=('a', 'b'), palette=[[1, 2, 3]]), 2)
+    assert meta['palette'] == default_palette(2)
+
+
+def test_devices_are_checked_before_building(monkeypatch, fcn8s):
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
+    with pytest.raises(ValueError, match="CUDA is not available .* use device 'cpu'"):
+        load_model(fcn8s[0], fcn8s[1], device='cuda:0')
+    with pytest.raises(ValueError, match="device='gpu' is not supported"):
+        check_device('gpu')
+    check_device('cpu')
+
+
+def test_a_missing_checkpoint_is_reported(fcn8s, tmp_path: Path):
+    with pytest.raises(FileNotFoundError, match='missing.pth'):
+        load_model(fcn8s[0], tmp_path / 'missing.pth')
+
+
+def test_save_checkpoint_is_reproducible(tmp_path):
+    config = write_config(tmp_path)
+    first = torch.load(save_checkpoint(config, tmp_path / 'a.pth'))['state_dict']
+    second = torch.load(save_checkpoint(config, tmp_path / 'b.pth'))['state_dict']
+    assert all(torch.equal(first[key], second[key]) for key in first)

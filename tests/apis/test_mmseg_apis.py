@@ -1,0 +1,89 @@
+"""The plugin's models through mmseg's own inference APIs."""
+import json
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+
+from light_fcn import light_model, run_python, write_images
+from mmseg.apis import MMSegInferencer, inference_model, init_model, show_result_pyplot
+from mmseg_fcn_skip.apis import build_inference_pipeline, predict_labels
+
+#: Odd sizes, a square and aspect ratios from 1:4 to 5:1.
+SIZES = [(37, 53), (101, 67), (64, 64), (24, 96), (100, 20)]
+
+
+@pytest.fixture(scope='module', params=['same', 'caffe'])
+def fcn8s(request, tmp_path_factory):
+    directory = tmp_path_factory.mktemp(request.param)
+    config, checkpoint = light_model(directory, pad_mode=request.param)
+    return config, checkpoint, write_images(directory / 'images', SIZES)
+
+
+def test_init_model_and_inference_model_predict_at_every_size(fcn8s):
+    config, checkpoint, images = fcn8s
+    model = init_model(str(config), str(checkpoint), device='cpu')
+    assert model.dataset_meta['classes'][1] == 'disc'
+    pipeline = build_inference_pipeline(model.cfg)
+    for path, size in zip(images, SIZES):
+        result = inference_model(model, str(path))
+        assert result.pred_sem_seg.shape == size
+        assert result.seg_logits.data.shape == (5, *size)
+        ours = predict_labels(model, pipeline, [cv2.imread(str(path))])[0]
+        assert np.array_equal(result.pred_sem_seg.data[0].numpy(), ours)
+    twins = write_images(images[0].parent / 'twins', [SIZES[0]] * 2, seed=5)
+    batch = inference_model(model, [str(p) for p in twins])
+    assert [r.pred_sem_seg.shape for r in batch] == [SIZES[0]] * 2
+
+
+def test_show_result_pyplot_draws_the_prediction(fcn8s, tmp_path):
+    config, checkpoint, images = fcn8s
+    model = init_model(str(config), str(checkpoint), device='cpu')
+    result = inference_model(model, str(images[3]))
+    out_file = tmp_path / 'shown.png'
+    drawn = show_result_pyplot(model, str(images[3]), result, show=False,
+                               out_file=str(out_file), with_labels=False)
+    assert drawn.shape == (*SIZES[3], 3)
+    assert out_file.is_file()
+
+
+def test_mmseg_inferencer_with_config_and_weights(fcn8s, tmp_path):
+    config, checkpoint, images = fcn8s
+    inferencer = MMSegInferencer(model=str(config), weights=str(checkpoint),
+                                 device='cpu', show_progress=False)
+    outputs = inferencer([str(p) for p in images[:2]], out_dir=str(tmp_path))
+    assert [p.shape for p in outputs['predictions']] == SIZES[:2]
+    assert len(list((tmp_path / 'vis').iterdir())) == 2
+    assert len(list((tmp_path / 'pred').iterdir())) == 2
+
+
+def test_mmseg_inferencer_imports_the_plugin_through_custom_imports(tmp_path):
+    """In a fresh process that never imports the plugin, the config's custom_imports
+    registers it."""
+    config, checkpoint = light_model(tmp_path)
+    assert Config.fromfile(config).custom_imports['imports'] == ['mmseg_fcn_skip']
+    image = write_images(tmp_path, [(45, 70)])[0]
+    script = (
+        'import json, sys\n'
+        'from mmseg.apis import MMSegInferencer\n'
+        f'inferencer = MMSegInferencer(model={str(config)!r}, '
+        f'weights={str(checkpoint)!r}, device="cpu", show_progress=False)\n'
+        f'out = inferencer({str(image)!r})\n'
+        'plugin = [m for m in sys.modules if m.startswith("mmseg_fcn_skip")]\n'
+        'print(json.dumps(dict(shape=list(out["predictions"].shape), '
+        'plugin=bool(plugin))))\n')
+    done = run_python('-c', script)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == dict(shape=[45, 70],
+                                                                    plugin=True)
+
+
+def test_models_run_under_torch_no_grad_in_eval_mode(fcn8s):
+    config, checkpoint, _ = fcn8s
+    model = init_model(str(config), str(checkpoint), device='cpu')
+    assert not model.training
+    with torch.no_grad():
+        logits = model(torch.rand(2, 3, 33, 47) * 255, mode='tensor')
+    assert logits.shape[:2] == (2, 5) and logits.shape[-2] >= 33
