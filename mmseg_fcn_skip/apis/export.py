@@ -11,11 +11,12 @@ logits at the input size:
   with the input pixels; ``argmax`` over axis 1 gives the label map.
 
 The graph is traced with PyTorch's TorchScript-based exporter (``dynamo=False``),
-which needs no package beyond ``torch`` (the dynamo exporter needs ``onnxscript``).
+which needs the ``onnx`` package only (the dynamo exporter also needs ``onnxscript``).
 The crops that align the skip levels are whole numbers of pixels fixed by the
 architecture, so a trace at one size is exact at every size; :func:`check_onnx`
 confirms this against PyTorch with onnxruntime.
 """
+import importlib.util
 import warnings
 from pathlib import Path
 from typing import Dict, Sequence, Tuple
@@ -82,6 +83,9 @@ def export_onnx(model: BaseSegmentor,
         shape: ``(H, W)`` of the example image the graph is traced with.
         opset: ONNX opset version.
     """
+    if importlib.util.find_spec('onnx') is None:
+        raise ImportError("PyTorch's ONNX exporter needs the onnx package: "
+                          'pip install onnx')
     wrapper = OnnxSegmentor(model).cpu().eval()
     example = torch.rand(1, 3, *shape) * 255
     out_file = Path(out_file)

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
+import cv2
 import mmcv
 import numpy as np
 import torch
@@ -186,8 +187,15 @@ def preprocess(model: BaseSegmentor, pipeline: Compose,
 
 
 def read_image(path: Path) -> np.ndarray:
-    """Load ``path`` as a BGR ``uint8`` array, as mmseg's ``LoadImageFromFile`` does."""
-    image = mmcv.imread(str(path))
+    """Load ``path`` as a BGR ``uint8`` array, as mmseg's ``LoadImageFromFile`` does.
+
+    Raises:
+        ValueError: if the file is empty or not a decodable image.
+    """
+    try:
+        image = mmcv.imread(str(path))
+    except cv2.error as error:
+        raise ValueError(f'cannot decode {path} as an image ({error.err})') from error
     if image is None:
         raise ValueError(f'cannot decode {path} as an image')
     return image

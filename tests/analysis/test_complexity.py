@@ -1,0 +1,37 @@
+import pytest
+from mmengine.config import Config
+
+from light_fcn import REPO, write_config
+from mmseg_fcn_skip.analysis import model_complexity
+
+
+@pytest.mark.parametrize('pad_mode', ['same', 'caffe'])
+def test_params_are_those_of_the_model_and_flops_grow_with_the_area(tmp_path, pad_mode):
+    cfg = Config.fromfile(write_config(tmp_path, pad_mode))
+    small = model_complexity(cfg, (64, 64))
+    large = model_complexity(cfg, (128, 128))
+    # VGG11 at widths 8..64, fc6 7x7 64->32, fc7, three 1x1 score layers, BN.
+    assert small['params'] == large['params'] == 246_999
+    if pad_mode == 'same':
+        assert large['flops'] / small['flops'] == pytest.approx(4, rel=0.05)
+    else:  # the 100-pixel pad is a fixed cost, so the growth is slower
+        assert 1.5 < large['flops'] / small['flops'] < 4
+
+
+def test_auxiliary_heads_are_left_out(tmp_path):
+    cfg = Config.fromfile(write_config(tmp_path))
+    plain = model_complexity(cfg, (64, 64))
+    cfg.model.auxiliary_head = dict(
+        type='FCNHead', in_channels=64, in_index=1, channels=16, num_convs=1,
+        num_classes=5)
+    assert model_complexity(cfg, (64, 64)) == plain
+
+
+def test_full_vgg16_fcn32s_has_the_papers_134m_parameters():
+    cfg = Config.fromfile(REPO / 'configs' / 'fcn32s_voc.py')
+    assert model_complexity(cfg, (32, 32))['params'] == 134_346_581
+
+
+def test_shape_must_be_positive(tmp_path):
+    with pytest.raises(ValueError, match=r'must be two positive sizes'):
+        model_complexity(Config.fromfile(write_config(tmp_path)), (0, 64))

@@ -1,0 +1,75 @@
+import numpy as np
+import pytest
+from PIL import Image
+
+from light_fcn import light_model, load_tool, run_tool, write_images
+from mmseg_fcn_skip.datasets import TOY_SHAPES_PALETTE
+
+SIZES = [(37, 53), (64, 96), (101, 67), (64, 96)]
+
+
+@pytest.fixture(scope='module')
+def fcn8s(tmp_path_factory):
+    return light_model(tmp_path_factory.mktemp('fcn8s'))
+
+
+def test_infer_a_glob_writes_labels_and_overlays(fcn8s, tmp_path):
+    config, checkpoint = fcn8s
+    images = write_images(tmp_path / 'photos' / 'day1', SIZES[:2]) + write_images(
+        tmp_path / 'photos' / 'day2', SIZES[2:])
+    pattern = str(tmp_path / 'photos' / '*' / '*.png')
+    out = tmp_path / 'out'
+    done = run_tool('infer', str(config), str(checkpoint), pattern, '--out', str(out),
+                    '--device', 'cpu', '--batch-size', '2')
+    assert done.returncode == 0, done.stderr
+    assert '4 images written' in done.stdout and '4/4' in done.stdout
+    for image, (height, width) in zip(images, SIZES):
+        relative = image.relative_to(tmp_path / 'photos')
+        label = Image.open(out / 'pred' / relative)
+        assert label.mode == 'P' and label.size == (width, height)
+        assert label.getpalette()[:15] == sum(TOY_SHAPES_PALETTE, [])
+        assert set(np.unique(np.array(label))) <= set(range(5))
+        assert Image.open(out / 'vis' / relative).size == (width, height)
+
+
+def test_a_rerun_only_does_the_images_without_outputs(fcn8s, tmp_path, capsys):
+    config, checkpoint = fcn8s
+    write_images(tmp_path / 'in', SIZES)
+    args = [str(config), str(checkpoint), str(tmp_path / 'in'), '--out',
+            str(tmp_path / 'out'), '--device', 'cpu']
+    infer = load_tool('infer')
+    assert infer.main(args) == 0
+    (tmp_path / 'out' / 'pred' / 'img_002.png').unlink()
+    assert infer.main(args) == 0
+    summary = capsys.readouterr().out.splitlines()[-1]
+    assert '1 images written' in summary and '3 skipped' in summary
+    assert infer.main(args) == 0
+    assert '0 images written' in capsys.readouterr().out
+    assert infer.main(args + ['--no-skip-existing']) == 0
+    assert '4 images written' in capsys.readouterr().out
+
+
+def test_infer_main_reports_unreadable_images_with_exit_status_1(fcn8s, tmp_path,
+                                                                 capsys):
+    config, checkpoint = fcn8s
+    write_images(tmp_path / 'in', SIZES[:1])
+    (tmp_path / 'in' / 'empty.jpg').write_bytes(b'')
+    infer = load_tool('infer')
+    status = infer.main([str(config), str(checkpoint), str(tmp_path / 'in'), '--out',
+                         str(tmp_path / 'out'), '--device', 'cpu', '--batch-mode', 'pad',
+                         '--no-skip-existing', '--opacity', '0.3'])
+    captured = capsys.readouterr()
+    assert status == 1
+    assert '1 images written' in captured.out and '1 failed' in captured.out
+    assert 'empty.jpg' in captured.err
+    assert (tmp_path / 'out' / 'pred' / 'img_000.png').is_file()
+
+
+def test_infer_help_names_every_option(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        load_tool('infer').parse_args(['--help'])
+    assert exit_info.value.code == 0
+    usage = capsys.readouterr().out
+    for option in ('--out', '--device', '--batch-size', '--batch-mode',
+                   '--skip-existing', '--no-skip-existing', '--opacity'):
+        assert option in usage
