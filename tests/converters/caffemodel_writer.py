@@ -61,7 +61,8 @@ def blob_chunks(tensor: torch.Tensor,
     if double:
         return out + field_chunks(8, [array.astype('<f8').tobytes()])
     if packed:
-        return out + field_chunks(5, [memoryview(array.astype('<f4', copy=False)).cast('B')])
+        values = memoryview(array.astype('<f4', copy=False)).cast('B')
+        return out + field_chunks(5, [values])
     tag = varint(5 << 3 | 5)
     return out + [b''.join(tag + v.tobytes() for v in array.astype('<f4').ravel())]
 
@@ -114,10 +115,12 @@ def caffemodel(weights: Dict[str, torch.Tensor],
         layers[-1][1].append(tensor)
     for name, tensors in layers:
         if v1:
-            kind = V1_INNER_PRODUCT if layer_types[name] == 'InnerProduct' else V1_CONVOLUTION
+            fully_connected = layer_types[name] == 'InnerProduct'
+            kind = V1_INNER_PRODUCT if fully_connected else V1_CONVOLUTION
             chunks += v1_layer_chunks(name, kind,
                                       [blob_chunks(t, legacy=True) for t in tensors])
         else:
-            chunks += layer_chunks(name, layer_types[name], [blob_chunks(t) for t in tensors])
+            blobs = [blob_chunks(t) for t in tensors]
+            chunks += layer_chunks(name, layer_types[name], blobs)
             chunks += layer_chunks('relu_' + name, 'ReLU', [])
     return b''.join(chunks)

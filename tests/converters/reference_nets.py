@@ -8,14 +8,11 @@ with full ``(C, C, k, k)`` weights, and Caffe's crops (32s: 19; 16s: 5, 27;
 """
 from collections import OrderedDict
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Dict, List, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-
-from mmseg_fcn_skip.converters.vgg import torchvision_conv_indices
-from mmseg_fcn_skip.models.backbones.fully_conv_vgg import VGG_BLOCKS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 VGG16_BLOCKS = (2, 2, 3, 3, 3)
@@ -27,6 +24,15 @@ UPSCORES = {
 }
 SKIPS = {'32s': (), '16s': ('score_pool4', ), '8s': ('score_pool4', 'score_pool3')}
 SKIP_CHANNELS = {'score_pool3': 256, 'score_pool4': 512}
+#: torchvision's VGG configurations: conv widths, 'M' for max pooling.
+TORCHVISION_CFGS = {
+    11: [64, 'M', 128, 'M', 256, 256, 'M', 512, 512, 'M', 512, 512, 'M'],
+    13: [64, 64, 'M', 128, 128, 'M', 256, 256, 'M', 512, 512, 'M', 512, 512, 'M'],
+    16: [64, 64, 'M', 128, 128, 'M', 256, 256, 256, 'M', 512, 512, 512, 'M', 512, 512,
+         512, 'M'],
+    19: [64, 64, 'M', 128, 128, 'M', 256, 256, 256, 256, 'M', 512, 512, 512, 512, 'M',
+         512, 512, 512, 512, 'M'],
+}
 
 
 def he(shape, generator: torch.Generator) -> Tensor:
@@ -94,12 +100,13 @@ def fcn_head(variant: str,
 
 
 def _crop(x: Tensor, offset: int, like: Tensor) -> Tensor:
-    """Caffe's Crop layer on axes 2 and 3: ``x`` cut to ``like``'s size at ``offset``."""
+    """Caffe's Crop layer on axes 2, 3: ``x`` cut to ``like``'s size at ``offset``."""
     height, width = like.shape[-2:]
     return x[..., offset:offset + height, offset:offset + width]
 
 
-def caffe_vgg16_features(weights: Dict[str, Tensor], image: Tensor) -> Dict[str, Tensor]:
+def caffe_vgg16_features(weights: Dict[str, Tensor],
+                         image: Tensor) -> Dict[str, Tensor]:
     """pool3, pool4 and fc7 of the reference net (Caffe layer names) for ``image``."""
     h = image
     features = {}
@@ -151,34 +158,50 @@ def caffe_fcn_head(weights: Dict[str, Tensor],
 
 
 def _conv(weights: Dict[str, Tensor], name: str, x: Tensor, padding: int = 0) -> Tensor:
-    return F.conv2d(x, weights[name + '.weight'], weights[name + '.bias'], padding=padding)
+    return F.conv2d(x, weights[name + '.weight'], weights[name + '.bias'],
+                    padding=padding)
+
+
+def torchvision_layers(depth: int, with_norm: bool) -> List[Tuple[str, int]]:
+    """``(kind, width)`` of each entry of torchvision's ``VGG.features``.
+
+    Kinds: 'conv', 'bn', 'relu', 'pool'; written out from torchvision's VGG
+    configurations, independently of the converter.
+    """
+    layers: List[Tuple[str, int]] = []
+    for width in TORCHVISION_CFGS[depth]:
+        if width == 'M':
+            layers.append(('pool', 0))
+            continue
+        layers.append(('conv', width))
+        if with_norm:
+            layers.append(('bn', width))
+        layers.append(('relu', width))
+    return layers
 
 
 def torchvision_vgg(depth, with_norm, fc_channels=64, seed=0, convs=None):
     """A torchvision-layout VGG state dict; ``convs`` reuses given conv weights."""
     generator = torch.Generator().manual_seed(seed)
     weights = OrderedDict()
-    indices = iter(torchvision_conv_indices(depth, with_norm))
     in_channels, position = 3, 0
-    for num_convs, width in zip(VGG_BLOCKS[depth], VGG16_WIDTHS):
-        for _ in range(num_convs):
-            index = next(indices)
+    for index, (kind, width) in enumerate(torchvision_layers(depth, with_norm)):
+        name = f'features.{index}'
+        if kind == 'conv':
             if convs is None:
-                weight = he((width, in_channels, 3, 3), generator)
-                bias = 0.1 * torch.randn(width, generator=generator)
+                weights[name + '.weight'] = he((width, in_channels, 3, 3), generator)
+                weights[name + '.bias'] = 0.1 * torch.randn(width, generator=generator)
             else:
-                weight, bias = convs[position]
-            weights[f'features.{index}.weight'] = weight
-            weights[f'features.{index}.bias'] = bias
-            if with_norm:
-                norm = f'features.{index + 1}'
-                weights[norm + '.weight'] = torch.rand(width, generator=generator) + 0.5
-                weights[norm + '.bias'] = 0.1 * torch.randn(width, generator=generator)
-                weights[norm + '.running_mean'] = 0.1 * torch.randn(width,
-                                                                    generator=generator)
-                weights[norm + '.running_var'] = torch.rand(width, generator=generator) + 0.5
-                weights[norm + '.num_batches_tracked'] = torch.tensor(7)
+                weights[name + '.weight'], weights[name + '.bias'] = convs[position]
             in_channels, position = width, position + 1
+        elif kind == 'bn':
+            weights[name + '.weight'] = 0.5 + torch.rand(width, generator=generator)
+            weights[name + '.bias'] = 0.1 * torch.randn(width, generator=generator)
+            weights[name + '.running_mean'] = 0.1 * torch.randn(width,
+                                                                generator=generator)
+            weights[name + '.running_var'] = 0.5 + torch.rand(width,
+                                                              generator=generator)
+            weights[name + '.num_batches_tracked'] = torch.tensor(7)
     for name, shape in [('classifier.0', (fc_channels, 512 * 49)),
                         ('classifier.3', (fc_channels, fc_channels)),
                         ('classifier.6', (1000, fc_channels))]:
@@ -188,20 +211,24 @@ def torchvision_vgg(depth, with_norm, fc_channels=64, seed=0, convs=None):
 
 
 def reference_vgg(weights, depth, with_norm, image):
-    """torchvision's VGG forward: features, then fc6/fc7 on the flattened pool5."""
+    """torchvision's VGG forward: features, then fc6/fc7 on the flattened pool5.
+
+    Returns pool5 ``(N, 512, H/32, W/32)`` and fc7 ``(N, F)``.
+    """
     h = image
-    indices = iter(torchvision_conv_indices(depth, with_norm))
-    for num_convs in VGG_BLOCKS[depth]:
-        for _ in range(num_convs):
-            name = f'features.{next(indices)}'
-            h = F.conv2d(h, weights[name + '.weight'], weights[name + '.bias'], padding=1)
-            if with_norm:
-                norm = name[:9] + str(int(name[9:]) + 1)
-                h = F.batch_norm(h, weights[norm + '.running_mean'],
-                                 weights[norm + '.running_var'], weights[norm + '.weight'],
-                                 weights[norm + '.bias'])
+    for index, (kind, _) in enumerate(torchvision_layers(depth, with_norm)):
+        name = f'features.{index}'
+        if kind == 'conv':
+            h = F.conv2d(h, weights[name + '.weight'], weights[name + '.bias'],
+                         padding=1)
+        elif kind == 'bn':
+            h = F.batch_norm(h, weights[name + '.running_mean'],
+                             weights[name + '.running_var'], weights[name + '.weight'],
+                             weights[name + '.bias'])
+        elif kind == 'relu':
             h = F.relu(h)
-        h = F.max_pool2d(h, 2, stride=2)
+        else:
+            h = F.max_pool2d(h, 2, stride=2)
     fc6 = F.relu(F.linear(h.flatten(1), weights['classifier.0.weight'],
                           weights['classifier.0.bias']))
     fc7 = F.relu(F.linear(fc6, weights['classifier.3.weight'],

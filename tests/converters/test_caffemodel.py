@@ -72,6 +72,7 @@ def test_damaged_files_raise(data, match):
 
 def test_unpacked_blob_dims():
     shape = field_bytes(7, b''.join(bytes([1 << 3, d]) for d in (2, 3)))
-    data = v1_layer('c', 4, [shape + field_bytes(5, torch.arange(6.).numpy().tobytes())])
+    values = field_bytes(5, torch.arange(6.).numpy().tobytes())
+    data = v1_layer('c', 4, [shape + values])
     torch.testing.assert_close(read_caffemodel(data)['c.weight'],
                                torch.arange(6.).reshape(2, 3))

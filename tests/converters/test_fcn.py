@@ -56,8 +56,8 @@ def _head(variant, num_classes=VOC_CLASSES, learned=False, fc_channels=4096, see
 
 def _load(tmp_path, state_dict, variant, learn_upsample=False, cfg_options=None):
     path = tmp_path / f'fcn{variant}.pth'
-    torch.save(make_checkpoint(state_dict, fcn_meta(state_dict, variant, learn_upsample)),
-               path)
+    meta = fcn_meta(state_dict, variant, learn_upsample)
+    torch.save(make_checkpoint(state_dict, meta), path)
     model = init_model(str(REPO_ROOT / CONFIGS[variant]), str(path), device='cpu',
                        cfg_options=cfg_options)
     # mmengine loads non-strictly: every model key must come from the checkpoint.
@@ -84,8 +84,8 @@ def _check_equivalence(model, weights, reference_features, variant, sizes,
 
 @pytest.mark.parametrize('variant, sizes', [
     ('8s', [(1, 1), (17, 23), (50, 71), (64, 64)]),
-    ('16s', [(17, 23), (50, 71)]),
-    ('32s', [(1, 1), (33, 45)]),
+    ('16s', [(17, 23)]),
+    ('32s', [(33, 45)]),
 ])
 def test_converted_fcn_matches_reference(tmp_path, vgg16_caffe, reference_features,
                                          variant, sizes):
@@ -97,21 +97,24 @@ def test_converted_fcn_matches_reference(tmp_path, vgg16_caffe, reference_featur
     _check_equivalence(model, weights, reference_features, variant, sizes)
 
 
-def test_at_once_caffemodel_matches_reference(tmp_path, vgg16_caffe, reference_features):
+def test_at_once_caffemodel_matches_reference(tmp_path, vgg16_caffe,
+                                              reference_features):
     weights = dict(vgg16_caffe, **_head('8s', seed=1))
     weights['scale_pool3.weight'] = torch.full((256, ), 0.0001)
     weights['scale_pool4.weight'] = torch.full((512, ), 0.01)
     types = {k.rsplit('.', 1)[0]: 'Convolution' for k in weights}
     types.update(upscore2='Deconvolution', upscore_pool4='Deconvolution',
                  upscore8='Deconvolution', scale_pool3='Scale', scale_pool4='Scale')
-    state_dict, variant = caffe_fcn_to_mmseg(read_caffemodel(caffemodel(weights, types)))
+    state_dict, variant = caffe_fcn_to_mmseg(
+        read_caffemodel(caffemodel(weights, types)))
     assert variant == '8s-atonce'
     model = _load(tmp_path, state_dict, variant)
     assert model.decode_head.skip_scales == (0.0001, 0.01)
     _check_equivalence(model, weights, reference_features, '8s', [(17, 23)], AT_ONCE)
 
 
-def test_learned_upsampling_matches_reference(tmp_path, vgg16_caffe, reference_features):
+def test_learned_upsampling_matches_reference(tmp_path, vgg16_caffe,
+                                              reference_features):
     weights = dict(vgg16_caffe, **_head('8s', num_classes=5, learned=True, seed=2))
     with pytest.raises(ValueError, match='learn-upsample'):
         caffe_fcn_to_mmseg(weights)

@@ -15,7 +15,20 @@ from mmseg_fcn_skip.converters.vgg import torchvision_conv_indices
 from mmseg_fcn_skip.models.backbones import FullyConvVGG
 from mmseg_fcn_skip.models.backbones.fully_conv_vgg import VGG_BLOCKS
 from reference_nets import (REPO_ROOT, VGG16_WIDTHS, caffe_vgg16, reference_vgg,
-                            torchvision_vgg)
+                            torchvision_layers, torchvision_vgg)
+
+
+def test_torchvision_conv_indices():
+    # torchvision's vgg16 and vgg16_bn
+    assert torchvision_conv_indices(16, False) == [0, 2, 5, 7, 10, 12, 14, 17, 19, 21,
+                                                   24, 26, 28]
+    assert torchvision_conv_indices(16, True) == [0, 3, 7, 10, 14, 17, 20, 24, 27, 30,
+                                                  34, 37, 40]
+    for depth in (11, 13, 16, 19):
+        for with_norm in (False, True):
+            layers = torchvision_layers(depth, with_norm)
+            expected = [i for i, (kind, _) in enumerate(layers) if kind == 'conv']
+            assert torchvision_conv_indices(depth, with_norm) == expected
 
 
 @pytest.mark.parametrize('depth', [11, 13, 16, 19])
@@ -28,21 +41,23 @@ def test_torchvision_round_trip(depth, with_norm):
                             norm_cfg=dict(type='BN') if with_norm else None)
     shapes = {k: tuple(v.shape) for k, v in backbone.state_dict().items()}
     assert {k: tuple(v.shape) for k, v in state_dict.items()} == shapes
-    indices = iter(torchvision_conv_indices(depth, with_norm))
-    for block, num_convs in enumerate(VGG_BLOCKS[depth]):
-        for conv in range(num_convs):
-            index = next(indices)
-            key, source = f'blocks.{block}.{conv}', f'features.{index}'
-            assert state_dict[key + '.conv.weight'] is weights[source + '.weight']
-            if not with_norm:
-                assert state_dict[key + '.conv.bias'] is weights[source + '.bias']
-                continue
-            norm = f'features.{index + 1}'
-            for name in ('weight', 'bias', 'running_var', 'num_batches_tracked'):
-                assert state_dict[f'{key}.bn.{name}'] is weights[f'{norm}.{name}']
-            torch.testing.assert_close(
-                state_dict[key + '.bn.running_mean'],
-                weights[norm + '.running_mean'] - weights[source + '.bias'])
+    # The n-th conv of torchvision's list is conv ``c`` of block ``b``, in order.
+    layers = torchvision_layers(depth, with_norm)
+    conv_indices = [i for i, (kind, _) in enumerate(layers) if kind == 'conv']
+    places = [(b, c) for b, n in enumerate(VGG_BLOCKS[depth]) for c in range(n)]
+    assert len(places) == len(conv_indices)
+    for (block, conv), index in zip(places, conv_indices):
+        key, source = f'blocks.{block}.{conv}', f'features.{index}'
+        assert state_dict[key + '.conv.weight'] is weights[source + '.weight']
+        if not with_norm:
+            assert state_dict[key + '.conv.bias'] is weights[source + '.bias']
+            continue
+        norm = f'features.{index + 1}'
+        for name in ('weight', 'bias', 'running_var', 'num_batches_tracked'):
+            assert state_dict[f'{key}.bn.{name}'] is weights[f'{norm}.{name}']
+        torch.testing.assert_close(
+            state_dict[key + '.bn.running_mean'],
+            weights[norm + '.running_mean'] - weights[source + '.bias'])
     assert state_dict['fc7.conv.bias'] is weights['classifier.3.bias']
     assert not any(v is weights['classifier.6.weight'] for v in state_dict.values())
 
@@ -50,12 +65,12 @@ def test_torchvision_round_trip(depth, with_norm):
 @pytest.mark.parametrize('depth, with_norm', [(11, True), (13, False)])
 def test_torchvision_checkpoint_loads_by_pretrained_init_and_matches(
         tmp_path, depth, with_norm):
-    """The base model config's init_cfg form loads the file; outputs match torchvision."""
+    """The model base config's init_cfg loads the file; outputs match torchvision."""
     weights = torchvision_vgg(depth, with_norm, seed=depth)
     state_dict, _, _ = torchvision_vgg_to_mmseg(weights)
     path = tmp_path / 'vgg.pth'
-    torch.save(make_checkpoint(state_dict, backbone_meta(state_dict, 'torchvision', depth,
-                                                         with_norm)), path)
+    meta = backbone_meta(state_dict, 'torchvision', depth, with_norm)
+    torch.save(make_checkpoint(state_dict, meta), path)
     cfg = Config.fromfile(REPO_ROOT / 'configs/_base_/models/fcn8s_vgg16.py')
     backbone_cfg = cfg.model.backbone
     backbone_cfg.init_cfg.checkpoint = str(path)
@@ -142,7 +157,8 @@ def test_caffe_vgg19_depth_from_conv_names():
      r'at features indices \[0, 2, 5'),
     (lambda w: w.update({'features.2.weight': torch.zeros(32, 64, 3, 3)}), ValueError,
      r'features.2.weight has shape \(32, 64, 3, 3\)'),
-    (lambda w: w.pop('classifier.6.bias'), KeyError, r"missing \['classifier.6.bias'\]"),
+    (lambda w: w.pop('classifier.6.bias'), KeyError,
+     r"missing \['classifier.6.bias'\]"),
     (lambda w: w.update({'classifier.0.weight': torch.zeros(64, 100)}), ValueError,
      r'fc6.weight has shape \(64, 100\)'),
 ])

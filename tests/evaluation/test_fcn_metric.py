@@ -106,4 +106,5 @@ def test_format_only_writes_predictions(tmp_path):
     samples = _samples(CONFUSION)
     assert _evaluate(metric, samples) == {}
     written = np.array(Image.open(tmp_path / 'img0.png'))
-    assert written.ravel().tolist() == samples[0]['pred_sem_seg']['data'].ravel().tolist()
+    predicted = samples[0]['pred_sem_seg']['data']
+    assert written.ravel().tolist() == predicted.ravel().tolist()

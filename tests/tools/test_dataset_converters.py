@@ -12,7 +12,9 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 SBD_TRAIN = ['2008_000002', '2008_000003', '2010_000005']
 SBD_VAL = ['2011_000001']
 # VOC2011 val: two images in SBD train, one in SBD val, two in neither.
-VOC2011_VAL = ['2008_000003', '2011_000001', '2007_000033', '2010_000005', '2007_000042']
+VOC2011_VAL = [
+    '2008_000003', '2011_000001', '2007_000033', '2010_000005', '2007_000042'
+]
 SEG11VALID = ['2011_000001', '2007_000033', '2007_000042']
 
 
@@ -34,7 +36,7 @@ def _label(seed, shape=(20, 30)):
 
 
 def write_sbd_mat(path: Path, label: np.ndarray) -> None:
-    """An SBD cls file: struct GTcls with Segmentation, Boundaries, CategoriesPresent."""
+    """An SBD cls file: struct GTcls (Segmentation, Boundaries, CategoriesPresent)."""
     gt = dict(Segmentation=label, Boundaries=np.zeros((20, 1), dtype=object),
               CategoriesPresent=np.unique(label[label > 0]).astype(np.uint8))
     savemat(str(path), dict(GTcls=gt))
@@ -42,7 +44,7 @@ def write_sbd_mat(path: Path, label: np.ndarray) -> None:
 
 @pytest.fixture
 def trees(tmp_path):
-    """``(sbd_dir, voc_root, voc2011_val, labels)`` of a tiny SBD + VOC2012 + VOC2011."""
+    """``(sbd_dir, voc_root, voc2011_val, labels)``: tiny SBD, VOC2012, VOC2011."""
     sbd_dir, voc_root = tmp_path / 'benchmark_RELEASE' / 'dataset', tmp_path / 'VOC2012'
     (sbd_dir / 'cls').mkdir(parents=True)
     labels = {}
@@ -87,7 +89,8 @@ def test_seg11valid_keeps_voc_order_and_excludes_only_sbd_train():
 
 
 def test_sbd_label_checks(tmp_path):
-    savemat(str(tmp_path / 'inst.mat'), dict(GTinst=dict(Segmentation=np.zeros((2, 2)))))
+    instances = dict(GTinst=dict(Segmentation=np.zeros((2, 2))))
+    savemat(str(tmp_path / 'inst.mat'), instances)
     with pytest.raises(ValueError, match='no GTcls.Segmentation'):
         sbd.sbd_label(tmp_path / 'inst.mat')
     write_sbd_mat(tmp_path / 'bad.mat', np.full((3, 4), 30, np.uint8))

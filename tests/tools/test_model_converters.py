@@ -72,7 +72,8 @@ def test_caffe_vgg_cli_reads_caffemodels(tmp_path, capsys):
 def test_caffe_fcn_cli(tmp_path, capsys):
     generator = torch.Generator().manual_seed(0)
     weights = dict(caffe_vgg16(generator, fc_channels=8),
-                   **fcn_head('16s', 21, generator, learned_upscores=True, fc_channels=8))
+                   **fcn_head('16s', 21, generator, learned_upscores=True,
+                              fc_channels=8))
     src, dst = tmp_path / 'fcn16s.pth', tmp_path / 'fcn16s_mmseg.pth'
     torch.save({'model_state_dict': weights, 'epoch': 3}, src)
     tool = _tool('caffe_fcn2mmseg')

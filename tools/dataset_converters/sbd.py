@@ -114,7 +114,8 @@ def prepare(sbd_dir: Path, voc_root: Path, voc2011_val: Path, nproc: int = 1) ->
         pool.map(partial(convert_label, out_dir=out_dir), mat_paths)
     write_split(voc_root / SPLIT_DIR / 'sbd_train.txt', sbd_train)
     write_split(voc_root / SPLIT_DIR / 'seg11valid.txt', val_ids)
-    return dict(labels=len(mat_paths), sbd_train=len(sbd_train), seg11valid=len(val_ids))
+    return dict(
+        labels=len(mat_paths), sbd_train=len(sbd_train), seg11valid=len(val_ids))
 
 
 def _check_present(split: str, ids: Sequence[str], found: set, directory: Path,
