@@ -139,13 +139,15 @@ def caffe_vgg_keys(depth: int) -> List[str]:
     return [f'{name}.{kind}' for name in names for kind in ('weight', 'bias')]
 
 
-def backbone_meta(state_dict: StateDict, source: str, depth: int,
+def backbone_meta(state_dict: StateDict, convention: str, depth: int,
                   with_norm: bool) -> dict:
     """Checkpoint ``meta`` for a converted VGG: the backbone settings it needs.
 
     Args:
         state_dict (dict[str, Tensor]): The converted ``FullyConvVGG`` state dict.
-        source (str): ``'torchvision'`` or ``'caffe'``.
+        convention (str): The input the weights expect: ``'torchvision'`` (RGB,
+            ImageNet mean/std) or ``'caffe'`` (BGR, mean pixel, unscaled). It follows
+            from where the weights were trained, not from their key layout.
         depth (int): VGG depth.
         with_norm (bool): Whether the net has batch norm.
 
@@ -153,16 +155,23 @@ def backbone_meta(state_dict: StateDict, source: str, depth: int,
         dict: Plain values: source, the ``FullyConvVGG`` arguments (``depth``,
         ``fc_channels``, ``norm_cfg``) and the ``data_preprocessor`` settings for
         the input the weights expect.
+
+    Raises:
+        ValueError: if the convention is unknown.
     """
-    preprocessor = dict(torchvision=TORCHVISION_PREPROCESSOR, caffe=CAFFE_PREPROCESSOR)
+    preprocessors = dict(torchvision=TORCHVISION_PREPROCESSOR, caffe=CAFFE_PREPROCESSOR)
+    if convention not in preprocessors:
+        raise ValueError(f'convention={convention!r} is not supported; use one of '
+                         f'{tuple(preprocessors)}')
+    name = f'ImageNet VGG{depth}' + ('-BN' if with_norm else '')
     return dict(
-        source=f'{source} ImageNet VGG{depth}' + ('-BN' if with_norm else ''),
+        source=f'{name}, {convention} input convention',
         backbone=dict(
             type='FullyConvVGG',
             depth=depth,
             fc_channels=state_dict['fc7.conv.weight'].shape[0],
             norm_cfg=dict(type='BN') if with_norm else None),
-        data_preprocessor=dict(preprocessor[source]))
+        data_preprocessor=dict(preprocessors[convention]))
 
 
 def _caffe_depth(state_dict: StateDict) -> int:

@@ -138,6 +138,8 @@ def test_caffe_vgg16_from_v1_caffemodel(vgg16_caffe):
                                    vgg16_caffe[f'{name}.weight'], rtol=0, atol=0)
     meta = backbone_meta(state_dict, 'caffe', depth, False)
     assert meta['data_preprocessor']['mean'] == [104.00699, 116.66877, 122.67892]
+    with pytest.raises(ValueError, match="convention='bgr' is not supported"):
+        backbone_meta(state_dict, 'bgr', depth, False)
 
 
 def test_caffe_vgg19_depth_from_conv_names():

@@ -24,7 +24,8 @@ def _tool(name):
 
 @pytest.mark.parametrize('name, phrases', [
     ('torchvision_vgg2mmseg', ['SRC', 'DST', 'bgr_to_rgb=True',
-                               'mean=[123.675, 116.28, 103.53]', 'std=[58.395']),
+                               'mean=[123.675, 116.28, 103.53]', 'std=[58.395',
+                               '--caffe-input']),
     ('caffe_vgg2mmseg', ['SRC', 'DST', 'bgr_to_rgb=False', '104.00699', 'BGR']),
     ('caffe_fcn2mmseg', ['SRC', 'DST', '--variant', '--learn-upsample', '8s-atonce']),
 ])
@@ -52,7 +53,10 @@ def test_torchvision_cli(tmp_path, capsys):
     assert 'blocks.7.0.bn.running_mean' not in checkpoint['state_dict']
     assert 'blocks.4.1.bn.running_mean' in checkpoint['state_dict']
     assert checkpoint['meta']['backbone']['norm_cfg'] == dict(type='BN')
-    assert 'torchvision ImageNet VGG11-BN' in capsys.readouterr().out
+    assert 'ImageNet VGG11-BN, torchvision input convention' in capsys.readouterr().out
+    _tool('torchvision_vgg2mmseg').main([str(src), str(dst), '--caffe-input'])
+    meta = torch.load(dst, weights_only=True)['meta']
+    assert meta['data_preprocessor']['bgr_to_rgb'] is False
 
 
 def test_caffe_vgg_cli_reads_caffemodels(tmp_path, capsys):
@@ -66,7 +70,7 @@ def test_caffe_vgg_cli_reads_caffemodels(tmp_path, capsys):
     assert torch.equal(checkpoint['state_dict']['blocks.1.1.conv.weight'],
                        weights['conv2_2.weight'])
     assert checkpoint['meta']['backbone']['fc_channels'] == 8
-    assert 'caffe ImageNet VGG16' in capsys.readouterr().out
+    assert 'ImageNet VGG16, caffe input convention' in capsys.readouterr().out
 
 
 def test_caffe_fcn_cli(tmp_path, capsys):

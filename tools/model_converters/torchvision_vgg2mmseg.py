@@ -12,6 +12,10 @@ images in 0..1 normalised by the ImageNet mean/std, i.e. in mmseg's preprocessor
 bgr_to_rgb=True, mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], as in
 configs/_base_/models/fcn8s_vgg16.py. Do not use them with the Caffe configs (BGR,
 mean pixel, std 1): a mismatched input costs several points of mean IU.
+
+Some ports publish Caffe's VGG16 in torchvision's key layout; convert such a file with
+--caffe-input, which records Caffe's input convention in the checkpoint's meta, and
+use it with configs/caffe/.
 """
 import argparse
 from pathlib import Path
@@ -33,6 +37,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         'dst',
         metavar='DST',
         help='output checkpoint, e.g. checkpoints/vgg16_torchvision_mmseg.pth')
+    parser.add_argument(
+        '--caffe-input',
+        action='store_true',
+        help="SRC holds Caffe's weights in torchvision's layout (they expect BGR, "
+        '0..255 minus the mean pixel)')
     return parser.parse_args(argv)
 
 
@@ -40,7 +49,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     """Convert SRC and write DST."""
     args = parse_args(argv)
     state_dict, depth, with_norm = torchvision_vgg_to_mmseg(load_weights(args.src))
-    meta = backbone_meta(state_dict, 'torchvision', depth, with_norm)
+    convention = 'caffe' if args.caffe_input else 'torchvision'
+    meta = backbone_meta(state_dict, convention, depth, with_norm)
     Path(args.dst).parent.mkdir(parents=True, exist_ok=True)
     torch.save(make_checkpoint(state_dict, meta), args.dst)
     print(f'{meta["source"]} -> {args.dst}\n  backbone: {meta["backbone"]}\n'
