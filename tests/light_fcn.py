@@ -59,8 +59,8 @@ def save_checkpoint(config: Path, path: Path, seed: int = 0) -> Path:
     model = MODELS.build(cfg.model)
     for parameter in model.decode_head.parameters():
         torch.nn.init.normal_(parameter)
-    torch.save({'state_dict': model.state_dict(), 'meta': dict(dataset_meta=DATASET_META)},
-               path)
+    meta = dict(dataset_meta=DATASET_META)
+    torch.save({'state_dict': model.state_dict(), 'meta': meta}, path)
     return Path(path)
 
 

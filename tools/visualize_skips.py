@@ -55,8 +55,8 @@ def main(argv: Optional[List[str]] = None) -> None:
         labels = predict_each_model(models, image)
     ground_truth = np.array(Image.open(args.gt)) if args.gt else None
     meta = models[-1].dataset_meta
-    out_file = draw_skip_figure(image[..., ::-1], labels, meta['classes'], meta['palette'],
-                                Path(args.out), ground_truth)
+    out_file = draw_skip_figure(image[..., ::-1], labels, meta['classes'],
+                                meta['palette'], Path(args.out), ground_truth)
     print(f'Saved {", ".join(labels)} for {args.image} to {out_file}')
 
 

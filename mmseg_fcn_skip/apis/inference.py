@@ -217,7 +217,7 @@ def blend(image_rgb: np.ndarray, label: np.ndarray, palette: Sequence[Sequence[i
 
 def save_label_png(label: np.ndarray, palette: Sequence[Sequence[int]],
                    path: Path) -> None:
-    """Write ``label`` as a P-mode PNG: pixel values are class indices, shown in colour."""
+    """Write ``label`` as a P-mode PNG: class indices as pixels, shown in colour."""
     if label.max(initial=0) > 255:
         raise ValueError(f'label {int(label.max())} does not fit a palette PNG (at most '
                          '256 classes)')

@@ -31,7 +31,8 @@ def variant_name(model: BaseSegmentor, num_levels: Optional[int] = None) -> str:
 
 
 @torch.no_grad()
-def predict_skip_variants(model: BaseSegmentor, image: np.ndarray) -> Dict[str, np.ndarray]:
+def predict_skip_variants(model: BaseSegmentor,
+                          image: np.ndarray) -> Dict[str, np.ndarray]:
     """Label maps of every coarser variant of one FCN model, coarsest first.
 
     For an FCN-8s model: ``{'FCN-32s': ..., 'FCN-16s': ..., 'FCN-8s': ...}``, all
@@ -49,7 +50,8 @@ def predict_skip_variants(model: BaseSegmentor, image: np.ndarray) -> Dict[str, 
     for num_levels in range(1, len(head.in_strides) + 1):
         logits = head.predict_by_feat(head.forward(features, num_levels), metas)
         result = model.postprocess_result(logits, samples)[0]
-        labels[variant_name(model, num_levels)] = result.pred_sem_seg.data[0].cpu().numpy()
+        label = result.pred_sem_seg.data[0].cpu().numpy()
+        labels[variant_name(model, num_levels)] = label
     return labels
 
 

@@ -56,8 +56,8 @@ def test_plot_draws_the_keys_found_and_names_the_others(tmp_path):
             'b': load_scalars([write_log(tmp_path / 'b.json',
                                          [train(s, 2 / s) for s in range(1, 40)])])}
     out = tmp_path / 'plots' / 'curves.png'
-    assert plot_curves(runs, out, ['loss', 'lr', 'mIoU', 'mDice']) == ['loss', 'lr',
-                                                                        'mIoU']
+    drawn = plot_curves(runs, out, ['loss', 'lr', 'mIoU', 'mDice'])
+    assert drawn == ['loss', 'lr', 'mIoU']
     width, height = Image.open(out).size
     assert width > height  # two panels a row, two rows
     with pytest.raises(ValueError, match=r"none of \['mDice'\] is in the logs; "

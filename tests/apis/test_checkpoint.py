@@ -77,7 +77,8 @@ def test_dataset_meta_falls_back_to_numbered_classes_and_checks_the_count():
 
 
 def test_a_short_palette_is_replaced():
-    meta = resolve_dataset_meta(Config(), dict(classes=('a', 'b'), palette=[[1, 2, 3]]), 2)
+    short = dict(classes=('a', 'b'), palette=[[1, 2, 3]])
+    meta = resolve_dataset_meta(Config(), short, 2)
     assert meta['palette'] == default_palette(2)
 
 

@@ -170,9 +170,9 @@ def test_infer_images_group_and_pad_agree_on_equal_sizes(model, tmp_path):
         infer_images(model, paths, tmp_path / 'in', tmp_path / mode, batch_size=3,
                      batch_mode=mode, show_progress=False)
     for path in paths:
-        group = np.array(Image.open(output_paths(path, tmp_path / 'in',
-                                                 tmp_path / 'group')[0]))
-        pad = np.array(Image.open(output_paths(path, tmp_path / 'in', tmp_path / 'pad')[0]))
+        group, pad = (np.array(Image.open(output_paths(path, tmp_path / 'in',
+                                                       tmp_path / mode)[0]))
+                      for mode in ('group', 'pad'))
         assert np.array_equal(group, pad)
 
 

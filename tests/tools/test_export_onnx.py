@@ -18,7 +18,8 @@ def test_export_writes_a_checked_dynamic_onnx(tmp_path, capsys, pad_mode):
     assert printed.count(' ok') == 3
     session = onnxruntime.InferenceSession(str(out), providers=['CPUExecutionProvider'])
     image = blob_image(29, 131, np.random.default_rng(0))
-    logits = session.run(None, {'image': image.transpose(2, 0, 1)[None].astype('float32')})
+    batch = image.transpose(2, 0, 1)[None].astype(np.float32)
+    logits = session.run(None, {'image': batch})
     assert logits[0].shape == (1, 5, 29, 131)
 
 
