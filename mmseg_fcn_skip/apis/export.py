@@ -19,7 +19,7 @@ confirms this against PyTorch with onnxruntime.
 import importlib.util
 import warnings
 from pathlib import Path
-from typing import Dict, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -141,7 +141,7 @@ def check_onnx(model: BaseSegmentor, onnx_file: Path,
     return errors
 
 
-def _channel_vector(values, default: float) -> Tensor:
+def _channel_vector(values: Optional[Sequence[float]], default: float) -> Tensor:
     if values is None:
         return torch.full((1, 3, 1, 1), default)
     return torch.tensor(values, dtype=torch.float32).view(1, -1, 1, 1)

@@ -91,6 +91,13 @@ def test_devices_are_checked_before_building(monkeypatch, fcn8s):
     check_device('cpu')
 
 
+def test_a_pickled_model_is_not_taken_for_a_checkpoint(fcn8s, tmp_path):
+    path = tmp_path / 'model.pth'
+    torch.save(torch.nn.Linear(2, 2), path)
+    with pytest.raises(ValueError, match='holds a Linear, not a state dict'):
+        load_model(fcn8s[0], path)
+
+
 def test_a_missing_checkpoint_is_reported(fcn8s, tmp_path: Path):
     with pytest.raises(FileNotFoundError, match='missing.pth'):
         load_model(fcn8s[0], tmp_path / 'missing.pth')
