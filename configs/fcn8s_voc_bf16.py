@@ -1,0 +1,21 @@
+# FCN-8s (same padding) of fcn8s_voc.py, set up for speed on a recent GPU: bfloat16
+# autocast, channels-last model and inputs, cuDNN autotuning and torch.compile of the
+# training step (mmengine's `compile`; the first iterations compile, then run faster).
+# bfloat16 has float32's exponent range, so the loss is not scaled. Throughput and the
+# check that predictions match float32: tools/benchmark.py, docs/performance.md.
+# AmpOptimWrapper needs a GPU; for a CPU run use tools/train.py with
+# --cfg-options optim_wrapper.type=CPUAmpOptimWrapper compile=False.
+_base_ = './fcn8s_voc.py'
+custom_imports = dict(
+    imports=['mmseg_fcn_skip', 'mmseg_fcn_skip.performance'], allow_failed_imports=False)
+model = dict(data_preprocessor=dict(type='ChannelsLastSegDataPreProcessor'))
+# The constructor gives the optimizer plain-dict param groups, which `compile` needs
+# (mmseg_fcn_skip/performance/compile.py).
+optim_wrapper = dict(
+    type='AmpOptimWrapper',
+    dtype='bfloat16',
+    loss_scale=dict(enabled=False),
+    constructor='CompilableOptimWrapperConstructor')
+custom_hooks = [dict(type='ChannelsLastHook')]
+env_cfg = dict(cudnn_benchmark=True)
+compile = True

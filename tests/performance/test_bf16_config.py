@@ -1,0 +1,61 @@
+"""configs/fcn8s_voc_bf16.py: its settings, and a short CPU training run with them."""
+import argparse
+from pathlib import Path
+
+import torch
+from mmengine.config import Config, DictAction
+from mmengine.runner import Runner
+
+from mmseg_fcn_skip.performance import (ChannelsLastSegDataPreProcessor,
+                                        is_channels_last)
+
+REPO = Path(__file__).resolve().parents[2]
+CONFIG = str(REPO / 'configs' / 'fcn8s_voc_bf16.py')
+
+
+def test_config_enables_bf16_channels_last_cudnn_autotuning_and_compile():
+    cfg = Config.fromfile(CONFIG)
+    base = Config.fromfile(str(REPO / 'configs' / 'fcn8s_voc.py'))
+    wrapper = cfg.optim_wrapper
+    assert wrapper.type == 'AmpOptimWrapper' and wrapper.dtype == 'bfloat16'
+    assert wrapper.loss_scale == dict(enabled=False)
+    assert wrapper.constructor == 'CompilableOptimWrapperConstructor'
+    assert wrapper.optimizer == base.optim_wrapper.optimizer
+    assert wrapper.paramwise_cfg == base.optim_wrapper.paramwise_cfg
+    assert cfg.env_cfg.cudnn_benchmark is True
+    assert cfg.compile is True
+    assert cfg.custom_hooks == [dict(type='ChannelsLastHook')]
+    assert cfg.model.data_preprocessor.type == 'ChannelsLastSegDataPreProcessor'
+    assert cfg.model.data_preprocessor.mean == base.model.data_preprocessor.mean
+    assert 'mmseg_fcn_skip.performance' in cfg.custom_imports.imports
+    assert cfg.model.backbone == base.model.backbone
+    assert cfg.model.decode_head == base.model.decode_head
+
+
+def test_light_variant_trains_on_cpu_channels_last_in_bf16(tmp_path, light_toy_options):
+    """AmpOptimWrapper needs a GPU: CPUAmpOptimWrapper (bf16 autocast) stands in, and
+    compile is left to the GPU run (compiling takes minutes on two CPU cores)."""
+    cfg = Config.fromfile(CONFIG)
+    toy = Config.fromfile(str(REPO / 'configs' / 'fcn8s_toy.py'))
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--options', nargs='+', action=DictAction)
+    toy.merge_from_dict(parser.parse_args(['--options', *light_toy_options(2)]).options)
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader', 'val_evaluator',
+                'test_evaluator', 'train_cfg', 'param_scheduler', 'default_hooks'):
+        cfg[key] = toy[key]
+    cfg.model.data_preprocessor.size = toy.model.data_preprocessor.size
+    cfg.model.backbone = toy.model.backbone
+    cfg.model.decode_head = toy.model.decode_head
+    cfg.optim_wrapper.type = 'CPUAmpOptimWrapper'
+    cfg.optim_wrapper.pop('loss_scale')
+    cfg.compile = False
+    cfg.work_dir = str(tmp_path)
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    assert (tmp_path / 'iter_2.pth').is_file()
+    assert isinstance(runner.model.data_preprocessor, ChannelsLastSegDataPreProcessor)
+    convs = [p for p in runner.model.parameters() if p.dim() == 4]
+    assert convs and all(is_channels_last(p) for p in convs)
+    assert all(type(g) is dict for g in runner.optim_wrapper.optimizer.param_groups)
+    assert torch.isfinite(torch.tensor(
+        runner.message_hub.get_scalar('train/loss').current()))
