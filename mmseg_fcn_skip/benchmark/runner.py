@@ -1,0 +1,258 @@
+"""Measure several segmentors against mmseg's FCN R50-D8 in one run."""
+import datetime
+import gc
+import platform
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Tuple
+
+import mmengine
+import mmseg
+import torch
+import torch.nn as nn
+
+from ..performance import to_channels_last
+from .measure import (SGD_SETTINGS, Measurement, inference_flops,
+                      make_inference, make_train_step, matmul_tflops, measure,
+                      prediction_agreement, training_flops)
+from .models import (DEFAULT_CONFIGS, REFERENCE_NAME, ModelSpec, build_segmentor,
+                     project_spec, random_batch, reference_spec)
+
+#: The repository checkout this package lives in (where the default configs are).
+REPO_ROOT = Path(__file__).resolve().parents[2]
+#: Measurement sizes per device type: a full GPU run and a light CPU run.
+DEVICE_DEFAULTS = {
+    'cuda': dict(shape=(512, 512), batch=8, warmup=10, repeats=30),
+    'cpu': dict(shape=(64, 64), batch=2, warmup=1, repeats=3),
+}
+#: Matrix size and multiplications per timed call of the bf16 matmul rate.
+MATMUL_SIZES = {'cuda': (8192, 20), 'cpu': (1024, 8)}
+#: Seed of the fixed input of the prediction check (the timed batch uses 0).
+CHECK_SEED = 1
+FLOPS_METHOD = ('torch.utils.flop_counter.FlopCounterMode, counted once per model '
+                'in fp32 eager mode: infer = the timed forward; train = forward and '
+                'backward of the timed step, counted (not 3x the forward); the SGD '
+                'update and element-wise work are not counted')
+
+
+@dataclass
+class BenchmarkSettings:
+    """What to measure and how; see ``tools/benchmark.py --help``."""
+
+    configs: Tuple[str, ...] = field(default_factory=lambda: default_configs())
+    shape: Tuple[int, int] = (512, 512)
+    batch: int = 8
+    num_classes: int = 21
+    precision: str = 'fp32'
+    channels_last: bool = False
+    compile: bool = False
+    device: str = 'cuda'
+    warmup: int = 10
+    repeats: int = 30
+
+    @property
+    def variant(self) -> str:
+        """The speed options in use, e.g. ``'bf16 + channels_last'``."""
+        options = [self.precision]
+        options += ['channels_last'] if self.channels_last else []
+        options += ['compile'] if self.compile else []
+        return ' + '.join(options)
+
+    @property
+    def changes_numerics(self) -> bool:
+        """Whether the variant can change predictions compared with fp32 eager."""
+        return self.precision != 'fp32' or self.channels_last or self.compile
+
+
+def default_configs() -> Tuple[str, ...]:
+    """The default project configs, as paths inside this checkout."""
+    return tuple(str(REPO_ROOT / config) for config in DEFAULT_CONFIGS)
+
+
+def resolve_device(requested: Optional[str]) -> Tuple[torch.device, Optional[str]]:
+    """The device to measure on, and a note when CUDA was wanted but is missing.
+
+    ``None`` means CUDA if available, else CPU. A CUDA device on a machine
+    without CUDA falls back to the CPU instead of failing.
+    """
+    if requested is None:
+        requested = 'cuda' if torch.cuda.is_available() else 'cpu'
+    device = torch.device(requested)
+    if device.type == 'cuda' and not torch.cuda.is_available():
+        return torch.device('cpu'), (
+            f'CUDA is not available on this machine (torch {torch.__version__}); '
+            f'running the small CPU measurement instead of --device {requested}.')
+    if device.type not in DEVICE_DEFAULTS:
+        raise ValueError(f'device {requested!r} is not supported; use cuda[:N] or cpu')
+    return device, None
+
+
+def fill_device_defaults(settings: BenchmarkSettings, given: Dict[str, object]
+                         ) -> BenchmarkSettings:
+    """Settings with the device's default sizes wherever ``given`` has None."""
+    defaults = DEVICE_DEFAULTS[torch.device(settings.device).type]
+    chosen = {key: given.get(key) if given.get(key) is not None else value
+              for key, value in defaults.items()}
+    chosen['shape'] = tuple(chosen['shape'])
+    return replace(settings, **chosen)
+
+
+def run_benchmark(settings: BenchmarkSettings,
+                  log: Callable[[str], None] = print) -> dict:
+    """Measure the reference and every config; return the report (JSON-ready).
+
+    Returns:
+        A dict with ``settings``, ``environment``, ``matmul_bf16_tflops``,
+        ``flops_method``, ``reference``, ``results`` (one entry per model and
+        mode, with its ratio against the reference) and ``agreement`` (one
+        entry per model when the variant can change predictions, else empty).
+    """
+    device = torch.device(settings.device)
+    if device.type == 'cuda':
+        torch.backends.cudnn.benchmark = True
+    log(f'Measuring the dense bf16 matmul rate on {device_name(device)} ...')
+    matmul_rate = matmul_tflops(device, *MATMUL_SIZES[device.type])
+    specs = [reference_spec(settings.num_classes)] + [
+        project_spec(config, settings.num_classes) for config in settings.configs
+    ]
+    results, agreements = [], []
+    for spec in specs:
+        log(f'Measuring {spec.name} ({settings.variant}) ...')
+        model_results, agreement = measure_model(spec, settings, device, matmul_rate)
+        free_memory(device)
+        results += model_results
+        if agreement is not None:
+            agreements.append(agreement)
+    add_ratios(results, REFERENCE_NAME)
+    return dict(
+        settings=dict(asdict(settings), shape=list(settings.shape),
+                      configs=list(settings.configs), variant=settings.variant),
+        environment=environment(device),
+        matmul_bf16_tflops=matmul_rate,
+        flops_method=FLOPS_METHOD,
+        reference=REFERENCE_NAME,
+        results=results,
+        agreement=agreements)
+
+
+def measure_model(spec: ModelSpec, settings: BenchmarkSettings, device: torch.device,
+                  matmul_rate: float) -> Tuple[List[dict], Optional[dict]]:
+    """Time a training step and an inference forward of one model.
+
+    Returns:
+        The result entries (``train`` and ``infer``) and the prediction check
+        against fp32 eager (None when the variant cannot change predictions).
+    """
+    model = build_segmentor(spec, device)
+    inputs, samples = random_batch(settings.batch, settings.shape, settings.num_classes,
+                                   device)
+    if settings.channels_last:
+        to_channels_last(model)
+        inputs = inputs.contiguous(memory_format=torch.channels_last)
+    flops = dict(train=training_flops(model, inputs, samples),
+                 infer=inference_flops(model, inputs, samples))
+    loss_fn, encode_decode = model.loss, model.encode_decode
+    if settings.compile:
+        loss_fn, encode_decode = torch.compile(loss_fn), torch.compile(encode_decode)
+    optimizer = torch.optim.SGD(model.parameters(), **SGD_SETTINGS)
+    model.train()
+    train = measure(
+        make_train_step(model, loss_fn, optimizer, inputs, samples, device,
+                        settings.precision), device, settings.warmup, settings.repeats)
+    del optimizer
+    model.eval()
+    infer = measure(
+        make_inference(encode_decode, inputs, samples, device, settings.precision),
+        device, settings.warmup, settings.repeats)
+    agreement = None
+    if settings.changes_numerics:
+        agreement = dict(model=spec.name, variant=settings.variant,
+                         **check_predictions(model, encode_decode, settings, device))
+    results = [
+        result_entry(spec, mode, measurement, flops[mode], settings.batch, matmul_rate)
+        for mode, measurement in (('train', train), ('infer', infer))
+    ]
+    return results, agreement
+
+
+def check_predictions(model: nn.Module, encode_decode: Callable[..., torch.Tensor],
+                      settings: BenchmarkSettings, device: torch.device) -> dict:
+    """Predictions of the measured variant against fp32 eager on a fixed input."""
+    inputs, samples = random_batch(settings.batch, settings.shape, settings.num_classes,
+                                   device, seed=CHECK_SEED)
+    reference = make_inference(model.encode_decode, inputs, samples, device, 'fp32')()
+    if settings.channels_last:
+        inputs = inputs.contiguous(memory_format=torch.channels_last)
+    candidate = make_inference(encode_decode, inputs, samples, device,
+                               settings.precision)()
+    return prediction_agreement(reference, candidate)
+
+
+def result_entry(spec: ModelSpec, mode: str, measurement: Measurement, flops: int,
+                 batch: int, matmul_rate: float) -> dict:
+    """The JSON entry of one model in one mode."""
+    tflops = flops / measurement.median / 1e12
+    peak = measurement.peak_bytes
+    return dict(
+        model=spec.name,
+        source=spec.source,
+        mode=mode,
+        img_per_s=batch / measurement.median,
+        median_ms=measurement.median * 1e3,
+        step_ms=[seconds * 1e3 for seconds in measurement.seconds],
+        peak_gib=None if peak is None else peak / 2**30,
+        gflop_per_img=flops / batch / 1e9,
+        tflops=tflops,
+        matmul_fraction=tflops / matmul_rate)
+
+
+def add_ratios(results: List[dict], reference: str) -> None:
+    """Add ``ratio_vs_reference``: img/s over the reference's in the same mode."""
+    reference_rates = {r['mode']: r['img_per_s'] for r in results
+                       if r['model'] == reference}
+    for result in results:
+        result['ratio_vs_reference'] = (result['img_per_s'] /
+                                        reference_rates[result['mode']])
+
+
+def free_memory(device: torch.device) -> None:
+    """Free what the last measured model left (compiled graphs, cached blocks)."""
+    gc.collect()
+    torch._dynamo.reset()
+    if device.type == 'cuda':
+        torch.cuda.empty_cache()
+
+
+def device_name(device: torch.device) -> str:
+    """A readable name of the device (the GPU, or the CPU model)."""
+    if device.type == 'cuda':
+        return torch.cuda.get_device_name(device)
+    return cpu_model() or platform.machine() or 'CPU'
+
+
+def cpu_model() -> Optional[str]:
+    """The CPU model name from /proc/cpuinfo, where there is one."""
+    try:
+        lines = Path('/proc/cpuinfo').read_text().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        if line.startswith('model name'):
+            return line.split(':', 1)[1].strip()
+    return None
+
+
+def environment(device: torch.device) -> dict:
+    """Versions, device and timer of this run."""
+    return dict(
+        date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
+        device=str(device),
+        device_name=device_name(device),
+        cpu_threads=torch.get_num_threads(),
+        torch=torch.__version__,
+        cuda=torch.version.cuda,
+        cudnn_benchmark=torch.backends.cudnn.benchmark,
+        mmseg=mmseg.__version__,
+        mmengine=mmengine.__version__,
+        python=platform.python_version(),
+        timer='CUDA events' if device.type == 'cuda' else 'time.perf_counter')

@@ -1,0 +1,240 @@
+"""tools/benchmark.py and mmseg_fcn_skip.benchmark: a real CPU run, FLOP counts,
+report pieces and the numerics of the speed options."""
+import json
+import runpy
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from mmseg.registry import MODELS
+
+from mmseg_fcn_skip.benchmark import (REFERENCE_NAME, build_segmentor, count_flops,
+                                      inference_flops, measure, prediction_agreement,
+                                      project_spec, random_batch, reference_spec,
+                                      strip_pretrained, training_flops)
+from mmseg_fcn_skip.benchmark.measure import make_inference
+from mmseg_fcn_skip.benchmark.models import (ModelSpec, config_name,
+                                             redraw_zero_weights)
+from mmseg_fcn_skip.benchmark.report import COLUMNS, format_table
+from mmseg_fcn_skip.benchmark.runner import (BenchmarkSettings, add_ratios,
+                                             fill_device_defaults, resolve_device)
+
+REPO = Path(__file__).resolve().parents[2]
+SAME = str(REPO / 'configs' / 'fcn8s_voc.py')
+CAFFE = str(REPO / 'configs' / 'caffe' / 'fcn8s_vgg16_voc12aug.py')
+#: Forward GFLOP of one 512x512 image measured on an H100 run (shared anchors).
+ANCHOR_GFLOP = dict(same=222, caffe=381)
+CPU = torch.device('cpu')
+RESULT_FIELDS = {'model', 'source', 'mode', 'img_per_s', 'median_ms', 'step_ms',
+                 'peak_gib', 'gflop_per_img', 'tflops', 'matmul_fraction',
+                 'ratio_vs_reference'}
+
+
+def light_spec(pad_mode: str = 'same') -> ModelSpec:
+    """FCN-8s of configs/fcn8s_voc.py at 1/8 of the width, fc6/fc7 with 64."""
+    spec = project_spec(SAME if pad_mode == 'same' else CAFFE, num_classes=21)
+    spec.model_cfg['backbone'].update(base_channels=8, fc_channels=64)
+    spec.model_cfg['decode_head']['in_channels'] = (32, 64, 64)
+    return spec
+
+
+def test_cpu_run_writes_a_report_with_positive_figures(tmp_path, monkeypatch, capsys):
+    out = tmp_path / 'report.json'
+    monkeypatch.setattr(sys, 'argv', [
+        'benchmark.py', '--device', 'cpu', '--configs', SAME, '--shape', '32', '32',
+        '--batch', '1', '--warmup', '0', '--repeats', '2', '--channels-last',
+        '--json', str(out)])
+    runpy.run_path(str(REPO / 'tools' / 'benchmark.py'), run_name='__main__')
+    stdout = capsys.readouterr().out
+    assert 'CPU mode' in stdout
+    assert all(column in stdout for column in COLUMNS)
+    report = json.loads(out.read_text())
+    assert report['environment']['device'] == 'cpu'
+    assert report['settings']['shape'] == [32, 32] and report['settings']['batch'] == 1
+    assert report['matmul_bf16_tflops'] > 0
+    results = report['results']
+    assert [(r['model'], r['mode']) for r in results] == [
+        (REFERENCE_NAME, 'train'), (REFERENCE_NAME, 'infer'),
+        ('fcn8s_voc', 'train'), ('fcn8s_voc', 'infer')]
+    for result in results:
+        assert set(result) == RESULT_FIELDS
+        assert len(result['step_ms']) == 2
+        for key in ('img_per_s', 'median_ms', 'gflop_per_img', 'tflops',
+                    'matmul_fraction', 'ratio_vs_reference'):
+            assert result[key] > 0, (result['model'], result['mode'], key)
+        assert result['peak_gib'] is None  # no peak memory on CPU
+    assert {r['ratio_vs_reference'] for r in results[:2]} == {1.0}
+    train, infer = results[2:]
+    assert 2 * infer['gflop_per_img'] < train['gflop_per_img'] < 3 * infer[
+        'gflop_per_img']
+    assert [a['model'] for a in report['agreement']] == [REFERENCE_NAME, 'fcn8s_voc']
+    assert all(a['pixel_agreement'] >= 0.99 for a in report['agreement'])
+
+
+@pytest.fixture(scope='module')
+def forward_gflop_512():
+    """Forward GFLOP of one 512x512 image, full VGG16, counted on the meta device."""
+    inputs = torch.empty(1, 3, 512, 512, device='meta')
+    metas = [dict(img_shape=(512, 512), ori_shape=(512, 512), pad_shape=(512, 512))]
+    gflop = {}
+    for mode, config in (('same', SAME), ('caffe', CAFFE)):
+        with torch.device('meta'):
+            model = MODELS.build(project_spec(config, 21).model_cfg).eval()
+        with torch.no_grad():
+            gflop[mode] = count_flops(lambda: model.encode_decode(inputs, metas)) / 1e9
+    return gflop
+
+
+@pytest.mark.parametrize('mode', ['same', 'caffe'])
+def test_forward_flops_at_512_match_the_anchors(forward_gflop_512, mode):
+    # Counted here: 221.7 (same) and 379.5 (caffe) GFLOP.
+    assert forward_gflop_512[mode] == pytest.approx(ANCHOR_GFLOP[mode], rel=0.01)
+
+
+def test_caffe_padding_costs_1_7x_the_arithmetic(forward_gflop_512):
+    ratio = forward_gflop_512['caffe'] / forward_gflop_512['same']
+    assert ratio == pytest.approx(ANCHOR_GFLOP['caffe'] / ANCHOR_GFLOP['same'], rel=0.02)
+    assert 1.68 < ratio < 1.74
+
+
+def test_training_flops_are_forward_plus_a_smaller_backward():
+    model = build_segmentor(light_spec(), CPU)
+    inputs, samples = random_batch(2, (64, 64), 21, CPU)
+    forward = inference_flops(model, inputs, samples)
+    train = training_flops(model, inputs, samples)
+    # conv1_1 needs no input gradient and the fixed upsampling no weight gradient.
+    assert 2 * forward < train < 3 * forward
+    assert all(p.grad is None for p in model.parameters())
+
+
+def test_bf16_autocast_predicts_as_fp32():
+    """Tolerance: >= 99% of pixels in the same class, logits within 2% of their range."""
+    model = build_segmentor(light_spec(), CPU).eval()
+    inputs, samples = random_batch(2, (128, 128), 21, CPU, seed=1)
+    fp32 = make_inference(model.encode_decode, inputs, samples, CPU, 'fp32')()
+    bf16 = make_inference(model.encode_decode, inputs, samples, CPU, 'bf16')()
+    assert bf16.dtype == torch.bfloat16
+    agreement = prediction_agreement(fp32, bf16)
+    assert agreement['pixel_agreement'] >= 0.99
+    assert agreement['relative_max_abs_diff'] <= 0.02
+    assert agreement['max_abs_diff'] > 0  # bf16 did run
+
+
+def test_compiled_inference_predicts_as_eager():
+    model = build_segmentor(light_spec(), CPU).eval()
+    inputs, samples = random_batch(2, (64, 64), 21, CPU, seed=1)
+    eager = make_inference(model.encode_decode, inputs, samples, CPU, 'fp32')()
+    compiled = make_inference(torch.compile(model.encode_decode), inputs, samples, CPU,
+                              'fp32')()
+    agreement = prediction_agreement(eager, compiled)
+    assert agreement['pixel_agreement'] == 1.0
+    assert agreement['relative_max_abs_diff'] <= 1e-4
+
+
+def test_reference_is_mmseg_fcn_r50_d8_with_bn_and_no_checkpoint():
+    spec = reference_spec(21)
+    cfg = spec.model_cfg
+    assert spec.name == REFERENCE_NAME and spec.source.endswith('fcn_r50-d8.py')
+    assert cfg['backbone']['type'] == 'ResNetV1c' and cfg['backbone']['depth'] == 50
+    assert cfg['backbone']['dilations'] == (1, 1, 2, 4)
+    assert cfg['pretrained'] is None
+    for key in ('backbone', 'decode_head', 'auxiliary_head'):
+        assert cfg[key]['norm_cfg'] == dict(type='BN', requires_grad=True)
+    assert cfg['decode_head']['type'] == cfg['auxiliary_head']['type'] == 'FCNHead'
+    assert cfg['decode_head']['num_classes'] == cfg['auxiliary_head']['num_classes'] == 21
+
+
+def test_project_configs_lose_their_pretrained_checkpoints():
+    for config in (SAME, CAFFE):
+        cfg = project_spec(config, 21).model_cfg
+        assert cfg['backbone']['init_cfg'] is None
+        assert cfg['decode_head']['num_classes'] == 21
+
+
+def test_strip_pretrained_walks_nested_configs():
+    pretrained = dict(type='Pretrained', checkpoint='x.pth')
+    kaiming = dict(type='Kaiming', layer='Conv2d')
+    cfg = dict(pretrained='open-mmlab://resnet50_v1c',
+               backbone=dict(init_cfg=pretrained),
+               heads=[dict(init_cfg=[kaiming, pretrained]), dict(init_cfg=[pretrained])])
+    assert strip_pretrained(cfg) == dict(
+        pretrained=None, backbone=dict(init_cfg=None),
+        heads=[dict(init_cfg=[kaiming]), dict(init_cfg=None)])
+
+
+def test_config_names_are_relative_to_the_configs_folder():
+    assert config_name(SAME) == 'fcn8s_voc'
+    assert config_name(CAFFE) == 'caffe/fcn8s_vgg16_voc12aug'
+    assert config_name('/tmp/other.py') == 'other'
+
+
+def test_zero_score_layers_are_redrawn():
+    model = MODELS.build(light_spec().model_cfg)
+    model.init_weights()
+    assert not model.decode_head.conv_seg.weight.any()
+    redrawn = redraw_zero_weights(model)
+    assert redrawn == ['decode_head.conv_seg.weight', 'decode_head.skip_scores.0.weight',
+                       'decode_head.skip_scores.1.weight']
+    assert 0 < model.decode_head.conv_seg.weight.std() < 0.02
+
+
+def test_measure_times_each_repeat_after_the_warmup():
+    calls = []
+    result = measure(lambda: calls.append(1), CPU, warmup=2, repeats=3)
+    assert len(calls) == 5 and len(result.seconds) == 3
+    assert result.peak_bytes is None and result.median >= 0
+
+
+def test_prediction_agreement_counts_pixels_and_scales_the_difference():
+    reference = torch.zeros(1, 2, 2, 2)
+    reference[0, 0] = torch.tensor([[4.0, 4.0], [4.0, -4.0]])
+    candidate = reference.clone()
+    candidate[0, 1, 0, 0] = 5.0  # flips one pixel of four to class 1
+    result = prediction_agreement(reference, candidate)
+    assert result == dict(pixel_agreement=0.75, max_abs_diff=5.0,
+                          relative_max_abs_diff=5.0 / 8.0)
+
+
+def test_ratios_are_against_the_reference_in_the_same_mode():
+    results = [dict(model=REFERENCE_NAME, mode='train', img_per_s=10.0),
+               dict(model=REFERENCE_NAME, mode='infer', img_per_s=40.0),
+               dict(model='fcn8s_voc', mode='train', img_per_s=32.0),
+               dict(model='fcn8s_voc', mode='infer', img_per_s=66.0)]
+    add_ratios(results, REFERENCE_NAME)
+    assert [r['ratio_vs_reference'] for r in results] == [1.0, 1.0, 3.2, 1.65]
+
+
+def test_table_has_a_row_per_model_and_mode():
+    result = dict(model='fcn8s_voc', mode='train', img_per_s=383.4,
+                  ratio_vs_reference=2.56, peak_gib=3.9, tflops=255.0,
+                  matmul_fraction=0.319)
+    table = format_table(dict(results=[result, dict(result, mode='infer',
+                                                    peak_gib=None)])).splitlines()
+    assert table[0].split() == ['model', 'mode', 'img/s', 'vs', 'R50-D8', 'peak', 'GiB',
+                                'TFLOP/s', '%', 'bf16', 'mm']
+    assert table[2].split() == ['fcn8s_voc', 'train', '383.4', '2.56x', '3.90', '255.00',
+                                '31.9']
+    assert table[3].split()[4] == '-'
+
+
+def test_a_missing_gpu_falls_back_to_the_cpu(monkeypatch):
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
+    device, note = resolve_device('cuda')
+    assert device == CPU and 'CUDA is not available' in note
+    assert resolve_device(None) == (CPU, None)
+
+
+def test_cpu_runs_are_small_unless_sizes_are_given():
+    settings = fill_device_defaults(BenchmarkSettings(device='cpu'), dict(batch=None))
+    assert (settings.shape, settings.batch, settings.repeats) == ((64, 64), 2, 3)
+    settings = fill_device_defaults(BenchmarkSettings(device='cuda'),
+                                    dict(shape=[256, 320], repeats=5))
+    assert (settings.shape, settings.batch, settings.repeats) == ((256, 320), 8, 5)
+
+
+def test_variant_names_the_speed_options():
+    settings = BenchmarkSettings(precision='bf16', channels_last=True, compile=True)
+    assert settings.variant == 'bf16 + channels_last + compile'
+    assert settings.changes_numerics
+    assert not BenchmarkSettings().changes_numerics
