@@ -1,0 +1,160 @@
+import random
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from mmseg_fcn_skip.engine import (ApplySampleSeed, CheckSegFiles, CheckSegPair,
+                                   SeededIndex)
+
+
+def _png(path, array):
+    assert cv2.imwrite(str(path), array)
+    return str(path)
+
+
+@pytest.fixture
+def pair(tmp_path):
+    """A 20x30 RGB image and its label map (classes 0..2 and 255)."""
+    label = np.zeros((20, 30), np.uint8)
+    label[5:10, 5:10], label[0, 0] = 2, 255
+    return dict(img_path=_png(tmp_path / 'img.png', np.full((20, 30, 3), 90, np.uint8)),
+                seg_map_path=_png(tmp_path / 'ann.png', label))
+
+
+def _loaded(image_shape, label, img_path='a/img.png', seg_map_path='a/ann.png'):
+    return dict(img=np.zeros(image_shape, np.uint8), gt_seg_map=label,
+                img_path=img_path, seg_map_path=seg_map_path)
+
+
+# ApplySampleSeed
+
+def test_apply_sample_seed_makes_the_draws_a_function_of_the_sample_seed():
+    draws = []
+    for _ in range(2):
+        ApplySampleSeed()(dict(sample_idx=SeededIndex(3, seed=1234)))
+        draws.append((random.random(), np.random.rand(), torch.rand(1).item()))
+    assert draws[0] == draws[1]
+    ApplySampleSeed()(dict(sample_idx=SeededIndex(3, seed=1235)))
+    assert (random.random(), np.random.rand(), torch.rand(1).item()) != draws[0]
+
+
+def test_apply_sample_seed_leaves_rngs_alone_without_a_seed():
+    np.random.seed(7)
+    expected = np.random.rand()
+    np.random.seed(7)
+    results = ApplySampleSeed()(dict(sample_idx=3))
+    assert results['sample_idx'] == 3
+    assert np.random.rand() == expected
+
+
+# CheckSegFiles
+
+def test_check_seg_files_passes_good_files(pair):
+    assert CheckSegFiles()(dict(pair)) == pair
+
+
+@pytest.mark.parametrize('damage, problem', [
+    (lambda p: p.write_bytes(b''), 'is empty (0 bytes)'),
+    (lambda p: p.write_bytes(p.read_bytes()[:len(p.read_bytes()) // 2]),
+     'cannot be read as an image'),
+    (lambda p: p.write_bytes(b'not an image at all'), 'cannot be read as an image'),
+    (lambda p: p.unlink(), 'does not exist'),
+])
+@pytest.mark.parametrize('key, role', [('img_path', 'image'),
+                                       ('seg_map_path', 'label map')])
+def test_check_seg_files_names_the_bad_file(pair, tmp_path, key, role, damage, problem):
+    damage(tmp_path / ('img.png' if key == 'img_path' else 'ann.png'))
+    with pytest.raises(ValueError) as error:
+        CheckSegFiles()(dict(pair))
+    assert f'{role} file {pair[key]} {problem}' in str(error.value)
+    assert 'skip_unreadable=True' in str(error.value)
+
+
+def test_check_seg_files_detects_a_flipped_byte(pair, tmp_path):
+    path = tmp_path / 'img.png'
+    data = bytearray(path.read_bytes())
+    data[-20] ^= 0xFF  # inside the compressed data; the chunk CRC no longer fits
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match=f'image file {path} cannot be read'):
+        CheckSegFiles()(dict(pair))
+
+
+def test_check_seg_files_skips_bad_samples_when_asked(pair, tmp_path):
+    (tmp_path / 'ann.png').write_bytes(b'')
+    assert CheckSegFiles(skip_unreadable=True)(dict(pair)) is None
+
+
+def test_check_seg_files_rejects_16_bit_labels_beyond_uint8(pair, tmp_path):
+    _png(tmp_path / 'ann.png', np.full((20, 30), 300, np.uint16))
+    with pytest.raises(ValueError, match='values up to 300.*wrap around'):
+        CheckSegFiles()(dict(pair))
+    _png(tmp_path / 'ann.png', np.full((20, 30), 3, np.uint16))
+    assert CheckSegFiles()(dict(pair)) is not None
+
+
+def test_check_seg_files_checks_only_paths_present(pair):
+    assert CheckSegFiles()(dict(img_path=pair['img_path'])) is not None
+    assert CheckSegFiles()(dict(img=np.zeros((2, 2, 3)))) is not None
+
+
+# CheckSegPair
+
+def test_check_seg_pair_passes_a_good_pair():
+    label = np.array([[0, 1], [4, 255]], np.uint8)
+    results = CheckSegPair(num_classes=5)(_loaded((2, 2, 3), label))
+    assert results['gt_seg_map'] is label
+
+
+def test_check_seg_pair_names_both_files_when_sizes_differ():
+    with pytest.raises(ValueError) as error:
+        CheckSegPair(5)(_loaded((20, 30, 3), np.zeros((20, 31), np.uint8)))
+    message = str(error.value)
+    assert 'label map a/ann.png is 20x31' in message
+    assert 'image a/img.png is 20x30' in message
+
+
+def test_check_seg_pair_raises_on_labels_outside_the_classes():
+    label = np.array([[0, 7], [9, 255]], np.uint8)
+    with pytest.raises(ValueError) as error:
+        CheckSegPair(5)(_loaded((2, 2, 3), label))
+    assert ('label map a/ann.png has 2 pixels with values [7, 9], which are neither '
+            'a class index (0..4) nor ignore_index=255') in str(error.value)
+    assert "invalid_label='ignore'" in str(error.value)
+
+
+def test_check_seg_pair_can_ignore_labels_outside_the_classes():
+    label = np.array([[0, 7], [9, 255]], np.uint8)
+    results = CheckSegPair(5, invalid_label='ignore')(_loaded((2, 2, 3), label))
+    assert results['gt_seg_map'].tolist() == [[0, 255], [255, 255]]
+    assert label.tolist() == [[0, 7], [9, 255]]  # the input is not modified
+
+
+def test_check_seg_pair_rejects_colour_label_maps():
+    with pytest.raises(ValueError, match='single-channel image of class indices'):
+        CheckSegPair(5)(_loaded((4, 4, 3), np.zeros((4, 4, 3), np.uint8)))
+
+
+@pytest.mark.parametrize('shape', [(1, 1), (1, 9), (9, 1)])
+def test_check_seg_pair_restores_squeezed_labels_of_thin_images(shape):
+    label = np.arange(np.prod(shape), dtype=np.uint8).reshape(shape) % 5
+    results = CheckSegPair(5)(_loaded(shape + (3, ), label.squeeze()))
+    assert results['gt_seg_map'].shape == shape
+    assert np.array_equal(results['gt_seg_map'], label)
+
+
+def test_check_seg_pair_without_labels_checks_the_image_only():
+    results = CheckSegPair(5)(dict(img=np.zeros((3, 4, 3), np.uint8)))
+    assert 'gt_seg_map' not in results
+    with pytest.raises(ValueError, match=r'loaded with shape \(0, 4, 3\)'):
+        CheckSegPair(5)(dict(img=np.zeros((0, 4, 3), np.uint8), img_path='x.png'))
+
+
+@pytest.mark.parametrize('kwargs, match', [
+    (dict(num_classes=0), 'num_classes=0 must be a positive integer'),
+    (dict(num_classes=5, invalid_label='drop'), "invalid_label='drop' is not supported"),
+])
+def test_check_seg_pair_arguments_are_checked(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        CheckSegPair(**kwargs)
