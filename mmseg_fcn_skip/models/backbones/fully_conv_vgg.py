@@ -120,6 +120,8 @@ class FullyConvVGG(BaseModule):
         _check_pad_mode(pad_mode)
         _check_positive_int('base_channels', base_channels)
         _check_positive_int('fc_channels', fc_channels)
+        _check_layer_cfg('norm_cfg', norm_cfg)
+        _check_layer_cfg('act_cfg', act_cfg)
         out_indices = tuple(out_indices)
         if not out_indices or any(i not in range(len(LEVEL_NAMES)) for i in out_indices):
             raise ValueError(f'out_indices={out_indices!r} must be a non-empty sequence '
@@ -203,3 +205,10 @@ class FullyConvVGG(BaseModule):
 def _check_positive_int(name: str, value: int) -> None:
     if not isinstance(value, int) or value < 1:
         raise ValueError(f'{name}={value!r} must be a positive integer')
+
+
+def _check_layer_cfg(name: str, cfg: Optional[dict]) -> None:
+    layer_type = None if cfg is None else cfg.get('type')
+    if cfg is not None and isinstance(layer_type, str) and MODELS.get(layer_type) is None:
+        raise ValueError(f'{name}={cfg!r}: no layer type {layer_type!r} is registered; '
+                         "use e.g. 'BN', 'SyncBN' or 'GN' for norm_cfg, 'ReLU' for act_cfg")

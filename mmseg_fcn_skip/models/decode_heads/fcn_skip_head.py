@@ -85,10 +85,13 @@ class FCNSkipHead(BaseDecodeHead):
         if pad_mode not in PAD_MODES:
             raise ValueError(f'pad_mode={pad_mode!r} is not supported; use one of '
                              f'{PAD_MODES} (the backbone\'s pad mode)')
-        if skip_scales is not None and len(skip_scales) != num_levels - 1:
+        if skip_scales is not None and (len(skip_scales) != num_levels - 1
+                                        or any(s <= 0 for s in skip_scales)):
             raise ValueError(
-                f'skip_scales={tuple(skip_scales)!r} needs one factor per skip level '
-                f'({num_levels - 1} for {num_levels} inputs, the deepest not scaled)')
+                f'skip_scales={tuple(skip_scales)!r} needs one positive factor per skip '
+                f'level ({num_levels - 1} for {num_levels} inputs, the deepest not scaled)')
+        if not 0 <= dropout_ratio < 1:
+            raise ValueError(f'dropout_ratio={dropout_ratio!r} must be in [0, 1)')
         if score_init not in SCORE_INITS:
             raise ValueError(f'score_init={score_init!r} is not supported; use one of '
                              f'{SCORE_INITS}')
@@ -155,6 +158,10 @@ class FCNSkipHead(BaseDecodeHead):
         left out and the same score layers, upsampling and crops are reused, so 1 gives
         the FCN-32s and 2 the FCN-16s prediction of an FCN-8s head. Default: all levels.
         """
+        if not all(-len(inputs) <= i < len(inputs) for i in self.in_index):
+            raise ValueError(f'in_index={self.in_index!r} but the backbone returns '
+                             f'{len(inputs)} outputs; check in_index against the '
+                             "backbone's out_indices")
         levels = self._transform_inputs(inputs)
         self._check_inputs(levels)
         if num_levels is None:
@@ -242,6 +249,9 @@ def _check_levels(in_channels: tuple, in_index: tuple, kwargs: dict) -> None:
         raise ValueError(
             f'in_channels={in_channels!r} and in_index={in_index!r} must be non-empty '
             'and of equal length: one channel count per selected backbone output')
+    if not all(isinstance(c, int) and c > 0 for c in in_channels):
+        raise ValueError(f'in_channels={in_channels!r} must be positive integers: the '
+                         'channels of the selected backbone outputs')
     if kwargs.get('input_transform', 'multiple_select') != 'multiple_select':
         raise ValueError(f"input_transform={kwargs['input_transform']!r}: FCNSkipHead "
                          "always uses 'multiple_select'; leave it out")
