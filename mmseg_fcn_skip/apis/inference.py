@@ -5,12 +5,12 @@ For each image, :func:`infer_images` writes the predicted label map as a palette
 ``OUT/vis``, both as ``<path relative to the input root>.png``. Files are written
 atomically (a temporary file renamed into place), so an interrupted run never leaves a
 truncated output and a rerun can skip every image whose two outputs exist. Nothing is
-kept from one batch to the next: memory stays flat however many images there are.
+kept from one batch to the next: each batch's results are written, then dropped.
 
 Batches (``batch_mode``):
 
 - ``'group'``: images of the same size only; the images are ordered by size first so
-  that equal sizes share batches. Results are those of batch size 1, bit for bit.
+  that equal sizes share batches. Each image is computed as with batch size 1.
 - ``'pad'``: images of similar size, each padded at the bottom and right to the largest
   in its batch (as mmseg pads for ``data_preprocessor.test_cfg``); the logits of the
   plugin's head are aligned to the top-left, so the padding is cut off exactly. Faster
