@@ -25,7 +25,7 @@ SPLITS = ('train', 'val')
 _CLASS_MEAN_RGB = np.array(
     [[200, 70, 70], [70, 180, 80], [80, 100, 200], [200, 190, 60]],
     dtype=np.float32)
-_COLOUR_SPREAD = 45.0
+_COLOUR_SPREAD = 25.0
 
 
 @DATASETS.register_module()

@@ -1,7 +1,8 @@
 # Synthetic shapes from mmseg_fcn_skip.datasets.generate_toy_shapes; create
 # them with `python tools/make_toy_dataset.py --out data/toy_shapes`.
 # Training uses small fixed-size crops; testing runs on the whole image at
-# its original (often odd) size.
+# its original (often odd) size. No photometric distortion: a shape's colour is a
+# (noisy) cue to its class, and hue shifts would erase it.
 dataset_type = 'ToyShapesDataset'
 data_root = 'data/toy_shapes'
 crop_size = (128, 128)
@@ -18,7 +19,6 @@ train_pipeline = [
         keep_ratio=True),
     dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
     dict(type='RandomFlip', prob=0.5),
-    dict(type='PhotoMetricDistortion'),
     dict(type='Pad', size=crop_size),
     dict(type='PackSegInputs')
 ]
