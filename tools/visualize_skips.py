@@ -9,15 +9,13 @@ import argparse
 from pathlib import Path
 from typing import List, Optional
 
-import numpy as np
 import torch
-from PIL import Image
 
 import mmseg_fcn_skip  # noqa: F401  (fills the registries)
 from mmseg_fcn_skip.apis import load_model
 from mmseg_fcn_skip.apis.inference import read_image
 from mmseg_fcn_skip.apis.skips import (draw_skip_figure, predict_each_model,
-                                       predict_skip_variants)
+                                       predict_skip_variants, read_label_map)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -53,7 +51,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         labels = predict_skip_variants(models[0], image)
     else:
         labels = predict_each_model(models, image)
-    ground_truth = np.array(Image.open(args.gt)) if args.gt else None
+    ground_truth = read_label_map(Path(args.gt)) if args.gt else None
     meta = models[-1].dataset_meta
     out_file = draw_skip_figure(image[..., ::-1], labels, meta['classes'],
                                 meta['palette'], Path(args.out), ground_truth)

@@ -48,8 +48,8 @@ def load_model(config: Union[str, Path, Config],
     model = init_model(cfg, None, device='cpu')
     loaded = CheckpointLoader.load_checkpoint(str(checkpoint), map_location='cpu')
     if not isinstance(loaded, dict):
-        raise ValueError(f'checkpoint {checkpoint} holds a {type(loaded).__name__}, not a '
-                         'state dict; save model.state_dict() (or a dict with '
+        raise ValueError(f'checkpoint {checkpoint} holds a {type(loaded).__name__}, '
+                         'not a state dict; save model.state_dict() (or a dict with '
                          "'state_dict') instead of the model object")
     state_dict = _strip_prefix(loaded.get('state_dict', loaded))
     check_state_dict(model, state_dict, source=f'checkpoint {checkpoint}')

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
+from PIL import Image
 
 from mmseg.models import BaseSegmentor
 from ..models.decode_heads import FCNSkipHead
@@ -66,6 +67,20 @@ def predict_each_model(models: Sequence[BaseSegmentor],
         pipeline = build_inference_pipeline(model.cfg)
         labels[name] = predict_labels(model, pipeline, [image])[0]
     return labels
+
+
+def read_label_map(path: Path) -> np.ndarray:
+    """Load a ground-truth label map: one class index per pixel (palette or grey PNG).
+
+    Raises:
+        ValueError: if the file holds colours rather than class indices.
+    """
+    label = np.array(Image.open(path))
+    if label.ndim != 2:
+        raise ValueError(f'{path} has {label.shape[-1]} channels; pass a label map of '
+                         'class indices (a palette or single-channel PNG), not a colour '
+                         'rendering')
+    return label
 
 
 def pixel_accuracy(label: np.ndarray, ground_truth: np.ndarray,

@@ -7,7 +7,7 @@ from light_fcn import blob_image, light_model
 from mmseg_fcn_skip.apis import build_inference_pipeline, load_model, predict_labels
 from mmseg_fcn_skip.apis.skips import (draw_skip_figure, pixel_accuracy,
                                        predict_each_model, predict_skip_variants,
-                                       variant_name)
+                                       read_label_map, variant_name)
 from mmseg_fcn_skip.datasets import TOY_SHAPES_CLASSES, TOY_SHAPES_PALETTE
 
 
@@ -96,6 +96,15 @@ def test_pixel_accuracy_ignores_unlabelled_pixels():
     assert pixel_accuracy(label, np.full_like(truth, 255)) == 0.0
     with pytest.raises(ValueError, match='pass the label map of this image'):
         pixel_accuracy(label, truth[:1])
+
+
+def test_label_maps_must_hold_class_indices(tmp_path):
+    label = np.array([[0, 1], [4, 255]], dtype=np.uint8)
+    Image.fromarray(label).save(tmp_path / 'grey.png')
+    assert np.array_equal(read_label_map(tmp_path / 'grey.png'), label)
+    Image.fromarray(np.zeros((2, 2, 3), np.uint8)).save(tmp_path / 'colour.png')
+    with pytest.raises(ValueError, match='has 3 channels; pass a label map of class'):
+        read_label_map(tmp_path / 'colour.png')
 
 
 def test_figure_has_a_panel_per_prediction(tmp_path, image):
