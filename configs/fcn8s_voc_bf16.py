@@ -8,7 +8,8 @@
 _base_ = './fcn8s_voc.py'
 custom_imports = dict(
     imports=['mmseg_fcn_skip', 'mmseg_fcn_skip.performance'], allow_failed_imports=False)
-model = dict(data_preprocessor=dict(type='ChannelsLastSegDataPreProcessor'))
+model = dict(
+    data_preprocessor=dict(type='ChannelsLastSegDataPreProcessor', non_blocking=True))
 # The constructor gives the optimizer plain-dict param groups, which `compile` needs
 # (mmseg_fcn_skip/performance/compile.py).
 optim_wrapper = dict(
@@ -19,3 +20,10 @@ optim_wrapper = dict(
 custom_hooks = [dict(type='ChannelsLastHook')]
 env_cfg = dict(cudnn_benchmark=True)
 compile = True
+# Data loading to keep up with the GPU (docs/performance.md): the VOC train pipeline
+# costs about 16 ms of CPU per image, so 8 workers per GPU give about 500 img/s; pinned
+# batches with non-blocking copies overlap the transfer (2 MiB of int64 labels per image)
+# with GPU work.
+train_dataloader = dict(num_workers=8, persistent_workers=True, pin_memory=True)
+val_dataloader = dict(pin_memory=True)
+test_dataloader = val_dataloader

@@ -48,10 +48,20 @@ def is_channels_last(tensor: torch.Tensor) -> bool:
 class ChannelsLastSegDataPreProcessor(SegDataPreProcessor):
     """:class:`SegDataPreProcessor` whose batched inputs are channels last.
 
-    Takes the same arguments as ``SegDataPreProcessor``; normalisation,
-    padding and batch augmentation are unchanged, only the memory format of
-    ``inputs`` differs (the values are identical).
+    Normalisation, padding and batch augmentation are unchanged, only the
+    memory format of ``inputs`` differs (the values are identical).
+
+    Args:
+        non_blocking (bool): Copy each batch to the GPU asynchronously, which
+            overlaps the copy with queued GPU work when the data loader has
+            ``pin_memory=True``. Default: False (``SegDataPreProcessor`` does
+            not expose mmengine's option).
+        **kwargs: The arguments of ``SegDataPreProcessor``.
     """
+
+    def __init__(self, non_blocking: bool = False, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._non_blocking = non_blocking
 
     def forward(self, data: dict, training: bool = False) -> dict:
         """Pre-process the batch as the parent does, then go channels last."""

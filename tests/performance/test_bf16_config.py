@@ -26,6 +26,10 @@ def test_config_enables_bf16_channels_last_cudnn_autotuning_and_compile():
     assert cfg.compile is True
     assert cfg.custom_hooks == [dict(type='ChannelsLastHook')]
     assert cfg.model.data_preprocessor.type == 'ChannelsLastSegDataPreProcessor'
+    assert cfg.model.data_preprocessor.non_blocking is True
+    assert cfg.train_dataloader.pin_memory and cfg.train_dataloader.num_workers == 8
+    assert cfg.val_dataloader.pin_memory and cfg.test_dataloader.pin_memory
+    assert cfg.train_dataloader.dataset == base.train_dataloader.dataset
     assert cfg.model.data_preprocessor.mean == base.model.data_preprocessor.mean
     assert 'mmseg_fcn_skip.performance' in cfg.custom_imports.imports
     assert cfg.model.backbone == base.model.backbone

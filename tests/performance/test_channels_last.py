@@ -47,6 +47,13 @@ def _batch_copy(batch: dict) -> dict:
                 data_samples=[sample.clone() for sample in batch['data_samples']])
 
 
+def test_preprocessor_passes_non_blocking_to_the_copy():
+    assert ChannelsLastSegDataPreProcessor(**PREPROCESSOR_CFG)._non_blocking is False
+    preprocessor = ChannelsLastSegDataPreProcessor(non_blocking=True, **PREPROCESSOR_CFG)
+    assert preprocessor._non_blocking is True
+    assert torch.equal(preprocessor.mean, SegDataPreProcessor(**PREPROCESSOR_CFG).mean)
+
+
 def test_preprocessor_converts_test_batches_too():
     preprocessor = ChannelsLastSegDataPreProcessor(**PREPROCESSOR_CFG)
     batch = dict(inputs=[torch.randint(0, 256, (3, 21, 30), dtype=torch.uint8)] * 2,
