@@ -5,7 +5,7 @@ from typing import List, Optional
 import torch
 from mmseg.utils import register_all_modules
 
-from .measure import PRECISIONS
+from .measure import HOST_TIMERS, PRECISIONS
 from .report import format_report, write_json
 from .runner import (DEVICE_DEFAULTS, BenchmarkSettings, default_configs,
                      fill_device_defaults, resolve_device, run_benchmark)
@@ -44,6 +44,15 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         '--repeats', type=int,
         help=f"timed calls, median taken (default: {gpu['repeats']} GPU, "
         f"{cpu['repeats']} CPU)")
+    parser.add_argument(
+        '--rounds', type=int, default=1,
+        help='measure every model this many times, in turn; ratios are the median '
+        'of the per-round ratios (default: 1)')
+    parser.add_argument(
+        '--timer', choices=tuple(HOST_TIMERS), default='wall',
+        help='clock of CPU runs: wall (time.perf_counter) or process (CPU time of this '
+        'process, steadier on a shared machine); CUDA runs use CUDA events '
+        '(default: wall)')
     parser.add_argument('--json', metavar='OUT.json', help='also write the report here')
     return parser.parse_args(argv)
 
@@ -53,16 +62,18 @@ def settings_from_args(args: argparse.Namespace) -> BenchmarkSettings:
     device, note = resolve_device(args.device)
     if device.type == 'cpu':
         print(note or 'No CUDA device requested or available.')
-        print('CPU mode: a small CPU measurement timed with time.perf_counter '
-              f'({torch.get_num_threads()} threads); no peak memory. The GPU figures '
-              'need a CUDA machine: see docs/performance.md.')
+        print(f'CPU mode: a small CPU measurement ({torch.get_num_threads()} threads, '
+              f'{args.timer} clock); no peak memory. The GPU figures need a CUDA '
+              'machine: see docs/performance.md.')
     settings = BenchmarkSettings(
         configs=tuple(args.configs),
         num_classes=args.num_classes,
         precision=args.precision,
         channels_last=args.channels_last,
         compile=args.compile,
-        device=str(device))
+        device=str(device),
+        rounds=args.rounds,
+        host_timer=args.timer)
     return fill_device_defaults(settings, vars(args))
 
 

@@ -10,6 +10,9 @@ from mmseg.structures import SegDataSample
 from torch.utils.flop_counter import FlopCounterMode
 
 PRECISIONS = ('fp32', 'bf16')
+#: Clocks for CPU runs: wall-clock time, or the CPU time of this process (all its
+#: threads), which other processes on a shared machine disturb much less.
+HOST_TIMERS = {'wall': time.perf_counter, 'process': time.process_time}
 #: Learning rate, momentum and weight decay of the timed SGD step (the recipe of
 #: configs/fcn8s_voc.py; the values do not change the time of a step).
 SGD_SETTINGS = dict(lr=1e-3, momentum=0.9, weight_decay=5e-4)
@@ -44,30 +47,34 @@ def synchronize(device: torch.device) -> None:
 
 
 def measure(fn: Callable[[], object], device: torch.device, warmup: int,
-            repeats: int) -> Measurement:
+            repeats: int, host_timer: str = 'wall') -> Measurement:
     """Time ``repeats`` calls of ``fn`` after ``warmup`` untimed calls.
 
     On CUDA each call is timed with CUDA events and the peak memory allocated
-    during the timed calls is read from ``torch.cuda.max_memory_allocated``; on
-    CPU each call is timed with ``time.perf_counter`` and no peak is recorded.
+    during the timed calls is read from ``torch.cuda.max_memory_allocated``. On
+    CPU each call is timed with the clock ``host_timer`` names (see
+    ``HOST_TIMERS``) and no peak is recorded.
     """
     if repeats < 1 or warmup < 0:
         raise ValueError(f'need repeats >= 1 and warmup >= 0, got {repeats} and '
                          f'{warmup}')
+    if host_timer not in HOST_TIMERS:
+        raise ValueError(f'host_timer={host_timer!r} is not one of {tuple(HOST_TIMERS)}')
     for _ in range(warmup):
         fn()
     synchronize(device)
     if device.type != 'cuda':
-        return Measurement([_time_on_host(fn) for _ in range(repeats)], None)
+        clock = HOST_TIMERS[host_timer]
+        return Measurement([_time_on_host(fn, clock) for _ in range(repeats)], None)
     torch.cuda.reset_peak_memory_stats(device)
     seconds = [_time_with_events(fn) for _ in range(repeats)]
     return Measurement(seconds, torch.cuda.max_memory_allocated(device))
 
 
-def _time_on_host(fn: Callable[[], object]) -> float:
-    start = time.perf_counter()
+def _time_on_host(fn: Callable[[], object], clock: Callable[[], float]) -> float:
+    start = clock()
     fn()
-    return time.perf_counter() - start
+    return clock() - start
 
 
 def _time_with_events(fn: Callable[[], object]) -> float:
@@ -174,11 +181,12 @@ def training_flops(model: nn.Module, inputs: torch.Tensor,
 
 
 def matmul_tflops(device: torch.device, size: int, iterations: int,
-                  repeats: int = 3) -> float:
+                  repeats: int = 3, host_timer: str = 'wall') -> float:
     """Measured dense bfloat16 matrix multiplication rate, in TFLOP/s.
 
     Multiplies two ``size x size`` bfloat16 matrices ``iterations`` times per
-    timed call (after one untimed call) and takes the median of ``repeats``.
+    timed call (after one untimed call) and takes the median of ``repeats``;
+    ``host_timer`` as in :func:`measure`.
     """
     generator = torch.Generator().manual_seed(0)
     a = torch.randn(size, size, generator=generator).to(device, torch.bfloat16)
@@ -189,7 +197,7 @@ def matmul_tflops(device: torch.device, size: int, iterations: int,
         for _ in range(iterations):
             torch.mm(a, b, out=out)
 
-    seconds = measure(loop, device, warmup=1, repeats=repeats).median
+    seconds = measure(loop, device, 1, repeats, host_timer).median
     return 2 * size**3 * iterations / seconds / 1e12
 
 

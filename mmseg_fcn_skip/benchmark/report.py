@@ -47,7 +47,7 @@ def format_report(report: dict) -> str:
         f"torch {env['torch']}, {env['date']}",
         f"batch {settings['batch']}, {height}x{width}, {settings['num_classes']} "
         f"classes, {settings['variant']}, warmup {settings['warmup']}, median of "
-        f"{settings['repeats']} ({env['timer']})",
+        f"{settings['rounds']} round(s) x {settings['repeats']} ({env['timer']})",
         f"dense bf16 matmul rate: {report['matmul_bf16_tflops']:.2f} TFLOP/s",
         f"FLOPs: {report['flops_method']}", ''
     ]

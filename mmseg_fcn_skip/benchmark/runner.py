@@ -1,7 +1,9 @@
 """Measure several segmentors against mmseg's FCN R50-D8 in one run."""
 import datetime
 import gc
+import os
 import platform
+import statistics
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Tuple
@@ -27,12 +29,24 @@ DEVICE_DEFAULTS = {
 }
 #: Matrix size and multiplications per timed call of the bf16 matmul rate.
 MATMUL_SIZES = {'cuda': (8192, 20), 'cpu': (1024, 8)}
+MODES = ('train', 'infer')
 #: Seed of the fixed input of the prediction check (the timed batch uses 0).
 CHECK_SEED = 1
 FLOPS_METHOD = ('torch.utils.flop_counter.FlopCounterMode, counted once per model '
                 'in fp32 eager mode: infer = the timed forward; train = forward and '
                 'backward of the timed step, counted (not 3x the forward); the SGD '
                 'update and element-wise work are not counted')
+
+
+@dataclass
+class ModelRun:
+    """One round of one model: its measurements per mode and, in the first round,
+    its FLOPs per mode and the prediction check."""
+
+    spec: ModelSpec
+    measurements: Dict[str, Measurement]
+    flops: Optional[Dict[str, int]]
+    agreement: Optional[dict]
 
 
 @dataclass
@@ -49,6 +63,8 @@ class BenchmarkSettings:
     device: str = 'cuda'
     warmup: int = 10
     repeats: int = 30
+    rounds: int = 1
+    host_timer: str = 'wall'
 
     @property
     def variant(self) -> str:
@@ -101,6 +117,10 @@ def run_benchmark(settings: BenchmarkSettings,
                   log: Callable[[str], None] = print) -> dict:
     """Measure the reference and every config; return the report (JSON-ready).
 
+    With several rounds, every model is measured once per round, in turn, so that
+    a slow drift of the machine's speed (other load, clocks) affects all models
+    alike; each ratio is the median of the per-round ratios.
+
     Returns:
         A dict with ``settings``, ``environment``, ``matmul_bf16_tflops``,
         ``flops_method``, ``reference``, ``results`` (one entry per model and
@@ -111,37 +131,51 @@ def run_benchmark(settings: BenchmarkSettings,
     if device.type == 'cuda':
         torch.backends.cudnn.benchmark = True
     log(f'Measuring the dense bf16 matmul rate on {device_name(device)} ...')
-    matmul_rate = matmul_tflops(device, *MATMUL_SIZES[device.type])
-    specs = [reference_spec(settings.num_classes)] + [
-        project_spec(config, settings.num_classes) for config in settings.configs
-    ]
-    results, agreements = [], []
-    for spec in specs:
-        log(f'Measuring {spec.name} ({settings.variant}) ...')
-        model_results, agreement = measure_model(spec, settings, device, matmul_rate)
-        free_memory(device)
-        results += model_results
-        if agreement is not None:
-            agreements.append(agreement)
+    matmul_rate = matmul_tflops(device, *MATMUL_SIZES[device.type],
+                                host_timer=settings.host_timer)
+    specs = model_specs(settings)
+    runs: Dict[str, List[ModelRun]] = {spec.name: [] for spec in specs}
+    for round_index in range(settings.rounds):
+        for spec in specs:
+            log(f'Round {round_index + 1}/{settings.rounds}: {spec.name} '
+                f'({settings.variant}) ...')
+            runs[spec.name].append(
+                measure_model(spec, settings, device, first_round=round_index == 0))
+            free_memory(device)
+    results = [result_entry(model_runs, mode, settings.batch, matmul_rate)
+               for model_runs in runs.values() for mode in MODES]
     add_ratios(results, REFERENCE_NAME)
     return dict(
         settings=dict(asdict(settings), shape=list(settings.shape),
                       configs=list(settings.configs), variant=settings.variant),
-        environment=environment(device),
+        environment=environment(device, settings.host_timer),
         matmul_bf16_tflops=matmul_rate,
         flops_method=FLOPS_METHOD,
         reference=REFERENCE_NAME,
         results=results,
-        agreement=agreements)
+        agreement=[model_runs[0].agreement for model_runs in runs.values()
+                   if model_runs[0].agreement is not None])
+
+
+def model_specs(settings: BenchmarkSettings) -> List[ModelSpec]:
+    """The reference, then one spec per config; names must be distinct."""
+    specs = [reference_spec(settings.num_classes)] + [
+        project_spec(config, settings.num_classes) for config in settings.configs
+    ]
+    names = [spec.name for spec in specs]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise ValueError(f'configs named {duplicates} are given more than once (or '
+                         'share a name); use --rounds to measure them repeatedly')
+    return specs
 
 
 def measure_model(spec: ModelSpec, settings: BenchmarkSettings, device: torch.device,
-                  matmul_rate: float) -> Tuple[List[dict], Optional[dict]]:
+                  first_round: bool = True) -> ModelRun:
     """Time a training step and an inference forward of one model.
 
-    Returns:
-        The result entries (``train`` and ``infer``) and the prediction check
-        against fp32 eager (None when the variant cannot change predictions).
+    FLOPs are counted and predictions checked (if the variant can change them)
+    in the first round only.
     """
     model = build_segmentor(spec, device)
     inputs, samples = random_batch(settings.batch, settings.shape, settings.num_classes,
@@ -149,8 +183,10 @@ def measure_model(spec: ModelSpec, settings: BenchmarkSettings, device: torch.de
     if settings.channels_last:
         to_channels_last(model)
         inputs = inputs.contiguous(memory_format=torch.channels_last)
-    flops = dict(train=training_flops(model, inputs, samples),
-                 infer=inference_flops(model, inputs, samples))
+    flops = None
+    if first_round:
+        flops = dict(train=training_flops(model, inputs, samples),
+                     infer=inference_flops(model, inputs, samples))
     loss_fn, encode_decode = model.loss, model.encode_decode
     if settings.compile:
         loss_fn, encode_decode = torch.compile(loss_fn), torch.compile(encode_decode)
@@ -158,21 +194,18 @@ def measure_model(spec: ModelSpec, settings: BenchmarkSettings, device: torch.de
     model.train()
     train = measure(
         make_train_step(model, loss_fn, optimizer, inputs, samples, device,
-                        settings.precision), device, settings.warmup, settings.repeats)
+                        settings.precision), device, settings.warmup, settings.repeats,
+        settings.host_timer)
     del optimizer
     model.eval()
     infer = measure(
         make_inference(encode_decode, inputs, samples, device, settings.precision),
-        device, settings.warmup, settings.repeats)
+        device, settings.warmup, settings.repeats, settings.host_timer)
     agreement = None
-    if settings.changes_numerics:
+    if first_round and settings.changes_numerics:
         agreement = dict(model=spec.name, variant=settings.variant,
                          **check_predictions(model, encode_decode, settings, device))
-    results = [
-        result_entry(spec, mode, measurement, flops[mode], settings.batch, matmul_rate)
-        for mode, measurement in (('train', train), ('infer', infer))
-    ]
-    return results, agreement
+    return ModelRun(spec, dict(train=train, infer=infer), flops, agreement)
 
 
 def check_predictions(model: nn.Module, encode_decode: Callable[..., torch.Tensor],
@@ -188,31 +221,43 @@ def check_predictions(model: nn.Module, encode_decode: Callable[..., torch.Tenso
     return prediction_agreement(reference, candidate)
 
 
-def result_entry(spec: ModelSpec, mode: str, measurement: Measurement, flops: int,
-                 batch: int, matmul_rate: float) -> dict:
-    """The JSON entry of one model in one mode."""
-    tflops = flops / measurement.median / 1e12
-    peak = measurement.peak_bytes
+def result_entry(runs: List[ModelRun], mode: str, batch: int,
+                 matmul_rate: float) -> dict:
+    """The JSON entry of one model in one mode, over all rounds.
+
+    ``img_per_s`` and the FLOP rates use the median step time over all rounds;
+    ``round_img_per_s`` has each round's own figure; the peak memory is the
+    largest of the rounds.
+    """
+    measurements = [run.measurements[mode] for run in runs]
+    seconds = [value for measurement in measurements for value in measurement.seconds]
+    median = statistics.median(seconds)
+    flops = runs[0].flops[mode]
+    tflops = flops / median / 1e12
+    peaks = [measurement.peak_bytes for measurement in measurements]
     return dict(
-        model=spec.name,
-        source=spec.source,
+        model=runs[0].spec.name,
+        source=runs[0].spec.source,
         mode=mode,
-        img_per_s=batch / measurement.median,
-        median_ms=measurement.median * 1e3,
-        step_ms=[seconds * 1e3 for seconds in measurement.seconds],
-        peak_gib=None if peak is None else peak / 2**30,
+        img_per_s=batch / median,
+        round_img_per_s=[batch / measurement.median for measurement in measurements],
+        median_ms=median * 1e3,
+        step_ms=[value * 1e3 for value in seconds],
+        peak_gib=None if None in peaks else max(peaks) / 2**30,
         gflop_per_img=flops / batch / 1e9,
         tflops=tflops,
         matmul_fraction=tflops / matmul_rate)
 
 
 def add_ratios(results: List[dict], reference: str) -> None:
-    """Add ``ratio_vs_reference``: img/s over the reference's in the same mode."""
-    reference_rates = {r['mode']: r['img_per_s'] for r in results
+    """Add ``ratio_vs_reference``: the median over rounds of img/s over the
+    reference's img/s in the same mode and round."""
+    reference_rates = {r['mode']: r['round_img_per_s'] for r in results
                        if r['model'] == reference}
     for result in results:
-        result['ratio_vs_reference'] = (result['img_per_s'] /
-                                        reference_rates[result['mode']])
+        ratios = [rate / reference_rate for rate, reference_rate in zip(
+            result['round_img_per_s'], reference_rates[result['mode']])]
+        result['ratio_vs_reference'] = statistics.median(ratios)
 
 
 def free_memory(device: torch.device) -> None:
@@ -242,8 +287,8 @@ def cpu_model() -> Optional[str]:
     return None
 
 
-def environment(device: torch.device) -> dict:
-    """Versions, device and timer of this run."""
+def environment(device: torch.device, host_timer: str = 'wall') -> dict:
+    """Versions, device, timer and (on CPU) the machine's load of this run."""
     return dict(
         date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
         device=str(device),
@@ -255,4 +300,14 @@ def environment(device: torch.device) -> dict:
         mmseg=mmseg.__version__,
         mmengine=mmengine.__version__,
         python=platform.python_version(),
-        timer='CUDA events' if device.type == 'cuda' else 'time.perf_counter')
+        timer=timer_name(device, host_timer),
+        load_average=list(os.getloadavg()) if hasattr(os, 'getloadavg') else None)
+
+
+def timer_name(device: torch.device, host_timer: str) -> str:
+    """How the steps were timed, in words."""
+    if device.type == 'cuda':
+        return 'CUDA events'
+    if host_timer == 'process':
+        return 'time.process_time: CPU time of this process'
+    return 'time.perf_counter: wall clock'

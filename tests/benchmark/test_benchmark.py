@@ -17,8 +17,10 @@ from mmseg_fcn_skip.benchmark.measure import make_inference
 from mmseg_fcn_skip.benchmark.models import (ModelSpec, config_name,
                                              redraw_zero_weights)
 from mmseg_fcn_skip.benchmark.report import COLUMNS, format_table
-from mmseg_fcn_skip.benchmark.runner import (BenchmarkSettings, add_ratios,
-                                             fill_device_defaults, resolve_device)
+from mmseg_fcn_skip.benchmark.measure import Measurement
+from mmseg_fcn_skip.benchmark.runner import (BenchmarkSettings, ModelRun, add_ratios,
+                                             environment, fill_device_defaults,
+                                             model_specs, resolve_device, result_entry)
 
 REPO = Path(__file__).resolve().parents[2]
 SAME = str(REPO / 'configs' / 'fcn8s_voc.py')
@@ -26,7 +28,8 @@ CAFFE = str(REPO / 'configs' / 'caffe' / 'fcn8s_vgg16_voc12aug.py')
 #: Forward GFLOP of one 512x512 image measured on an H100 run (shared anchors).
 ANCHOR_GFLOP = dict(same=222, caffe=381)
 CPU = torch.device('cpu')
-RESULT_FIELDS = {'model', 'source', 'mode', 'img_per_s', 'median_ms', 'step_ms',
+RESULT_FIELDS = {'model', 'source', 'mode', 'img_per_s', 'round_img_per_s', 'median_ms',
+                 'step_ms',
                  'peak_gib', 'gflop_per_img', 'tflops', 'matmul_fraction',
                  'ratio_vs_reference'}
 
@@ -44,13 +47,14 @@ def test_cpu_run_writes_a_report_with_positive_figures(tmp_path, monkeypatch, ca
     monkeypatch.setattr(sys, 'argv', [
         'benchmark.py', '--device', 'cpu', '--configs', SAME, '--shape', '32', '32',
         '--batch', '1', '--warmup', '0', '--repeats', '2', '--channels-last',
-        '--json', str(out)])
+        '--timer', 'process', '--json', str(out)])
     runpy.run_path(str(REPO / 'tools' / 'benchmark.py'), run_name='__main__')
     stdout = capsys.readouterr().out
     assert 'CPU mode' in stdout
     assert all(column in stdout for column in COLUMNS)
     report = json.loads(out.read_text())
     assert report['environment']['device'] == 'cpu'
+    assert report['environment']['timer'].startswith('time.process_time')
     assert report['settings']['shape'] == [32, 32] and report['settings']['batch'] == 1
     assert report['matmul_bf16_tflops'] > 0
     results = report['results']
@@ -179,11 +183,30 @@ def test_zero_score_layers_are_redrawn():
     assert 0 < model.decode_head.conv_seg.weight.std() < 0.02
 
 
-def test_measure_times_each_repeat_after_the_warmup():
+@pytest.mark.parametrize('host_timer', ['wall', 'process'])
+def test_measure_times_each_repeat_after_the_warmup(host_timer):
     calls = []
-    result = measure(lambda: calls.append(1), CPU, warmup=2, repeats=3)
+
+    def work() -> None:
+        calls.append(sum(range(200_000)))
+
+    result = measure(work, CPU, warmup=2, repeats=3, host_timer=host_timer)
     assert len(calls) == 5 and len(result.seconds) == 3
-    assert result.peak_bytes is None and result.median >= 0
+    assert result.peak_bytes is None and result.median > 0
+
+
+def test_measure_refuses_unknown_clocks_and_empty_runs():
+    with pytest.raises(ValueError, match='host_timer'):
+        measure(lambda: None, CPU, warmup=0, repeats=1, host_timer='gpu')
+    with pytest.raises(ValueError, match='repeats'):
+        measure(lambda: None, CPU, warmup=0, repeats=0)
+
+
+def test_the_report_names_the_clock_and_the_load():
+    env = environment(CPU, 'process')
+    assert env['timer'].startswith('time.process_time')
+    assert len(env['load_average']) == 3
+    assert environment(CPU)['timer'].startswith('time.perf_counter')
 
 
 def test_prediction_agreement_counts_pixels_and_scales_the_difference():
@@ -196,13 +219,36 @@ def test_prediction_agreement_counts_pixels_and_scales_the_difference():
                           relative_max_abs_diff=5.0 / 8.0)
 
 
-def test_ratios_are_against_the_reference_in_the_same_mode():
-    results = [dict(model=REFERENCE_NAME, mode='train', img_per_s=10.0),
-               dict(model=REFERENCE_NAME, mode='infer', img_per_s=40.0),
-               dict(model='fcn8s_voc', mode='train', img_per_s=32.0),
-               dict(model='fcn8s_voc', mode='infer', img_per_s=66.0)]
+def test_ratios_are_against_the_reference_in_the_same_mode_and_round():
+    rates = {(REFERENCE_NAME, 'train'): [10.0, 5.0, 8.0],
+             (REFERENCE_NAME, 'infer'): [40.0, 20.0, 4.0],
+             ('fcn8s_voc', 'train'): [32.0, 16.0, 8.0],
+             ('fcn8s_voc', 'infer'): [66.0, 33.0, 40.0]}
+    results = [dict(model=model, mode=mode, round_img_per_s=values)
+               for (model, mode), values in rates.items()]
     add_ratios(results, REFERENCE_NAME)
+    # Per round: train 3.2, 3.2, 1.0; infer 1.65, 1.65, 10.0; the median of each.
     assert [r['ratio_vs_reference'] for r in results] == [1.0, 1.0, 3.2, 1.65]
+
+
+def test_results_pool_the_rounds():
+    spec = ModelSpec('fcn8s_voc', 'configs/fcn8s_voc.py', {})
+    runs = [ModelRun(spec, dict(train=Measurement([0.1, 0.3, 0.2], 2**30)),
+                     dict(train=8 * 10**11), None),
+            ModelRun(spec, dict(train=Measurement([0.4, 0.5, 0.6], 2**31)), None, None)]
+    entry = result_entry(runs, 'train', batch=8, matmul_rate=100.0)
+    assert entry['median_ms'] == pytest.approx(350.0)  # of all six steps
+    assert entry['img_per_s'] == pytest.approx(8 / 0.35)
+    assert entry['round_img_per_s'] == pytest.approx([40.0, 16.0])
+    assert entry['peak_gib'] == 2.0
+    assert entry['gflop_per_img'] == 100.0
+    assert entry['tflops'] == pytest.approx(0.8 / 0.35)
+    assert entry['matmul_fraction'] == pytest.approx(0.8 / 0.35 / 100)
+
+
+def test_a_config_given_twice_is_refused():
+    with pytest.raises(ValueError, match='--rounds'):
+        model_specs(BenchmarkSettings(configs=(SAME, SAME)))
 
 
 def test_table_has_a_row_per_model_and_mode():
