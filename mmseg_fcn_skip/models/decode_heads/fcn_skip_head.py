@@ -7,6 +7,7 @@ import torch.nn as nn
 from torch import Tensor
 
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
+from mmseg.models.losses import accuracy
 from mmseg.registry import MODELS
 from mmseg.utils import SampleList
 from ..backbones.fully_conv_vgg import LEVEL_STRIDES, PAD_MODES, level_grids
@@ -188,8 +189,31 @@ class FCNSkipHead(BaseDecodeHead):
         return score[..., self.final_crop:, self.final_crop:]
 
     def loss_by_feat(self, seg_logits: Tensor, batch_data_samples: SampleList) -> dict:
-        size = batch_data_samples[0].gt_sem_seg.shape
-        return super().loss_by_feat(crop_to_size(seg_logits, size), batch_data_samples)
+        """Losses of ``BaseDecodeHead.loss_by_feat`` on the logits cropped to the labels.
+
+        The base class would resize the crop to the label size, which it already has:
+        a full-resolution copy in the forward and the backward pass for nothing. The
+        crop goes to the sampler and the losses as it is; the values are the same.
+        """
+        seg_label = self._stack_batch_gt(batch_data_samples)
+        seg_logits = crop_to_size(seg_logits, seg_label.shape[2:])
+        seg_weight = None
+        if self.sampler is not None:
+            seg_weight = self.sampler.sample(seg_logits, seg_label)
+        seg_label = seg_label.squeeze(1)
+        losses_decode = self.loss_decode
+        if not isinstance(losses_decode, nn.ModuleList):
+            losses_decode = [losses_decode]
+        loss = dict()
+        for loss_decode in losses_decode:
+            value = loss_decode(seg_logits, seg_label, weight=seg_weight,
+                                ignore_index=self.ignore_index)
+            if loss_decode.loss_name in loss:
+                loss[loss_decode.loss_name] += value
+            else:
+                loss[loss_decode.loss_name] = value
+        loss['acc_seg'] = accuracy(seg_logits, seg_label, ignore_index=self.ignore_index)
+        return loss
 
     def predict_by_feat(self, seg_logits: Tensor, batch_img_metas: List[dict]) -> Tensor:
         meta = batch_img_metas[0]
@@ -198,8 +222,8 @@ class FCNSkipHead(BaseDecodeHead):
             size = meta['img_shape']
         else:
             size = meta['pad_shape']
-        return super().predict_by_feat(crop_to_size(seg_logits, size[:2]),
-                                       batch_img_metas)
+        # The crop has the size the base class would resize to: no resize (no copy).
+        return crop_to_size(seg_logits, size[:2])
 
     def init_weights(self) -> None:
         super().init_weights()
