@@ -130,14 +130,15 @@ def rss_mib(pid: int) -> Optional[float]:
 
 
 def watch(command: List[str], out_dir: Path, interval: float) -> Tuple[int, List[Sample]]:
-    """Run ``command`` and read its memory every ``interval`` s; return status, readings."""
+    """Run ``command``, read its memory each ``interval`` s; return status, readings."""
     start = time.monotonic()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
     samples = []
     while process.poll() is None:
         memory = rss_mib(process.pid)
         if memory is not None:
-            samples.append(Sample(time.monotonic() - start, count_outputs(out_dir), memory))
+            done = count_outputs(out_dir)
+            samples.append(Sample(time.monotonic() - start, done, memory))
         time.sleep(interval)
     return process.wait(), samples
 
@@ -165,7 +166,7 @@ def infer_run(work_dir: Path, name: str, count: int, model: Tuple[Path, Path],
 
 def report(name: str, count: int, status: int, written: int,
            samples: List[Sample]) -> float:
-    """Print a run's readings at every tenth of the images and its summary; return peak."""
+    """Print a run's readings at each tenth of the images and a summary; return peak."""
     print(f'{name}: {count} images')
     shown = -1
     for sample in samples:
@@ -184,8 +185,9 @@ def main() -> int:
     """Make the model, run infer.py on a quarter and on all images, compare peaks."""
     args = parse_args()
     if not 1 <= args.num_sizes <= args.num_images // 4:
-        raise ValueError(f'--num-sizes {args.num_sizes} must be in 1..{args.num_images // 4}'
-                         ' (a quarter of --num-images), so that both runs see every size')
+        raise ValueError(f'--num-sizes {args.num_sizes} must be in 1..'
+                         f'{args.num_images // 4} (a quarter of --num-images), so that '
+                         'both runs see every size')
     work_dir = Path(args.work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)
     model = make_model(work_dir)

@@ -130,4 +130,3 @@ class SeededInfiniteSampler(Sampler):
         generator = torch.Generator()
         generator.manual_seed(derive_seed(self.seed, STREAM_EPOCH_ORDER, epoch))
         return torch.randperm(self.size, generator=generator).tolist()
-

@@ -12,7 +12,8 @@ the file, the keys or shapes that disagree and the converter or config to use:
   counts, torchvision and Caffe VGG/FCN weights and bare backbone weights.
 - :func:`verify_checkpoint`: both, for a checkpoint path and a model.
 - :func:`find_resume_checkpoint`: the newest intact checkpoint of a work dir,
-  falling back past damaged ones, without deleting anything.
+  falling back past damaged ones, without deleting anything;
+  :func:`resolve_resume` applies it to a config for ``tools/train.py --resume``.
 """
 import logging
 import pickle
@@ -75,7 +76,7 @@ def check_checkpoint_file(path: PathLike) -> None:
             f'{path} is not a PyTorch checkpoint{_caffe_hint(path)}')
 
 
-def load_state_dict(path: PathLike) -> Dict[str, torch.Tensor]:
+def read_state_dict(path: PathLike) -> Dict[str, torch.Tensor]:
     """Check ``path`` and return its state dict (tensors memory-mapped, on CPU).
 
     Accepts a plain state dict or an mmengine checkpoint (``state_dict``
@@ -111,7 +112,7 @@ def check_checkpoint_matches(model: nn.Module,
     Args:
         model: The model the checkpoint is meant for.
         state_dict: The checkpoint's state dict, e.g. from
-            :func:`load_state_dict`.
+            :func:`read_state_dict`.
         path: The checkpoint file, for the message.
 
     Raises:
@@ -145,7 +146,7 @@ def verify_checkpoint(model: nn.Module, path: PathLike) -> None:
         CheckpointError: see :func:`check_checkpoint_file` and
             :func:`check_checkpoint_matches`.
     """
-    check_checkpoint_matches(model, load_state_dict(path), path)
+    check_checkpoint_matches(model, read_state_dict(path), path)
 
 
 def find_resume_checkpoint(work_dir: PathLike) -> Optional[str]:

@@ -49,7 +49,8 @@ def test_non_finite_loss_warn_action_trains_on():
 
 
 def test_finite_losses_pass_and_bad_action_is_named():
-    NonFiniteLossHook().after_train_iter(_runner(0), 0, outputs={'loss': torch.tensor(1.)})
+    finite = {'loss': torch.tensor(1.)}
+    NonFiniteLossHook().after_train_iter(_runner(0), 0, outputs=finite)
     with pytest.raises(ValueError, match="action='ignore' is not supported"):
         NonFiniteLossHook(action='ignore')
 

@@ -26,13 +26,15 @@ def test_test_tool_rejects_an_fcn16s_checkpoint_for_an_fcn8s_config(tmp_path):
                   str(checkpoint), '--work-dir', str(tmp_path / 'work'),
                   '--cfg-options', *data_options(data_root)])
     assert result.returncode != 0
-    assert f'CheckpointError: checkpoint {checkpoint} does not fit the model' in result.stderr
-    assert 'is an FCN-16s (1 skip levels) but the config builds an FCN-8s' in result.stderr
+    error = result.stderr
+    assert f'CheckpointError: checkpoint {checkpoint} does not fit the model' in error
+    assert 'is an FCN-16s (1 skip levels) but the config builds an FCN-8s' in error
     assert 'Iter(test)' not in result.stdout
 
 
 def test_train_tool_rejects_a_load_from_of_another_class_count(tmp_path):
-    checkpoint = _checkpoint(tmp_path / 'voc.pth', **{'model.decode_head.num_classes': 21})
+    checkpoint = _checkpoint(tmp_path / 'voc.pth',
+                             **{'model.decode_head.num_classes': 21})
     data_root = make_toy_data(tmp_path / 'data', num_train=2, num_val=1)
     result = run(train_command(tmp_path / 'work',
                                data_options(data_root) + [f'load_from={checkpoint}']))

@@ -22,9 +22,11 @@ def test_sigkill_then_resume_is_bit_exact(tmp_path):
     options = data_options(data_root)
     straight_dir, killed_dir = tmp_path / 'straight', tmp_path / 'killed'
     kill_config = derived_config(
-        tmp_path, 'killed', with_probes(f"dict(type='SigkillAtIterHook', iteration={KILL_AT})"))
-    straight = subprocess.Popen(train_command(straight_dir, options), env=subprocess_env(),
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        tmp_path, 'killed',
+        with_probes(f"dict(type='SigkillAtIterHook', iteration={KILL_AT})"))
+    straight = subprocess.Popen(train_command(straight_dir, options),
+                                env=subprocess_env(), stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True)
     killed = run(train_command(killed_dir, options, config=kill_config))
     _, straight_err = straight.communicate(timeout=240)
     assert straight.returncode == 0, straight_err[-3000:]

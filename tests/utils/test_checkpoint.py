@@ -11,13 +11,17 @@ from mmseg.models import SegTTAModel
 from mmseg.registry import MODELS
 from mmseg_fcn_skip.engine import AtomicLocalBackend, use_atomic_checkpoints, write_atomic
 from mmseg_fcn_skip.utils.checkpoint import (CheckpointError, check_checkpoint_file,
-                                             check_checkpoint_matches, find_resume_checkpoint,
-                                             load_state_dict, resolve_resume,
-                                             verify_checkpoint)
+                                             check_checkpoint_matches,
+                                             find_resume_checkpoint, read_state_dict,
+                                             resolve_resume, verify_checkpoint)
 
 REPO = Path(__file__).resolve().parents[2]
 #: Backbone outputs and their channels (base_channels=4, fc_channels=16) per variant.
-VARIANTS = {'32s': ((5, ), (16, )), '16s': ((3, 5), (32, 16)), '8s': ((2, 3, 5), (16, 32, 16))}
+VARIANTS = {
+    '32s': ((5, ), (16, )),
+    '16s': ((3, 5), (32, 16)),
+    '8s': ((2, 3, 5), (16, 32, 16)),
+}
 
 
 def _model(variant='8s', num_classes=5):
@@ -36,7 +40,8 @@ def fcn8s():
 
 
 def _save(path, model_or_dict, **extra):
-    state = model_or_dict if isinstance(model_or_dict, dict) else model_or_dict.state_dict()
+    state = (model_or_dict if isinstance(model_or_dict, dict) else
+             model_or_dict.state_dict())
     torch.save(dict(state_dict=state, meta=dict(iter=1), **extra), path)
     return path
 
@@ -47,7 +52,7 @@ def _mismatch(model, state_dict):
     return str(error.value)
 
 
-# check_checkpoint_file / load_state_dict
+# check_checkpoint_file / read_state_dict
 
 def test_intact_checkpoints_pass(tmp_path, fcn8s):
     check_checkpoint_file(_save(tmp_path / 'ok.pth', fcn8s))
@@ -55,7 +60,7 @@ def test_intact_checkpoints_pass(tmp_path, fcn8s):
     torch.save(dict(state_dict=fcn8s.state_dict()), legacy,
                _use_new_zipfile_serialization=False)
     check_checkpoint_file(legacy)
-    assert load_state_dict(legacy).keys() == fcn8s.state_dict().keys()
+    assert read_state_dict(legacy).keys() == fcn8s.state_dict().keys()
 
 
 @pytest.mark.parametrize('damage, problem', [
@@ -70,7 +75,7 @@ def test_damaged_checkpoints_are_named(tmp_path, fcn8s, damage, problem):
     with pytest.raises(CheckpointError, match=re.escape(f'checkpoint {path} {problem}')):
         check_checkpoint_file(path)
     with pytest.raises(CheckpointError, match=re.escape(str(path))):
-        load_state_dict(path)
+        read_state_dict(path)
 
 
 def test_missing_and_foreign_files_are_named(tmp_path):
@@ -87,12 +92,12 @@ def test_missing_and_foreign_files_are_named(tmp_path):
 def test_load_state_dict_unwraps_and_strips_the_ddp_prefix(tmp_path):
     weight = torch.ones(2)
     _save(tmp_path / 'ddp.pth', {'module.backbone.w': weight})
-    assert list(load_state_dict(tmp_path / 'ddp.pth')) == ['backbone.w']
+    assert list(read_state_dict(tmp_path / 'ddp.pth')) == ['backbone.w']
     torch.save({'backbone.w': weight}, tmp_path / 'plain.pth')
-    assert list(load_state_dict(tmp_path / 'plain.pth')) == ['backbone.w']
+    assert list(read_state_dict(tmp_path / 'plain.pth')) == ['backbone.w']
     torch.save([weight], tmp_path / 'list.pth')
     with pytest.raises(CheckpointError, match='holds no state dict.*found list'):
-        load_state_dict(tmp_path / 'list.pth')
+        read_state_dict(tmp_path / 'list.pth')
 
 
 # check_checkpoint_matches
@@ -198,7 +203,8 @@ def test_resolve_resume(tmp_path):
     resolve_resume(cfg)
     assert cfg.resume is True and cfg.load_from == str(work_dir / 'iter_3.pth')
     (work_dir / 'iter_3.pth').write_bytes(b'')
-    cfg = Config(dict(work_dir=str(work_dir), resume=True, load_from=str(work_dir / 'iter_3.pth')))
+    cfg = Config(dict(work_dir=str(work_dir), resume=True,
+                      load_from=str(work_dir / 'iter_3.pth')))
     with pytest.raises(CheckpointError, match='iter_3.pth is empty'):
         resolve_resume(cfg)
 
