@@ -37,12 +37,15 @@ class ApplySampleSeed(BaseTransform):
     then every random transform after it draws the same numbers for the same
     position in the sample stream, in any worker and after any resume.
 
-    Indices without a seed (another sampler, or a dataset wrapper such as
-    ``ConcatDataset`` that re-numbers them) leave the generators as they are;
-    a warning says so once per process.
+    Indices without a seed leave the generators as they are. That is still
+    reproducible after a seeded sample (the dataset's replacement draw for a
+    skipped sample), but not when no sample of this process had a seed
+    (another sampler, or a dataset wrapper such as ``ConcatDataset`` that
+    re-numbers the indices); a warning says so once.
     """
 
     def __init__(self) -> None:
+        self._seeded = False
         self._warned = False
 
     def transform(self, results: Dict) -> Dict:
@@ -50,7 +53,8 @@ class ApplySampleSeed(BaseTransform):
         seed = getattr(results.get('sample_idx'), 'seed', None)
         if seed is not None:
             seed_global_rngs(seed)
-        elif not self._warned:
+            self._seeded = True
+        elif not (self._seeded or self._warned):
             self._warned = True
             print_log(
                 'ApplySampleSeed found no seed on the sample index, so data '

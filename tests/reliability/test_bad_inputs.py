@@ -5,6 +5,8 @@ converts them); images of 1x1, smaller than the net's stride (5x7) and of extrem
 aspect ratios (8x700, 700x8) train with finite losses and are predicted at their own
 size.
 """
+import copy
+
 import cv2
 import numpy as np
 import pytest
@@ -134,9 +136,28 @@ def test_bad_pairs_fail_naming_the_files(cfg, tmp_path, damage, message):
         img.write_bytes(b'')
     if damage == 'truncated label':
         ann.write_bytes(ann.read_bytes()[:30])
-    dataset_cfg = cfg.train_dataloader.dataset.copy()
+    dataset_cfg = copy.deepcopy(cfg.train_dataloader.dataset)
     dataset_cfg.data_root = str(root)
     dataset = DATASETS.build(dataset_cfg)
     with pytest.raises(ValueError) as error:
         dataset[0]
     assert message.format(img=img, ann=ann) in str(error.value)
+
+
+def test_unreadable_training_samples_can_be_skipped(cfg, tmp_path):
+    root = tmp_path / 'skip'
+    for name in ('a', 'b'):
+        for folder in ('img_dir', 'ann_dir'):
+            (root / folder / 'train').mkdir(parents=True, exist_ok=True)
+        cv2.imwrite(str(root / 'img_dir' / 'train' / f'{name}.png'),
+                    np.zeros((9, 9, 3), np.uint8))
+        cv2.imwrite(str(root / 'ann_dir' / 'train' / f'{name}.png'),
+                    np.zeros((9, 9), np.uint8))
+    (root / 'img_dir' / 'train' / 'a.png').write_bytes(b'')
+    dataset_cfg = copy.deepcopy(cfg.train_dataloader.dataset)
+    dataset_cfg.data_root = str(root)
+    assert dataset_cfg.pipeline[1]['type'] == 'CheckSegFiles'
+    dataset_cfg.pipeline[1]['skip_unreadable'] = True
+    dataset = DATASETS.build(dataset_cfg)
+    assert dataset.get_data_info(0)['img_path'].endswith('a.png')
+    assert dataset[0]['data_samples'].img_path.endswith('b.png')
