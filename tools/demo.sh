@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The end-to-end demo on CPU: make the built-in shapes dataset, train the light FCN-8s
 # through tools/train.py, evaluate it with mmseg's IoUMetric through tools/test.py, and
-# draw predictions (every validation image, and the paper's Figure 4 for one). Everything lands in work_dirs/fcn8s_toy.
+# draw predictions (every validation image, and the paper's Figure 4 for one).
+# Everything lands in work_dirs/fcn8s_toy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source tools/setup_env.sh
