@@ -3,7 +3,8 @@
 #   bash tools/benchmark_gpu.sh [OUT_DIR] [VARIANT...]
 # VARIANTs: fp32, bf16 (bf16 autocast + channels_last), compile (bf16 + channels_last +
 # torch.compile); default all three. Each runs tools/benchmark.py at batch 8, 512x512,
-# 21 classes against mmseg's FCN R50-D8 and writes OUT_DIR/VARIANT.json (default
+# 21 classes against mmseg's FCN R50-D8 (bf16 and compile also profile 3 steps per model) and
+# writes OUT_DIR/VARIANT.json (default
 # OUT_DIR: work_dirs/benchmark). Where mmseg is not installed, the wheels in .whl/
 # (made by tools/fetch_gpu_wheels.sh) are installed into /tmp/site first.
 set -euo pipefail
@@ -32,8 +33,8 @@ mkdir -p "$out"
 for variant in "${variants[@]}"; do
     case "$variant" in
         fp32) options=() ;;
-        bf16) options=(--precision bf16 --channels-last) ;;
-        compile) options=(--precision bf16 --channels-last --compile) ;;
+        bf16) options=(--precision bf16 --channels-last --profile 3) ;;
+        compile) options=(--precision bf16 --channels-last --compile --profile 3) ;;
         *) echo "unknown variant '$variant' (fp32, bf16, compile)" >&2; exit 1 ;;
     esac
     echo "== $variant"

@@ -53,6 +53,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         help='clock of CPU runs: wall (time.perf_counter) or process (CPU time of this '
         'process, steadier on a shared machine); CUDA runs use CUDA events '
         '(default: wall)')
+    parser.add_argument(
+        '--profile', type=int, default=0, metavar='STEPS',
+        help='also profile STEPS training steps and inference calls of each model '
+        '(torch.profiler) and list the costliest operators (default: 0, no profile)')
     parser.add_argument('--json', metavar='OUT.json', help='also write the report here')
     return parser.parse_args(argv)
 
@@ -73,7 +77,8 @@ def settings_from_args(args: argparse.Namespace) -> BenchmarkSettings:
         compile=args.compile,
         device=str(device),
         rounds=args.rounds,
-        host_timer=args.timer)
+        host_timer=args.timer,
+        profile_steps=args.profile)
     return fill_device_defaults(settings, vars(args))
 
 

@@ -132,6 +132,32 @@ def make_inference(encode_decode: Callable[..., torch.Tensor],
     return infer
 
 
+def profile_top_ops(fn: Callable[[], object], device: torch.device, steps: int = 2,
+                    top: int = 12) -> List[dict]:
+    """The operators that take the most time over ``steps`` calls of ``fn``.
+
+    Profiled with ``torch.profiler``; ranked by self time on the GPU for CUDA
+    devices, else by self CPU time.
+
+    Returns:
+        Up to ``top`` entries ``{'op', 'ms_per_step', 'share'}``, ``share`` being
+        the fraction of the self time of all operators.
+    """
+    activities = [torch.profiler.ProfilerActivity.CPU]
+    if device.type == 'cuda':
+        activities.append(torch.profiler.ProfilerActivity.CUDA)
+    with torch.profiler.profile(activities=activities) as profiler:
+        for _ in range(steps):
+            fn()
+        synchronize(device)
+    key = 'self_device_time_total' if device.type == 'cuda' else 'self_cpu_time_total'
+    events = [(event.key, getattr(event, key)) for event in profiler.key_averages()]
+    events.sort(key=lambda event: event[1], reverse=True)
+    total = sum(time_us for _, time_us in events) or 1
+    return [dict(op=name, ms_per_step=time_us / 1e3 / steps, share=time_us / total)
+            for name, time_us in events[:top]]
+
+
 def count_flops(fn: Callable[[], object]) -> int:
     """FLOPs of one call of ``fn``, counted by ``torch.utils.flop_counter``.
 

@@ -55,6 +55,11 @@ def format_report(report: dict) -> str:
     agreement = format_agreement(report)
     if agreement:
         lines += [''] + agreement
+    for model, modes in report.get('profile', {}).items():
+        for mode, ops in modes.items():
+            lines += ['', f'{model}, {mode}: costliest operators (ms per call, share)']
+            lines += [f"  {op['ms_per_step']:9.2f}  {100 * op['share']:5.1f}%  {op['op']}"
+                      for op in ops]
     return '\n'.join(lines)
 
 

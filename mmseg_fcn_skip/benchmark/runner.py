@@ -16,7 +16,7 @@ import torch.nn as nn
 from ..performance import to_channels_last
 from .measure import (SGD_SETTINGS, Measurement, inference_flops,
                       make_inference, make_train_step, matmul_tflops, measure,
-                      prediction_agreement, training_flops)
+                      prediction_agreement, profile_top_ops, training_flops)
 from .models import (DEFAULT_CONFIGS, REFERENCE_NAME, ModelSpec, build_segmentor,
                      project_spec, random_batch, reference_spec)
 
@@ -41,12 +41,13 @@ FLOPS_METHOD = ('torch.utils.flop_counter.FlopCounterMode, counted once per mode
 @dataclass
 class ModelRun:
     """One round of one model: its measurements per mode and, in the first round,
-    its FLOPs per mode and the prediction check."""
+    its FLOPs per mode, the prediction check and the profile (if asked for)."""
 
     spec: ModelSpec
     measurements: Dict[str, Measurement]
     flops: Optional[Dict[str, int]]
     agreement: Optional[dict]
+    profile: Optional[Dict[str, List[dict]]] = None
 
 
 @dataclass
@@ -65,6 +66,7 @@ class BenchmarkSettings:
     repeats: int = 30
     rounds: int = 1
     host_timer: str = 'wall'
+    profile_steps: int = 0
 
     @property
     def variant(self) -> str:
@@ -124,8 +126,9 @@ def run_benchmark(settings: BenchmarkSettings,
     Returns:
         A dict with ``settings``, ``environment``, ``matmul_bf16_tflops``,
         ``flops_method``, ``reference``, ``results`` (one entry per model and
-        mode, with its ratio against the reference) and ``agreement`` (one
-        entry per model when the variant can change predictions, else empty).
+        mode, with its ratio against the reference), ``agreement`` (one entry
+        per model when the variant can change predictions, else empty) and
+        ``profile`` (the top operators per model and mode, if asked for).
     """
     device = torch.device(settings.device)
     if device.type == 'cuda':
@@ -154,7 +157,9 @@ def run_benchmark(settings: BenchmarkSettings,
         reference=REFERENCE_NAME,
         results=results,
         agreement=[model_runs[0].agreement for model_runs in runs.values()
-                   if model_runs[0].agreement is not None])
+                   if model_runs[0].agreement is not None],
+        profile={name: model_runs[0].profile for name, model_runs in runs.items()
+                 if model_runs[0].profile is not None})
 
 
 def model_specs(settings: BenchmarkSettings) -> List[ModelSpec]:
@@ -174,8 +179,8 @@ def measure_model(spec: ModelSpec, settings: BenchmarkSettings, device: torch.de
                   first_round: bool = True) -> ModelRun:
     """Time a training step and an inference forward of one model.
 
-    FLOPs are counted and predictions checked (if the variant can change them)
-    in the first round only.
+    FLOPs are counted, predictions checked (if the variant can change them) and
+    the steps profiled (if asked for) in the first round only.
     """
     model = build_segmentor(spec, device)
     inputs, samples = random_batch(settings.batch, settings.shape, settings.num_classes,
@@ -191,21 +196,23 @@ def measure_model(spec: ModelSpec, settings: BenchmarkSettings, device: torch.de
     if settings.compile:
         loss_fn, encode_decode = torch.compile(loss_fn), torch.compile(encode_decode)
     optimizer = torch.optim.SGD(model.parameters(), **SGD_SETTINGS)
-    model.train()
-    train = measure(
-        make_train_step(model, loss_fn, optimizer, inputs, samples, device,
-                        settings.precision), device, settings.warmup, settings.repeats,
-        settings.host_timer)
-    del optimizer
-    model.eval()
-    infer = measure(
-        make_inference(encode_decode, inputs, samples, device, settings.precision),
-        device, settings.warmup, settings.repeats, settings.host_timer)
+    calls = dict(
+        train=make_train_step(model, loss_fn, optimizer, inputs, samples, device,
+                              settings.precision),
+        infer=make_inference(encode_decode, inputs, samples, device, settings.precision))
+    measurements, profile = {}, {}
+    for mode in MODES:
+        model.train(mode == 'train')
+        measurements[mode] = measure(calls[mode], device, settings.warmup,
+                                     settings.repeats, settings.host_timer)
+        if first_round and settings.profile_steps:
+            profile[mode] = profile_top_ops(calls[mode], device, settings.profile_steps)
+    del calls, optimizer
     agreement = None
     if first_round and settings.changes_numerics:
         agreement = dict(model=spec.name, variant=settings.variant,
                          **check_predictions(model, encode_decode, settings, device))
-    return ModelRun(spec, dict(train=train, infer=infer), flops, agreement)
+    return ModelRun(spec, measurements, flops, agreement, profile or None)
 
 
 def check_predictions(model: nn.Module, encode_decode: Callable[..., torch.Tensor],

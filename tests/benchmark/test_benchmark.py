@@ -16,8 +16,8 @@ from mmseg_fcn_skip.benchmark import (REFERENCE_NAME, build_segmentor, count_flo
 from mmseg_fcn_skip.benchmark.measure import make_inference
 from mmseg_fcn_skip.benchmark.models import (ModelSpec, config_name,
                                              redraw_zero_weights)
-from mmseg_fcn_skip.benchmark.report import COLUMNS, format_table
-from mmseg_fcn_skip.benchmark.measure import Measurement
+from mmseg_fcn_skip.benchmark.report import COLUMNS, format_report, format_table
+from mmseg_fcn_skip.benchmark.measure import Measurement, profile_top_ops
 from mmseg_fcn_skip.benchmark.runner import (BenchmarkSettings, ModelRun, add_ratios,
                                              environment, fill_device_defaults,
                                              model_specs, resolve_device, result_entry)
@@ -207,6 +207,37 @@ def test_the_report_names_the_clock_and_the_load():
     assert env['timer'].startswith('time.process_time')
     assert len(env['load_average']) == 3
     assert environment(CPU)['timer'].startswith('time.perf_counter')
+
+
+def test_profile_ranks_the_costliest_operators():
+    a, b = torch.randn(256, 256), torch.randn(256, 256)
+
+    def work() -> None:
+        for _ in range(4):
+            torch.mm(a, b)
+        torch.add(a, b)
+
+    ops = profile_top_ops(work, CPU, steps=2, top=3)
+    assert len(ops) == 3 and ops[0]['op'] == 'aten::mm'
+    assert [op['ms_per_step'] for op in ops] == sorted(
+        (op['ms_per_step'] for op in ops), reverse=True)
+    assert ops[0]['ms_per_step'] > 0 and 0 < sum(op['share'] for op in ops) <= 1
+
+
+def test_report_lists_the_profile_after_the_table():
+    result = dict(model='fcn8s_voc', mode='train', img_per_s=1.0, ratio_vs_reference=1.0,
+                  peak_gib=None, tflops=0.1, matmul_fraction=0.01)
+    report = dict(
+        settings=dict(shape=[64, 64], batch=2, num_classes=21, variant='fp32',
+                      warmup=1, rounds=1, repeats=3),
+        environment=dict(device_name='CPU', device='cpu', cpu_threads=2,
+                         torch='2.13.0', date='today', timer='wall'),
+        matmul_bf16_tflops=0.7, flops_method='counted', results=[result], agreement=[],
+        profile={'fcn8s_voc': {
+            'train': [dict(op='aten::mm', ms_per_step=12.5, share=0.625)]}})
+    lines = format_report(report).splitlines()
+    assert lines[-2] == 'fcn8s_voc, train: costliest operators (ms per call, share)'
+    assert lines[-1].split() == ['12.50', '62.5%', 'aten::mm']
 
 
 def test_prediction_agreement_counts_pixels_and_scales_the_difference():
