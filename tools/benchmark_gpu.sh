@@ -3,10 +3,10 @@
 #   bash tools/benchmark_gpu.sh [OUT_DIR] [VARIANT...]
 # VARIANTs: fp32, bf16 (bf16 autocast + channels_last), compile (bf16 + channels_last +
 # torch.compile); default all three. Each runs tools/benchmark.py at batch 8, 512x512,
-# 21 classes against mmseg's FCN R50-D8 (bf16 and compile also profile 3 steps per model) and
-# writes OUT_DIR/VARIANT.json (default
-# OUT_DIR: work_dirs/benchmark). Where mmseg is not installed, the wheels in .whl/
-# (made by tools/fetch_gpu_wheels.sh) are installed into /tmp/site first.
+# 21 classes against mmseg's FCN R50-D8 and writes OUT_DIR/VARIANT.json (default
+# OUT_DIR: work_dirs/benchmark); bf16 and compile also profile 3 steps of each model.
+# Where mmseg is not installed, the wheels in .whl/ (made by tools/fetch_gpu_wheels.sh)
+# are installed into /tmp/site first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-work_dirs/benchmark}"
