@@ -1,6 +1,5 @@
 """Two gloo processes on CPU train on batches of mixed image sizes, seeded per rank."""
 import json
-import socket
 import sys
 
 from reliability_helpers import (REPO, TINY_CONFIG, data_options, derived_config,
@@ -28,12 +27,6 @@ randomness = dict(seed=0, diff_rank_seed=True)
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
-
 def test_two_cpu_processes_train_on_mixed_sizes_with_rank_seeds(tmp_path):
     data_root = make_toy_data(tmp_path / 'data')
     config = derived_config(tmp_path, 'dist',
@@ -41,8 +34,9 @@ def test_two_cpu_processes_train_on_mixed_sizes_with_rank_seeds(tmp_path):
                             base=TINY_CONFIG)
     work_dir = tmp_path / 'work'
     command = [
-        sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', '2',
-        '--master_port', str(_free_port()),
+        # --standalone: torchrun picks a free port itself, so parallel runs never clash
+        sys.executable, '-m', 'torch.distributed.run', '--standalone',
+        '--nproc_per_node', '2',
         str(REPO / 'tools' / 'train.py'), str(config), '--launcher', 'pytorch',
         '--work-dir', str(work_dir), '--cfg-options', *data_options(data_root)
     ]

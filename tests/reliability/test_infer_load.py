@@ -36,7 +36,7 @@ def _identity(out_dir, names):
 
 def _kill_when(process, out_dir, done):
     while process.poll() is None:
-        if len(list((out_dir / 'pred').glob('*.png'))) >= done:
+        if len(_complete(out_dir)) >= done:
             process.send_signal(signal.SIGKILL)
             break
         time.sleep(0.01)
