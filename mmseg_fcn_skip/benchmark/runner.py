@@ -30,6 +30,8 @@ DEVICE_DEFAULTS = {
 #: Matrix size and multiplications per timed call of the bf16 matmul rate.
 MATMUL_SIZES = {'cuda': (8192, 20), 'cpu': (1024, 8)}
 MODES = ('train', 'infer')
+#: Seed of the random weights: every round and run measures the same model.
+MODEL_SEED = 0
 #: Seed of the fixed input of the prediction check (the timed batch uses 0).
 CHECK_SEED = 1
 FLOPS_METHOD = ('torch.utils.flop_counter.FlopCounterMode, counted once per model '
@@ -179,9 +181,11 @@ def measure_model(spec: ModelSpec, settings: BenchmarkSettings, device: torch.de
                   first_round: bool = True) -> ModelRun:
     """Time a training step and an inference forward of one model.
 
-    FLOPs are counted, predictions checked (if the variant can change them) and
-    the steps profiled (if asked for) in the first round only.
+    The weights are drawn from ``MODEL_SEED``. FLOPs are counted, predictions
+    checked (if the variant can change them) and the steps profiled (if asked
+    for) in the first round only.
     """
+    torch.manual_seed(MODEL_SEED)
     model = build_segmentor(spec, device)
     inputs, samples = random_batch(settings.batch, settings.shape, settings.num_classes,
                                    device)
