@@ -2,21 +2,19 @@
 import re
 from copy import deepcopy
 from pathlib import Path
-from typing import List, Mapping, Optional, Tuple, Union
+from typing import List, Mapping, Optional, Union
 
 import numpy as np
 import torch
 import torch.nn as nn
 from mmengine.config import Config
 from mmengine.model import revert_sync_batchnorm
-from mmengine.runner import CheckpointLoader
 
 from mmseg.apis import init_model
 from mmseg.models import BaseSegmentor
 from mmseg.registry import DATASETS
 
-#: How many keys of each kind a mismatch report lists before summarising.
-MAX_LISTED_KEYS = 8
+from ..utils.checkpoint import check_checkpoint_matches, read_checkpoint
 
 
 def load_model(config: Union[str, Path, Config],
@@ -27,34 +25,32 @@ def load_model(config: Union[str, Path, Config],
 
     Unlike mmseg's ``init_model``, which warns about keys that do not fit and leaves
     those weights random, the checkpoint must match the model key for key and shape
-    for shape (see :func:`check_state_dict`). ``model.dataset_meta`` (classes and
-    palette) comes from the checkpoint, else from the config's test dataset (see
+    for shape (see :func:`~mmseg_fcn_skip.utils.checkpoint.check_checkpoint_matches`,
+    whose message also names the converter for torchvision and Caffe weights, another
+    FCN variant or class count). ``model.dataset_meta`` (classes and palette) comes
+    from the checkpoint, else from the config's test dataset (see
     :func:`resolve_dataset_meta`); ``model.cfg`` is the config, as with ``init_model``.
 
     Args:
         config: Config file or object; its ``custom_imports`` are honoured.
-        checkpoint: Checkpoint file, a state dict or a dict with ``state_dict``.
+        checkpoint: Checkpoint file holding a state dict or a dict with
+            ``state_dict`` (and ``meta``); a ``module.`` prefix is dropped.
         device: ``'cpu'``, ``'cuda'`` or ``'cuda:N'``.
         cfg_options: Config overrides, merged before the model is built.
 
     Raises:
-        ValueError: if the checkpoint does not fit the model, or CUDA is asked for
-            but not available.
+        CheckpointError: (a ``ValueError``) if the checkpoint file is missing,
+            damaged, holds no state dict or does not fit the model.
+        ValueError: if CUDA is asked for but not available.
     """
     check_device(device)
     cfg = Config.fromfile(config) if isinstance(config, (str, Path)) else deepcopy(config)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     model = init_model(cfg, None, device='cpu')
-    loaded = CheckpointLoader.load_checkpoint(str(checkpoint), map_location='cpu')
-    if not isinstance(loaded, dict):
-        raise ValueError(f'checkpoint {checkpoint} holds a {type(loaded).__name__}, '
-                         'not a state dict; save model.state_dict() (or a dict with '
-                         "'state_dict') instead of the model object")
-    state_dict = _strip_prefix(loaded.get('state_dict', loaded))
-    check_state_dict(model, state_dict, source=f'checkpoint {checkpoint}')
+    state_dict, meta = read_checkpoint(checkpoint)
+    check_checkpoint_matches(model, state_dict, checkpoint)
     model.load_state_dict(state_dict)
-    meta = loaded.get('meta', {}) if 'state_dict' in loaded else {}
     model.dataset_meta = resolve_dataset_meta(cfg, meta.get('dataset_meta'),
                                               num_classes(model))
     if not device.startswith('cuda'):
@@ -69,44 +65,6 @@ def check_device(device: str) -> None:
     if device.startswith('cuda') and not torch.cuda.is_available():
         raise ValueError(f'device={device!r} but CUDA is not available on this machine '
                          "(or this PyTorch build); use device 'cpu'")
-
-
-def check_state_dict(model: nn.Module,
-                     state_dict: Mapping[str, torch.Tensor],
-                     source: str = 'the checkpoint') -> None:
-    """Raise if ``state_dict`` does not fit ``model`` key for key and shape for shape.
-
-    The message names the missing and unexpected keys and, for each tensor whose shape
-    differs, both shapes; a different class count is spelled out.
-
-    Raises:
-        ValueError: if any key is missing, unexpected or of another shape.
-    """
-    expected = model.state_dict()
-    missing = sorted(set(expected) - set(state_dict))
-    unexpected = sorted(set(state_dict) - set(expected))
-    mismatched: List[Tuple[str, tuple, tuple]] = [
-        (key, tuple(state_dict[key].shape), tuple(expected[key].shape))
-        for key in sorted(set(expected) & set(state_dict))
-        if tuple(state_dict[key].shape) != tuple(expected[key].shape)
-    ]
-    if not (missing or unexpected or mismatched):
-        return
-    lines = [f'{source} does not fit the model built from the config:']
-    for key, got, want in mismatched:
-        if key.endswith('conv_seg.weight'):
-            lines.append(f'  {got[0]} classes in the checkpoint, {want[0]} in the config '
-                         '(num_classes)')
-    if mismatched:
-        lines.append('  shapes that differ (checkpoint vs model): ' + _listing(
-            [f'{key} {got} vs {want}' for key, got, want in mismatched]))
-    if missing:
-        lines.append('  keys the checkpoint lacks: ' + _listing(missing))
-    if unexpected:
-        lines.append('  keys the model lacks: ' + _listing(unexpected))
-    lines.append('Use the config the checkpoint was trained with (same backbone, skip '
-                 'levels, pad mode and num_classes), or a checkpoint of this config.')
-    raise ValueError('\n'.join(lines))
 
 
 def resolve_dataset_meta(cfg: Config, checkpoint_meta: Optional[Mapping],
@@ -158,14 +116,3 @@ def _config_dataset_meta(cfg: Config) -> dict:
     meta = dict(getattr(dataset_class, 'METAINFO', {}))
     meta.update(dataset.get('metainfo') or {})
     return meta
-
-
-def _strip_prefix(state_dict: Mapping[str, torch.Tensor]) -> dict:
-    """Drop the ``module.`` prefix that (Distributed)DataParallel adds to keys."""
-    return {re.sub(r'^module\.', '', key): value for key, value in state_dict.items()}
-
-
-def _listing(items: List[str]) -> str:
-    shown = ', '.join(items[:MAX_LISTED_KEYS])
-    rest = len(items) - MAX_LISTED_KEYS
-    return shown + (f' and {rest} more' if rest > 0 else '')

@@ -10,7 +10,8 @@ the file, the keys or shapes that disagree and the converter or config to use:
 - :func:`check_checkpoint_matches`: a state dict fits a model key for key and
   shape for shape; the message recognises other FCN variants, other class
   counts, torchvision and Caffe VGG/FCN weights and bare backbone weights.
-- :func:`verify_checkpoint`: both, for a checkpoint path and a model.
+- :func:`verify_checkpoint`: both, for a checkpoint path and a model;
+  :func:`read_state_dict` / :func:`read_checkpoint` check a file and read it.
 - :func:`find_resume_checkpoint`: the newest intact checkpoint of a work dir,
   falling back past damaged ones, without deleting anything;
   :func:`resolve_resume` applies it to a config for ``tools/train.py --resume``.
@@ -85,6 +86,17 @@ def read_state_dict(path: PathLike) -> Dict[str, torch.Tensor]:
     Raises:
         CheckpointError: if the file is damaged or holds no state dict.
     """
+    return read_checkpoint(path)[0]
+
+
+def read_checkpoint(path: PathLike) -> Tuple[Dict[str, torch.Tensor], dict]:
+    """Like :func:`read_state_dict`, but also return the checkpoint's ``meta``.
+
+    The meta is empty for a plain state dict.
+
+    Raises:
+        CheckpointError: if the file is damaged or holds no state dict.
+    """
     check_checkpoint_file(path)
     checkpoint = _torch_load(Path(path))
     state_dict = checkpoint.get('state_dict', checkpoint) if isinstance(
@@ -95,7 +107,9 @@ def read_state_dict(path: PathLike) -> Dict[str, torch.Tensor]:
             f'checkpoint {path} holds no state dict (a dict of tensors, '
             f'directly or under "state_dict"); found {type(checkpoint).__name__}'
             f'{_top_keys(checkpoint)}')
-    return {re.sub(r'^module\.', '', key): value for key, value in state_dict.items()}
+    meta = checkpoint.get('meta') if state_dict is not checkpoint else None
+    state_dict = {re.sub(r'^module\.', '', key): value for key, value in state_dict.items()}
+    return state_dict, dict(meta) if isinstance(meta, Mapping) else {}
 
 
 def check_checkpoint_matches(model: nn.Module,

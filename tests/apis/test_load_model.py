@@ -7,6 +7,7 @@ from mmengine.config import Config
 from light_fcn import DATASET_META, light_model, save_checkpoint, write_config
 from mmseg_fcn_skip.apis import load_model, resolve_dataset_meta
 from mmseg_fcn_skip.apis.checkpoint import check_device, default_palette
+from mmseg_fcn_skip.utils.checkpoint import CheckpointError
 
 
 @pytest.fixture(scope='module')
@@ -28,23 +29,26 @@ def test_loads_every_weight_and_the_dataset_meta(fcn8s):
 
 def test_a_checkpoint_of_another_class_count_names_both_counts(fcn8s, tmp_path):
     _, other = light_model(tmp_path, num_classes=3)
-    with pytest.raises(ValueError) as error:
+    with pytest.raises(CheckpointError) as error:
         load_model(fcn8s[0], other)
     message = str(error.value)
-    assert '3 classes in the checkpoint, 5 in the config' in message
+    assert f'checkpoint {other} does not fit the model' in message
+    assert 'predicts 3 classes but the config has num_classes=5' in message
     assert 'decode_head.conv_seg.weight (3, 32, 1, 1) vs (5, 32, 1, 1)' in message
-    assert 'Use the config the checkpoint was trained with' in message
+    assert 'set model.decode_head.num_classes=3' in message
 
 
 def test_a_checkpoint_of_another_variant_names_the_keys(fcn8s, tmp_path):
     _, fcn16s = light_model(tmp_path, num_levels=2)
-    with pytest.raises(ValueError) as error:
+    with pytest.raises(CheckpointError) as error:
         load_model(fcn8s[0], fcn16s)
     message = str(error.value)
+    assert 'The checkpoint is an FCN-16s (1 skip levels) but the config builds an ' \
+           'FCN-8s (2)' in message
     assert 'decode_head.skip_scores.0.weight (5, 64, 1, 1) vs (5, 32, 1, 1)' in message
-    assert 'keys the checkpoint lacks: decode_head.skip_scores.1.bias, ' \
+    assert 'Keys the checkpoint lacks: decode_head.skip_scores.1.bias, ' \
            'decode_head.skip_scores.1.weight' in message
-    with pytest.raises(ValueError, match='keys the model lacks: decode_head.skip_scores'
+    with pytest.raises(CheckpointError, match='Keys the model lacks: decode_head.skip_scores'
                        r'.1.bias, decode_head.skip_scores.1.weight'):
         load_model(write_config(tmp_path, num_levels=2), fcn8s[1])
 
@@ -61,7 +65,8 @@ def test_a_bare_data_parallel_state_dict_loads_with_the_config_meta(fcn8s, tmp_p
 
 
 def test_cfg_options_change_the_model_before_loading(fcn8s):
-    with pytest.raises(ValueError, match='5 classes in the checkpoint, 4 in the config'):
+    with pytest.raises(CheckpointError,
+                       match='predicts 5 classes but the config has num_classes=4'):
         load_model(fcn8s[0], fcn8s[1],
                    cfg_options={'model.decode_head.num_classes': 4})
 
@@ -94,12 +99,12 @@ def test_devices_are_checked_before_building(monkeypatch, fcn8s):
 def test_a_pickled_model_is_not_taken_for_a_checkpoint(fcn8s, tmp_path):
     path = tmp_path / 'model.pth'
     torch.save(torch.nn.Linear(2, 2), path)
-    with pytest.raises(ValueError, match='holds a Linear, not a state dict'):
+    with pytest.raises(CheckpointError, match='holds no state dict .* found Linear'):
         load_model(fcn8s[0], path)
 
 
 def test_a_missing_checkpoint_is_reported(fcn8s, tmp_path: Path):
-    with pytest.raises(FileNotFoundError, match='missing.pth'):
+    with pytest.raises(CheckpointError, match='missing.pth does not exist'):
         load_model(fcn8s[0], tmp_path / 'missing.pth')
 
 

@@ -28,8 +28,9 @@ def test_a_checkpoint_of_another_variant_fails_with_the_keys(tmp_path):
     _, fcn32s = light_model(tmp_path, num_levels=1, num_classes=3)
     done = run_tool('export_onnx', str(config), str(fcn32s), str(tmp_path / 'x.onnx'))
     assert done.returncode != 0
-    assert '3 classes in the checkpoint, 5 in the config' in done.stderr
-    assert 'keys the checkpoint lacks: decode_head.skip_scores.0.bias' in done.stderr
+    assert 'predicts 3 classes but the config has num_classes=5' in done.stderr
+    assert 'The checkpoint is an FCN-32s (0 skip levels)' in done.stderr
+    assert 'Keys the checkpoint lacks: decode_head.skip_scores.0.bias' in done.stderr
     assert not (tmp_path / 'x.onnx').exists()
 
 
