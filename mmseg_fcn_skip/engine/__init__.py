@@ -1,19 +1,20 @@
 """Reliability of training: exact resumes, atomic checkpoints, clear failures.
 
 Importing it registers ``SeededInfiniteSampler`` (``DATA_SAMPLERS``),
+``SeededConcatDataset`` (``DATASETS``),
 ``ApplySampleSeed``, ``CheckSegFiles`` and ``CheckSegPair`` (``TRANSFORMS``),
 ``IterationSeedHook`` and ``NonFiniteLossHook`` (``HOOKS``) and the
 ``'atomic_local'`` file backend.
 """
 from .atomic_io import AtomicLocalBackend, use_atomic_checkpoints, write_atomic
 from .hooks import IterationSeedHook, NonFiniteLossHook
-from .samplers import SeededIndex, SeededInfiniteSampler
+from .samplers import SeededConcatDataset, SeededIndex, SeededInfiniteSampler
 from .seeding import derive_seed, seed_global_rngs
 from .transforms import ApplySampleSeed, CheckSegFiles, CheckSegPair
 
 __all__ = [
     'AtomicLocalBackend', 'ApplySampleSeed', 'CheckSegFiles', 'CheckSegPair',
-    'IterationSeedHook', 'NonFiniteLossHook', 'SeededIndex',
+    'IterationSeedHook', 'NonFiniteLossHook', 'SeededConcatDataset', 'SeededIndex',
     'SeededInfiniteSampler', 'derive_seed', 'seed_global_rngs',
     'use_atomic_checkpoints', 'write_atomic'
 ]

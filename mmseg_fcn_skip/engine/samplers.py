@@ -14,14 +14,17 @@ position)``, where ``position`` counts draws over all ranks. The
 ``ApplySampleSeed`` transform at the head of the training pipeline seeds the
 global generators from it, so a sample's augmentation depends on its position
 in the stream, not on which worker loads it or what was loaded before.
+Dataset wrappers must pass the seed on: :class:`SeededConcatDataset` is an
+mmengine ``ConcatDataset`` that does.
 """
 from typing import Iterator, Optional, Sized
 
 import torch
+from mmengine.dataset import ConcatDataset
 from mmengine.dist import get_dist_info, sync_random_seed
 from torch.utils.data import Sampler
 
-from mmseg.registry import DATA_SAMPLERS
+from mmseg.registry import DATA_SAMPLERS, DATASETS
 from .seeding import STREAM_EPOCH_ORDER, STREAM_SAMPLE, derive_seed
 
 
@@ -50,6 +53,26 @@ class SeededIndex(int):
 
     def __repr__(self) -> str:
         return f'SeededIndex({int(self)}, seed={self.seed})'
+
+
+@DATASETS.register_module()
+class SeededConcatDataset(ConcatDataset):
+    """mmengine's ``ConcatDataset`` that keeps the seed of a :class:`SeededIndex`.
+
+    ``ConcatDataset`` turns a global index into a plain ``int`` index of one
+    of its datasets, so ``ApplySampleSeed`` would find no seed on samples of
+    all but the first dataset; here the local index carries the draw's seed.
+    Same arguments as ``ConcatDataset``.
+    """
+
+    def __getitem__(self, idx: int) -> dict:
+        if not self._fully_initialized:
+            self.full_init()
+        dataset_idx, sample_idx = self._get_ori_dataset_idx(idx)
+        seed = getattr(idx, 'seed', None)
+        if seed is not None:
+            sample_idx = SeededIndex(sample_idx, seed)
+        return self.datasets[dataset_idx][sample_idx]
 
 
 @DATA_SAMPLERS.register_module()

@@ -62,10 +62,16 @@ def test_seg11valid_config_follows_the_reference(variant):
 
     for loader in (cfg.train_dataloader, cfg.val_dataloader, cfg.test_dataloader):
         assert loader.batch_size == 1
-        assert [t.type for t in loader.dataset.pipeline] == [
-            'LoadImageFromFile', 'LoadAnnotations', 'PackSegInputs'
-        ]
-    assert cfg.train_dataloader.sampler == dict(type='InfiniteSampler', shuffle=True)
+    assert [t.type for t in cfg.val_dataloader.dataset.pipeline] == [
+        'LoadImageFromFile', 'LoadAnnotations', 'PackSegInputs'
+    ]
+    # Training: no augmentation, but checked inputs and an exactly resumable order.
+    assert cfg.train_dataloader.dataset.pipeline == [
+        dict(type='ApplySampleSeed'), dict(type='CheckSegFiles'),
+        dict(type='LoadImageFromFile'), dict(type='LoadAnnotations'),
+        dict(type='CheckSegPair', num_classes=21), dict(type='PackSegInputs')
+    ]
+    assert cfg.train_dataloader.sampler == dict(type='SeededInfiniteSampler', shuffle=True)
     assert cfg.train_dataloader.dataset.ann_file.endswith('sbd_train.txt')
     assert cfg.val_dataloader.dataset.ann_file.endswith('seg11valid.txt')
     assert cfg.val_evaluator.type == cfg.test_evaluator.type == 'FCNMetric'

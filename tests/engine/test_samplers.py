@@ -2,8 +2,10 @@ import itertools
 import pickle
 
 import pytest
+from mmengine.dataset import BaseDataset
 
-from mmseg_fcn_skip.engine import SeededIndex, SeededInfiniteSampler, derive_seed
+from mmseg_fcn_skip.engine import (SeededConcatDataset, SeededIndex, SeededInfiniteSampler,
+                                   derive_seed)
 from mmseg_fcn_skip.engine.seeding import STREAM_SAMPLE
 
 
@@ -71,3 +73,23 @@ def test_bad_arguments_are_named():
         SeededInfiniteSampler(range(3), seed=0).skip(-1)
     with pytest.raises(ValueError, match='position=-2'):
         derive_seed(0, STREAM_SAMPLE, -2)
+
+
+class _Listed(BaseDataset):
+    """``size`` samples, each just its ``sample_idx``."""
+
+    def __init__(self, size):
+        self.size = size
+        super().__init__(serialize_data=False)
+
+    def load_data_list(self):
+        return [dict() for _ in range(self.size)]
+
+
+def test_seeded_concat_dataset_passes_the_seed_to_every_dataset():
+    concat = SeededConcatDataset([_Listed(3), _Listed(4)])
+    first = concat[SeededIndex(1, seed=7)]['sample_idx']
+    second = concat[SeededIndex(5, seed=8)]['sample_idx']
+    assert (int(first), first.seed) == (1, 7)
+    assert (int(second), second.seed) == (2, 8)
+    assert type(concat[4]['sample_idx']) is int

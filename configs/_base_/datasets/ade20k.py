@@ -5,8 +5,12 @@ dataset_type = 'ADE20KDataset'
 data_root = 'data/ade/ADEChallengeData2016'
 crop_size = (512, 512)
 train_pipeline = [
+    dict(type='ApplySampleSeed'),  # augmentation reproducible across resumes
+    dict(type='CheckSegFiles'),  # missing/empty/damaged files: error naming them
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations', reduce_zero_label=True),
+    # After reduce_zero_label (0 -> 255, k -> k - 1) the labels are 0..149 or 255.
+    dict(type='CheckSegPair', num_classes=150),
     dict(
         type='RandomResize',
         scale=(2048, 512),
@@ -27,7 +31,7 @@ train_dataloader = dict(
     batch_size=4,
     num_workers=4,
     persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
+    sampler=dict(type='SeededInfiniteSampler', shuffle=True),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,

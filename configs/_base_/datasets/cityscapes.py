@@ -5,8 +5,11 @@ dataset_type = 'CityscapesDataset'
 data_root = 'data/cityscapes'
 crop_size = (512, 1024)
 train_pipeline = [
+    dict(type='ApplySampleSeed'),  # augmentation reproducible across resumes
+    dict(type='CheckSegFiles'),  # missing/empty/damaged files: error naming them
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations'),
+    dict(type='CheckSegPair', num_classes=19),  # train ids 0..18 or 255
     dict(
         type='RandomResize',
         scale=(2048, 1024),
@@ -27,7 +30,7 @@ train_dataloader = dict(
     batch_size=2,
     num_workers=2,
     persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
+    sampler=dict(type='SeededInfiniteSampler', shuffle=True),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,

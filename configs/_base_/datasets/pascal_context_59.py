@@ -8,8 +8,12 @@ data_root = 'data/VOCdevkit/VOC2010'
 img_scale = (520, 520)
 crop_size = (480, 480)
 train_pipeline = [
+    dict(type='ApplySampleSeed'),  # augmentation reproducible across resumes
+    dict(type='CheckSegFiles'),  # missing/empty/damaged files: error naming them
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations', reduce_zero_label=True),
+    # After reduce_zero_label (0 -> 255, k -> k - 1) the labels are 0..58 or 255.
+    dict(type='CheckSegPair', num_classes=59),
     dict(
         type='RandomResize',
         scale=img_scale,
@@ -32,7 +36,7 @@ train_dataloader = dict(
     batch_size=4,
     num_workers=4,
     persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
+    sampler=dict(type='SeededInfiniteSampler', shuffle=True),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,

@@ -6,8 +6,11 @@ dataset_type = 'PascalVOCDataset'
 data_root = 'data/VOCdevkit/VOC2012'
 crop_size = (512, 512)
 train_pipeline = [
+    dict(type='ApplySampleSeed'),  # augmentation reproducible across resumes
+    dict(type='CheckSegFiles'),  # missing/empty/damaged files: error naming them
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations'),
+    dict(type='CheckSegPair', num_classes=21),  # sizes agree, labels 0..20 or 255
     dict(
         type='RandomResize',
         scale=(2048, 512),
@@ -62,8 +65,10 @@ train_dataloader = dict(
     batch_size=4,
     num_workers=4,
     persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
-    dataset=dict(type='ConcatDataset', datasets=[voc_train, sbd_aug]))
+    sampler=dict(type='SeededInfiniteSampler', shuffle=True),
+    # SeededConcatDataset, unlike ConcatDataset, passes the sampler's seeds on to
+    # both datasets' ApplySampleSeed.
+    dataset=dict(type='SeededConcatDataset', datasets=[voc_train, sbd_aug]))
 val_dataloader = dict(
     batch_size=1,
     num_workers=4,

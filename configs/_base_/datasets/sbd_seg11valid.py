@@ -7,8 +7,11 @@
 dataset_type = 'PascalVOCDataset'
 data_root = 'data/VOCdevkit/VOC2012'
 train_pipeline = [
+    dict(type='ApplySampleSeed'),  # augmentation reproducible across resumes
+    dict(type='CheckSegFiles'),  # missing/empty/damaged files: error naming them
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations'),
+    dict(type='CheckSegPair', num_classes=21),  # sizes agree, labels 0..20 or 255
     dict(type='PackSegInputs')
 ]
 test_pipeline = [
@@ -20,7 +23,7 @@ train_dataloader = dict(
     batch_size=1,
     num_workers=2,
     persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
+    sampler=dict(type='SeededInfiniteSampler', shuffle=True),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
