@@ -56,10 +56,12 @@ def trees(tmp_path):
     for folder in ('SegmentationClass', 'JPEGImages'):
         (voc_root / folder).mkdir(parents=True)
     for seed, image_id in enumerate(sorted(set(VOC2011_VAL + SBD_TRAIN))):
-        image = np.random.default_rng(seed).integers(0, 255, (24, 31, 3), np.uint8)
+        # An image has one size: that of its SBD label where SBD has one.
+        size = labels[image_id].shape if image_id in labels else (24, 31)
+        image = np.random.default_rng(seed).integers(0, 255, (*size, 3), np.uint8)
         Image.fromarray(image).save(voc_root / 'JPEGImages' / f'{image_id}.jpg')
         if image_id in VOC2011_VAL:
-            Image.fromarray(_label(100 + seed, (24, 31))).save(
+            Image.fromarray(_label(100 + seed, size)).save(
                 voc_root / 'SegmentationClass' / f'{image_id}.png')
     voc2011_val = tmp_path / 'VOC2011' / 'ImageSets' / 'Segmentation' / 'val.txt'
     voc2011_val.parent.mkdir(parents=True)
