@@ -6,8 +6,6 @@
 # AmpOptimWrapper needs a GPU; for a CPU run use tools/train.py with
 # --cfg-options optim_wrapper.type=CPUAmpOptimWrapper compile=False.
 _base_ = './fcn8s_voc.py'
-custom_imports = dict(
-    imports=['mmseg_fcn_skip', 'mmseg_fcn_skip.performance'], allow_failed_imports=False)
 model = dict(
     data_preprocessor=dict(type='ChannelsLastSegDataPreProcessor', non_blocking=True))
 # The constructor gives the optimizer plain-dict param groups, which `compile` needs
@@ -17,7 +15,11 @@ optim_wrapper = dict(
     dtype='bfloat16',
     loss_scale=dict(enabled=False),
     constructor='CompilableOptimWrapperConstructor')
-custom_hooks = [dict(type='ChannelsLastHook')]
+custom_hooks = [
+    dict(type='NonFiniteLossHook'),
+    dict(type='IterationSeedHook'),
+    dict(type='ChannelsLastHook')
+]
 env_cfg = dict(cudnn_benchmark=True)
 compile = True
 # Data loading to keep up with the GPU (docs/performance.md): the VOC train pipeline

@@ -3,6 +3,6 @@
 Importing this package registers ``FullyConvVGG`` and ``FCNSkipHead`` in
 ``mmseg.registry.MODELS`` and the built-in ``ToyShapesDataset`` in ``DATASETS``.
 """
-from . import datasets, engine, evaluation, models, utils  # noqa: F401
+from . import datasets, engine, evaluation, models, performance, utils  # noqa: F401
 
 __version__ = '0.1.0'

@@ -3,11 +3,10 @@
 # machines' image lacks, in .whl/ of this checkout (about 5 MB); tools/benchmark_gpu.sh
 # installs them there. `pip wheel` rather than `pip download`: onedl-mmsegmentation is
 # published as a source archive only; every wheel made is pure Python or abi3, so it
-# installs on the GPU image's Python 3.12. .whl/ is kept out of git through
-# .git/info/exclude; name it in the device tool's `carry` (docs/performance.md).
+# installs on the GPU image's Python 3.12. .whl/ is in .gitignore; name it in the
+# device tool's `carry` (docs/performance.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-grep -qx '/.whl/' .git/info/exclude 2>/dev/null || echo '/.whl/' >> .git/info/exclude
 python3 -m pip wheel --quiet --no-deps -w .whl \
     onedl-mmsegmentation==1.4.2 onedl-mmengine==0.10.12 onedl-mmcv==2.3.6 \
     addict==2.4.0 yapf==0.43.0 platformdirs==4.14.8 termcolor==3.3.0 ftfy==6.3.1 \
