@@ -24,7 +24,12 @@ def test_config_enables_bf16_channels_last_cudnn_autotuning_and_compile():
     assert wrapper.paramwise_cfg == base.optim_wrapper.paramwise_cfg
     assert cfg.env_cfg.cudnn_benchmark is True
     assert cfg.compile is True
-    assert cfg.custom_hooks == [dict(type='ChannelsLastHook')]
+    # The runtime's NaN guard and per-iteration seeding stay on beside channels-last.
+    assert cfg.custom_hooks == [
+        dict(type='NonFiniteLossHook'),
+        dict(type='IterationSeedHook'),
+        dict(type='ChannelsLastHook')
+    ]
     assert cfg.model.data_preprocessor.type == 'ChannelsLastSegDataPreProcessor'
     assert cfg.model.data_preprocessor.non_blocking is True
     assert cfg.train_dataloader.pin_memory and cfg.train_dataloader.num_workers == 8
