@@ -6,6 +6,7 @@ import torch
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
+from mmseg.registry import MODELS
 from mmseg_fcn_skip.performance import (ChannelsLastSegDataPreProcessor,
                                         is_channels_last)
 
@@ -36,7 +37,9 @@ def test_config_enables_bf16_channels_last_cudnn_autotuning_and_compile():
     assert cfg.val_dataloader.pin_memory and cfg.test_dataloader.pin_memory
     assert cfg.train_dataloader.dataset == base.train_dataloader.dataset
     assert cfg.model.data_preprocessor.mean == base.model.data_preprocessor.mean
-    assert 'mmseg_fcn_skip.performance' in cfg.custom_imports.imports
+    # The plain plugin import registers the speed options the config names.
+    assert cfg.custom_imports.imports == ['mmseg_fcn_skip']
+    assert MODELS.get('ChannelsLastSegDataPreProcessor') is ChannelsLastSegDataPreProcessor
     assert cfg.model.backbone == base.model.backbone
     assert cfg.model.decode_head == base.model.decode_head
 
