@@ -19,12 +19,5 @@ _base_ = [
 crop_size = (512, 1024)
 data_preprocessor = dict(size=crop_size)
 model = dict(data_preprocessor=data_preprocessor, decode_head=dict(num_classes=19))
-optim_wrapper = dict(
-    type='AmpOptimWrapper',
-    dtype='bfloat16',
-    optimizer=dict(type='SGD', lr=1e-3, momentum=0.9, weight_decay=5e-4),
-    paramwise_cfg=dict(bias_lr_mult=2.0, bias_decay_mult=0.0))
-param_scheduler = [
-    dict(type='PolyLR', eta_min=1e-6, power=0.9, begin=0, end=80000, by_epoch=False)
-]
+optim_wrapper = dict(type='AmpOptimWrapper', dtype='bfloat16')
 train_dataloader = dict(batch_size=2)
