@@ -1,5 +1,16 @@
-"""Helpers for the training and testing tools."""
+"""Helpers for the training and testing tools.
+
+Importing this package (as importing the plugin does) lets upstream mmengine
+0.10.7 resume and test its own checkpoints under torch >= 2.6; see
+:mod:`.compat`.
+"""
 from .amp import CPUAmpOptimWrapper, enable_amp
+from .compat import allow_mmengine_checkpoint_globals
 from .launch import prepare_cpu_distributed
 
-__all__ = ['CPUAmpOptimWrapper', 'enable_amp', 'prepare_cpu_distributed']
+allow_mmengine_checkpoint_globals()
+
+__all__ = [
+    'CPUAmpOptimWrapper', 'allow_mmengine_checkpoint_globals', 'enable_amp',
+    'prepare_cpu_distributed'
+]
