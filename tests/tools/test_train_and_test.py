@@ -46,13 +46,17 @@ def test_train_saves_checkpoints_and_validates(trained):
     assert sum('mIoU' in entry for entry in logged) == 2
 
 
-def test_test_tool_reports_miou_and_draws_predictions(trained, light_toy_options):
+def test_test_tool_reports_miou_and_draws_predictions(trained, light_toy_options,
+                                                      toy_data_root):
     result = run_tool('tools/test.py', CONFIG, str(trained / 'iter_4.pth'), '--work-dir',
                       str(trained / 'test'), '--show-dir', 'vis', '--cfg-options',
                       *light_toy_options())
     assert 'mIoU' in result.stdout + result.stderr
-    drawn = list((trained / 'test').rglob('vis_image/*.png'))
-    assert len(drawn) == 4
+    # One drawing per validation image, named test_<image>_<step>.png on both stacks.
+    drawn = sorted(path.name.rsplit('_', 1)[0]
+                   for path in (trained / 'test').rglob('vis_image/*.png'))
+    images = sorted(Path(toy_data_root, 'img_dir', 'val').glob('*.png'))
+    assert len(images) == 4 and drawn == [f'test_{path.name}' for path in images]
 
 
 def test_resume_continues_from_the_last_checkpoint(trained, light_toy_options):
