@@ -1,8 +1,11 @@
+import logging
 import math
+import random
 import re
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
@@ -32,6 +35,33 @@ def test_iteration_seed_hook_draws_depend_on_seed_and_iteration_only():
     assert not torch.equal(draws(5, seed=1), first)
 
 
+def test_iteration_seed_is_the_iteration_stream_seed():
+    """Iteration 7 of seed 3 seeds every generator from SeedSequence([3, 2, 7]), the
+    iteration stream: not the sample stream (1), whose seeds the data pipeline uses."""
+    low, high = np.random.SeedSequence([3, 2, 7]).generate_state(2, np.uint32)
+    seed = int(low) | int(high) << 32
+    IterationSeedHook().before_train_iter(_runner(7, seed=3), 0)
+    drawn = (torch.rand(4), np.random.rand(4), random.random())
+    expected_torch = torch.rand(4, generator=torch.Generator().manual_seed(seed))
+    expected_numpy = np.random.RandomState([int(low), int(high)]).rand(4)
+    assert torch.equal(drawn[0], expected_torch)
+    assert np.array_equal(drawn[1], expected_numpy)
+    assert drawn[2] == random.Random(seed).random()
+
+
+@pytest.mark.parametrize('value', [math.inf, -math.inf, math.nan])
+@pytest.mark.parametrize('term', ['loss', 'decode.loss_ce'])
+def test_one_non_finite_term_alone_stops_training(term, value):
+    outputs = {'loss': torch.tensor(2.5), 'decode.loss_ce': torch.tensor(2.5),
+               'decode.acc_seg': torch.tensor(50.0)}
+    outputs[term] = torch.tensor(value)
+    expected = {k: ('2.5' if k != term else f'{value}') for k in ('loss', 'decode.loss_ce')}
+    with pytest.raises(FloatingPointError, match=re.escape(
+            f"Non-finite loss at iteration 8: loss={expected['loss']}, "
+            f"decode.loss_ce={expected['decode.loss_ce']}.")):
+        NonFiniteLossHook().after_train_iter(_runner(7), 0, outputs=outputs)
+
+
 def test_non_finite_loss_stops_with_iteration_and_terms():
     outputs = {'loss': torch.tensor(math.nan), 'decode.loss_ce': torch.tensor(math.inf),
                'decode.acc_seg': torch.tensor(50.0)}
@@ -43,14 +73,30 @@ def test_non_finite_loss_stops_with_iteration_and_terms():
     assert "action='warn'" in message
 
 
-def test_non_finite_loss_warn_action_trains_on():
-    outputs = {'loss': torch.tensor(math.nan)}
-    NonFiniteLossHook(action='warn').after_train_iter(_runner(0), 0, outputs=outputs)
+def test_non_finite_accuracy_is_not_a_loss():
+    outputs = {'loss': torch.tensor(1.0), 'decode.acc_seg': torch.tensor(math.nan)}
+    assert NonFiniteLossHook().after_train_iter(_runner(0), 0, outputs=outputs) is None
 
 
-def test_finite_losses_pass_and_bad_action_is_named():
-    finite = {'loss': torch.tensor(1.)}
-    NonFiniteLossHook().after_train_iter(_runner(0), 0, outputs=finite)
+def test_non_finite_loss_warn_action_logs_and_trains_on(monkeypatch):
+    logged = []
+    monkeypatch.setattr('mmseg_fcn_skip.engine.hooks.print_log',
+                        lambda message, **kwargs: logged.append((message, kwargs)))
+    outputs = {'loss': torch.tensor(math.nan), 'decode.loss_ce': torch.tensor(0.5)}
+    NonFiniteLossHook(action='warn').after_train_iter(_runner(2), 0, outputs=outputs)
+    assert logged == [('Non-finite loss at iteration 3: loss=nan, decode.loss_ce=0.5; '
+                       'training on (NonFiniteLossHook action=warn).',
+                       dict(logger='current', level=logging.WARNING))]
+
+
+def test_finite_losses_pass_silently_and_bad_action_is_named(monkeypatch):
+    logged = []
+    monkeypatch.setattr('mmseg_fcn_skip.engine.hooks.print_log',
+                        lambda *args, **kwargs: logged.append(args))
+    finite = {'loss': torch.tensor(3e38), 'decode.loss_ce': torch.tensor(-1.0)}
+    for action in ('raise', 'warn'):
+        NonFiniteLossHook(action).after_train_iter(_runner(0), 0, outputs=finite)
+    assert logged == []
     with pytest.raises(ValueError, match="action='ignore' is not supported"):
         NonFiniteLossHook(action='ignore')
 

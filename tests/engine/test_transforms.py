@@ -1,4 +1,5 @@
 import random
+import re
 
 import cv2
 import numpy as np
@@ -38,6 +39,14 @@ def test_apply_sample_seed_makes_the_draws_a_function_of_the_sample_seed():
     assert draws[0] == draws[1]
     ApplySampleSeed()(dict(sample_idx=SeededIndex(3, seed=1235)))
     assert (random.random(), np.random.rand(), torch.rand(1).item()) != draws[0]
+
+
+def test_apply_sample_seed_seeds_every_generator_with_the_sample_seed():
+    seed = 1234 + (5 << 32)
+    ApplySampleSeed()(dict(sample_idx=SeededIndex(3, seed=seed)))
+    assert random.random() == random.Random(seed).random()
+    assert np.random.rand() == np.random.RandomState([1234, 5]).rand()
+    assert torch.rand(1) == torch.rand(1, generator=torch.Generator().manual_seed(seed))
 
 
 def test_apply_sample_seed_leaves_rngs_alone_without_a_seed():
@@ -94,6 +103,19 @@ def test_check_seg_files_rejects_16_bit_labels_beyond_uint8(pair, tmp_path):
     assert CheckSegFiles()(dict(pair)) is not None
 
 
+@pytest.mark.parametrize('largest, accepted', [(255, True), (256, False)])
+def test_check_seg_files_16_bit_boundary_is_the_uint8_range(pair, tmp_path, largest,
+                                                            accepted):
+    label = np.zeros((20, 30), np.uint16)
+    label[3, 4] = largest
+    _png(tmp_path / 'ann.png', label)
+    if accepted:
+        assert CheckSegFiles()(dict(pair)) == pair
+    else:
+        with pytest.raises(ValueError, match=f'values up to {largest};'):
+            CheckSegFiles()(dict(pair))
+
+
 def test_check_seg_files_checks_only_paths_present(pair):
     assert CheckSegFiles()(dict(img_path=pair['img_path'])) is not None
     assert CheckSegFiles()(dict(img=np.zeros((2, 2, 3)))) is not None
@@ -122,6 +144,30 @@ def test_check_seg_pair_raises_on_labels_outside_the_classes():
     assert ('label map a/ann.png has 2 pixels with values [7, 9], which are neither '
             'a class index (0..4) nor ignore_index=255') in str(error.value)
     assert "invalid_label='ignore'" in str(error.value)
+
+
+@pytest.mark.parametrize('num_classes', [1, 5, 21])
+def test_check_seg_pair_boundary_is_num_classes(num_classes):
+    """num_classes - 1 and ignore_index pass; num_classes itself is outside."""
+    last = np.array([[0, num_classes - 1], [255, 0]], np.uint8)
+    assert CheckSegPair(num_classes)(_loaded((2, 2, 3), last))['gt_seg_map'] is last
+    first_outside = np.array([[0, num_classes - 1], [255, num_classes]], np.uint8)
+    with pytest.raises(ValueError, match=re.escape(
+            f'has 1 pixels with values [{num_classes}], which are neither a class index '
+            f'(0..{num_classes - 1}) nor ignore_index=255')):
+        CheckSegPair(num_classes)(_loaded((2, 2, 3), first_outside))
+    ignored = CheckSegPair(num_classes, invalid_label='ignore')(
+        _loaded((2, 2, 3), first_outside))['gt_seg_map']
+    assert ignored.tolist() == [[0, num_classes - 1], [255, 255]]
+
+
+def test_check_seg_pair_uses_its_own_ignore_index():
+    label = np.array([[0, 250], [4, 0]], np.uint8)
+    assert CheckSegPair(5, ignore_index=250)(_loaded((2, 2, 3), label))[
+        'gt_seg_map'] is label
+    label[1, 1] = 255
+    with pytest.raises(ValueError, match=re.escape('values [255]') + '.*ignore_index=250'):
+        CheckSegPair(5, ignore_index=250)(_loaded((2, 2, 3), label))
 
 
 def test_check_seg_pair_can_ignore_labels_outside_the_classes():
