@@ -2,6 +2,7 @@ import math
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from mmseg_fcn_skip.models import FullyConvVGG
 from mmseg_fcn_skip.models.backbones.fully_conv_vgg import level_grids
@@ -22,6 +23,63 @@ def test_caffe_mode_matches_the_reference_sizes_for_500x500():
     sizes = [out.shape[-1] for out in vgg(torch.randn(1, 3, 500, 500))]
     # 500 + 2 * 100 - 2 = 698 after conv1_1, halved rounding up; fc6 is unpadded 7x7.
     assert sizes == [349, 175, 88, 44, 22, 16]
+
+
+def _reference_levels(vgg: FullyConvVGG, image: torch.Tensor, pad_mode: str,
+                      dropout: float = 0.0):
+    """The six levels computed op by op from the module's weights: conv1_1 padded by
+    1 ('same') or 100 ('caffe'), other 3x3 convs by 1, each ReLU'd; 2x2/2 max pooling
+    rounding up after each block; fc6 (7x7, padded by 3 or 0) and fc7 (1x1), each
+    followed by ReLU and then dropout."""
+    x, levels = image, []
+    for block_index, block in enumerate(vgg.blocks):
+        for conv_index, layer in enumerate(block):
+            padding = (1 if pad_mode == 'same' else 100) if block_index == conv_index == 0 \
+                else 1
+            x = F.relu(F.conv2d(x, layer.conv.weight, layer.conv.bias, padding=padding))
+        x = F.max_pool2d(x, 2, 2, ceil_mode=True)
+        levels.append(x)
+    fc6, fc7 = vgg.fc6.conv, vgg.fc7.conv
+    x = F.relu(F.conv2d(x, fc6.weight, fc6.bias, padding=3 if pad_mode == 'same' else 0))
+    x = F.dropout(x, dropout, training=dropout > 0)
+    x = F.relu(F.conv2d(x, fc7.weight, fc7.bias))
+    levels.append(F.dropout(x, dropout, training=dropout > 0))
+    return levels
+
+
+@pytest.mark.parametrize('pad_mode', ['same', 'caffe'])
+@pytest.mark.parametrize('depth', [11, 16])
+def test_levels_equal_an_op_by_op_computation(pad_mode, depth):
+    vgg = FullyConvVGG(depth=depth, pad_mode=pad_mode, out_indices=range(6),
+                       **LIGHT).eval()
+    for parameter in vgg.parameters():
+        torch.nn.init.normal_(parameter, std=0.3)
+    image = torch.randn(1, 3, 37, 30)
+    with torch.no_grad():
+        levels = vgg(image)
+        expected = _reference_levels(vgg, image, pad_mode)
+    for level, reference in zip(levels, expected):
+        torch.testing.assert_close(level, reference)
+
+
+def test_dropout_follows_fc6_and_fc7_in_training_only():
+    """With the generator seeded alike, training mode draws the dropout masks of
+    fc6 and fc7 (in that order, of their outputs' shapes) exactly as
+    F.dropout after each ReLU does; evaluation mode drops nothing."""
+    vgg = FullyConvVGG(out_indices=(4, 5), dropout_ratio=0.6, **LIGHT)
+    for parameter in vgg.parameters():
+        torch.nn.init.normal_(parameter, std=0.3)
+    image = torch.randn(2, 3, 40, 36)
+    with torch.no_grad():
+        torch.manual_seed(3)
+        pool5, fc7 = vgg.train()(image)
+        torch.manual_seed(3)
+        expected = _reference_levels(vgg, image, 'same', dropout=0.6)
+        torch.testing.assert_close(pool5, expected[4])  # no dropout before fc6
+        torch.testing.assert_close(fc7, expected[5])
+        assert (fc7 == 0).float().mean() > 0.5
+        torch.testing.assert_close(vgg.eval()(image)[1],
+                                   _reference_levels(vgg, image, 'same')[5])
 
 
 @pytest.mark.parametrize('depth,convs', [(11, 8), (13, 10), (16, 13), (19, 16)])

@@ -1,5 +1,8 @@
+import math
+
 import pytest
 import torch
+import torch.nn.functional as F
 from mmengine.config import ConfigDict
 from mmengine.structures import PixelData
 
@@ -39,15 +42,34 @@ def sample(height: int, width: int) -> SegDataSample:
 
 @pytest.mark.parametrize('pad_mode', ['same', 'caffe'])
 @pytest.mark.parametrize('num_levels', [1, 2, 3, 4])
-def test_predictions_and_loss_have_the_input_size(pad_mode, num_levels):
-    model = build_segmentor(num_levels, pad_mode)
+def test_predictions_and_loss_are_the_top_left_crop_of_the_logits(pad_mode, num_levels):
+    """At every size, the logits of pixel (i, j) are those at (i, j) of the head's
+    input-aligned output; the loss is the cross entropy of that crop."""
+    model = build_segmentor(num_levels, pad_mode).eval()  # no dropout
+    head = model.decode_head
+    for parameter in head.parameters():
+        torch.nn.init.normal_(parameter)  # non-zero biases too
+    aligned = []
+    forward = head.forward
+
+    def recording_forward(*args, **kwargs):
+        aligned.append(forward(*args, **kwargs))
+        return aligned[-1]
+
+    head.forward = recording_forward  # keeps the logits predict and loss crop
     for height, width in SIZES:
         image = torch.randn(1, 3, height, width)
-        predictions = model.predict(image, [sample(height, width)])
-        assert predictions[0].seg_logits.data.shape == (3, height, width)
-        assert predictions[0].pred_sem_seg.data.shape == (1, height, width)
-        losses = model.loss(image, [sample(height, width)])
-        assert torch.isfinite(losses['decode.loss_ce'])
+        with torch.no_grad():
+            predictions = model.predict(image, [sample(height, width)])
+        expected = aligned[-1][0, :, :height, :width]
+        torch.testing.assert_close(predictions[0].seg_logits.data, expected)
+        assert torch.equal(predictions[0].pred_sem_seg.data[0], expected.argmax(0))
+        truth = sample(height, width)
+        losses = model.loss(image, [truth])
+        cross_entropy = F.cross_entropy(aligned[-1][..., :height, :width],
+                                        truth.gt_sem_seg.data, ignore_index=255)
+        torch.testing.assert_close(losses['decode.loss_ce'], cross_entropy, rtol=1e-4,
+                                   atol=0)
 
 
 @pytest.mark.parametrize('num_levels,crops', [
@@ -79,15 +101,71 @@ def test_same_mode_centres_a_level_pixel_on_its_input_window(upsample):
 
 
 def test_skip_scales_scale_the_skip_levels_before_scoring():
-    kwargs = dict(in_channels=(2, 3, 4), in_index=(0, 1, 2), num_classes=5,
-                  score_init='normal')
+    """The factor multiplies the level, not its score: with score biases b,
+    conv(s * x) = s * Wx + b differs from s * conv(x) = s * (Wx + b)."""
+    kwargs = dict(in_channels=(2, 3, 4), in_index=(0, 1, 2), num_classes=5)
     plain = FCNSkipHead(**kwargs)
-    plain.init_weights()
+    for parameter in plain.parameters():
+        torch.nn.init.normal_(parameter)
     scaled = FCNSkipHead(skip_scales=(0.0001, 0.01), **kwargs)
     scaled.load_state_dict(plain.state_dict())
     levels = [torch.randn(1, 2, 8, 8), torch.randn(1, 3, 4, 4), torch.randn(1, 4, 2, 2)]
     expected = plain([levels[0] * 0.0001, levels[1] * 0.01, levels[2]])
     torch.testing.assert_close(scaled(levels), expected)
+    assert not torch.allclose(scaled(levels), plain(levels), atol=1e-3)
+
+
+def _bilinear_weights(channels: int, factor: int) -> torch.Tensor:
+    """Per-channel bilinear kernel of size 2f: 1 - |i - (f - 1/2)| / f along each axis."""
+    ramp = 1 - (torch.arange(2 * factor) - (factor - 0.5)).abs() / factor
+    return torch.outer(ramp, ramp).expand(channels, 1, -1, -1)
+
+
+def _same_mode_reference(head: FCNSkipHead, levels) -> torch.Tensor:
+    """FCN fusion in plain PyTorch, with the crops of 'same' padding worked out by hand.
+
+    Pixel j of a stride-s level is centred at s * j + (s - 1) / 2. A x2 transposed
+    conv (kernel 4, stride 2) puts output i at input position (i - 3/2) / 2, i.e. at
+    s * (i - 3/2) / 2 + (s - 1) / 2 = (s / 2) * (i - 1) + (s / 2 - 1) / 2: the grid
+    of the next finer level shifted by one pixel, so one leading row and column go.
+    The final x s upsampling (kernel 2s) puts output i at i - s / 2 (for input pixel
+    i - s / 2 the grid offset (s - 1) / 2 and the kernel's (2s - 1) / 2 cancel to
+    -s / 2): s / 2 leading rows and columns go.
+    """
+    channels = head.num_classes
+    weights = [(conv.weight, conv.bias) for conv in head.skip_scores]
+    weights.append((head.conv_seg.weight, head.conv_seg.bias))
+    scores = [F.conv2d(level, w, b) for level, (w, b) in zip(levels, weights)]
+    score = scores[-1]
+    for skip in reversed(scores[:-1]):
+        up = F.conv_transpose2d(score, _bilinear_weights(channels, 2), stride=2,
+                                groups=channels)[..., 1:, 1:]
+        height = min(up.shape[-2], skip.shape[-2])
+        width = min(up.shape[-1], skip.shape[-1])
+        score = up[..., :height, :width] + skip[..., :height, :width]
+    stride = head.in_strides[0]
+    out = F.conv_transpose2d(score, _bilinear_weights(channels, stride), stride=stride,
+                             groups=channels)
+    return out[..., stride // 2:, stride // 2:]
+
+
+@pytest.mark.parametrize('num_levels', [1, 2, 3, 4])
+@pytest.mark.parametrize('size', [(32, 32), (45, 70), (97, 130)])
+def test_same_mode_fusion_equals_a_plain_pytorch_fcn(num_levels, size):
+    strides = (4, 8, 16, 32)[-num_levels:]
+    channels = (3, 5, 7, 6)[-num_levels:]
+    head = FCNSkipHead(in_channels=channels, in_index=tuple(range(num_levels)),
+                       num_classes=4)
+    for parameter in head.parameters():
+        torch.nn.init.normal_(parameter)
+    levels = [torch.randn(2, c, math.ceil(size[0] / s), math.ceil(size[1] / s))
+              for c, s in zip(channels, strides)]
+    with torch.no_grad():
+        out = head(levels)
+        expected = _same_mode_reference(head, levels)
+    assert out.shape == expected.shape
+    assert out.shape[-2] >= size[0] and out.shape[-1] >= size[1]
+    torch.testing.assert_close(out, expected, rtol=1e-5, atol=1e-5)
 
 
 def test_zero_init_scores_start_at_zero_and_still_learn():
