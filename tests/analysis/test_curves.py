@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from saved_figures import curves, record_saved_figures
 from mmseg_fcn_skip.analysis import find_scalar_logs, load_scalars, plot_curves, run_label
 
 
@@ -49,7 +50,8 @@ def test_a_run_folder_or_the_file_itself_can_be_given(tmp_path):
         find_scalar_logs(tmp_path)
 
 
-def test_plot_draws_the_keys_found_and_names_the_others(tmp_path):
+def test_plot_draws_the_keys_found_and_names_the_others(tmp_path, monkeypatch):
+    figures = record_saved_figures(monkeypatch)
     runs = {'a': load_scalars([write_log(tmp_path / 'a.json',
                                          [train(s, 1 / s) for s in range(1, 50)] +
                                          [val(25, 30.0), val(49, 35.0)])]),
@@ -60,6 +62,11 @@ def test_plot_draws_the_keys_found_and_names_the_others(tmp_path):
     assert drawn == ['loss', 'lr', 'mIoU']
     width, height = Image.open(out).size
     assert width > height  # two panels a row, two rows
+    drawn_curves = curves(figures[-1])
+    assert list(drawn_curves) == ['loss', 'lr', 'mIoU']
+    assert drawn_curves['loss']['a'] == (list(range(1, 50)), [1 / s for s in range(1, 50)])
+    assert drawn_curves['loss']['b'] == (list(range(1, 40)), [2 / s for s in range(1, 40)])
+    assert drawn_curves['mIoU'] == {'a': ([25, 49], [30.0, 35.0])}  # b has none
     with pytest.raises(ValueError, match=r"none of \['mDice'\] is in the logs; "
                        r"available keys: \['aAcc'"):
         plot_curves(runs, out, ['mDice'])
