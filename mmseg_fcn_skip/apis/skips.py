@@ -1,8 +1,11 @@
-"""FCN-32s, 16s and 8s side by side: the refinement by skips (Figure 4 of the paper).
+"""FCN-32s, 16s, 8s (and 4s) side by side: refinement by skips (Figure 4 of the paper).
 
-The coarser predictions come either from one FCN-8s model, by leaving out its finer
-skips (``FCNSkipHead.forward(..., num_levels=k)`` reuses the trained score layers,
-upsampling and crops), or from separately trained models.
+The paper's figure compares separately trained nets (:func:`predict_each_model`). A
+second view takes one net and leaves out its finer skips
+(:func:`predict_skip_variants`: ``FCNSkipHead.forward(..., num_levels=k)`` reuses the
+trained score layers, upsampling and crops). That shows what each skip adds to this
+net; it is not what a separately trained FCN-32s predicts, and it is labelled so
+(e.g. ``'FCN-8s without the stride-16, 8 skips'``).
 """
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -31,13 +34,31 @@ def variant_name(model: BaseSegmentor, num_levels: Optional[int] = None) -> str:
     return f'FCN-{strides[0]}s'
 
 
+def skip_removal_name(model: BaseSegmentor, num_levels: int) -> str:
+    """Name of ``model`` with only its deepest ``num_levels`` levels fused.
+
+    E.g. for an FCN-8s: ``'FCN-8s without the stride-16, 8 skips'`` (1 level),
+    ``'FCN-8s without the stride-8 skip'`` (2) and ``'FCN-8s'`` (3).
+    """
+    strides = _skip_head(model).in_strides
+    left_out = strides[:len(strides) - num_levels]
+    if not left_out:
+        return variant_name(model)
+    noun = 'skip' if len(left_out) == 1 else 'skips'
+    return (f'{variant_name(model)} without the stride-'
+            f'{", ".join(str(s) for s in reversed(left_out))} {noun}')
+
+
 @torch.no_grad()
 def predict_skip_variants(model: BaseSegmentor,
                           image: np.ndarray) -> Dict[str, np.ndarray]:
-    """Label maps of every coarser variant of one FCN model, coarsest first.
+    """Label maps of one FCN model with its finer skips left out, coarsest first.
 
-    For an FCN-8s model: ``{'FCN-32s': ..., 'FCN-16s': ..., 'FCN-8s': ...}``, all
-    from the same forward pass of the backbone (whole-image inference).
+    For an FCN-8s model: ``{'FCN-8s without the stride-16, 8 skips': ...,
+    'FCN-8s without the stride-8 skip': ..., 'FCN-8s': ...}``, all from the same
+    forward pass of the backbone (whole-image inference). Names from
+    :func:`skip_removal_name`: these are views of one net, not separately trained
+    FCN-32s or FCN-16s nets.
 
     Args:
         model: Segmentor whose decode head is ``FCNSkipHead``.
@@ -52,7 +73,7 @@ def predict_skip_variants(model: BaseSegmentor,
         logits = head.predict_by_feat(head.forward(features, num_levels), metas)
         result = model.postprocess_result(logits, samples)[0]
         label = result.pred_sem_seg.data[0].cpu().numpy()
-        labels[variant_name(model, num_levels)] = label
+        labels[skip_removal_name(model, num_levels)] = label
     return labels
 
 
@@ -98,11 +119,19 @@ def draw_skip_figure(image_rgb: np.ndarray,
                      classes: Sequence[str],
                      palette: Sequence[Sequence[int]],
                      out_file: Path,
-                     ground_truth: Optional[np.ndarray] = None) -> Path:
+                     ground_truth: Optional[np.ndarray] = None,
+                     title: Optional[str] = None) -> Path:
     """Save the image, the ground truth (if given) and each prediction in one row.
 
-    Predictions are titled with their pixel accuracy when the ground truth is given;
-    a legend names the classes that appear.
+    Args:
+        image_rgb: ``(H, W, 3)`` RGB ``uint8`` image.
+        labels: ``{name: (H, W) label map}``, one panel each, in this order.
+        classes: Class names; a legend names the classes that appear.
+        palette: RGB colour of each class.
+        out_file: PNG to write (its folder is created).
+        ground_truth: ``(H, W)`` class indices (255: unlabelled); when given, it
+            gets a panel and each prediction's title its pixel accuracy.
+        title: Line above the row, e.g. what the predictions come from.
     """
     panels: List[Tuple[str, np.ndarray]] = [('image', image_rgb)]
     shown = list(labels.values())
@@ -110,19 +139,22 @@ def draw_skip_figure(image_rgb: np.ndarray,
         panels.append(('ground truth', colorize(ground_truth, palette)))
         shown.append(ground_truth)
     for name, label in labels.items():
-        title = name
+        panel_title = name
         if ground_truth is not None:
-            title += f' ({100 * pixel_accuracy(label, ground_truth):.1f}% pixel acc.)'
-        panels.append((title, colorize(label, palette)))
+            accuracy = 100 * pixel_accuracy(label, ground_truth)
+            panel_title += f'\n{accuracy:.1f}% pixel acc.'
+        panels.append((panel_title, colorize(label, palette)))
     height, width = image_rgb.shape[:2]
     panel_width = 3.2
     figure = Figure(figsize=(panel_width * len(panels),
-                             panel_width * height / width + 0.9))
+                             panel_width * height / width + 1.3))
     axes = figure.subplots(1, len(panels))
-    for axis, (title, picture) in zip(np.atleast_1d(axes), panels):
+    for axis, (panel_title, picture) in zip(np.atleast_1d(axes), panels):
         axis.imshow(picture)
-        axis.set_title(title, fontsize=9)
+        axis.set_title(panel_title, fontsize=9)
         axis.axis('off')
+    if title:
+        figure.suptitle(title, fontsize=10)
     present = sorted(set(np.unique(np.concatenate([s.ravel() for s in shown]))) -
                      {IGNORE_INDEX})
     handles = [Patch(color=np.asarray(palette[i]) / 255, label=classes[i])
