@@ -15,6 +15,9 @@ the file, the keys or shapes that disagree and the converter or config to use:
 - :func:`find_resume_checkpoint`: the newest intact checkpoint of a work dir,
   falling back past damaged ones, without deleting anything;
   :func:`resolve_resume` applies it to a config for ``tools/train.py --resume``.
+- :func:`weights_layout`: which published layout (torchvision VGG, Caffe VGG,
+  Caffe FCN) a state dict is in, i.e. which converter it needs
+  (``mmseg_fcn_skip.weights`` converts downloaded weights with it).
 """
 import logging
 import pickle
@@ -22,7 +25,7 @@ import re
 import zipfile
 import zlib
 from pathlib import Path
-from typing import Dict, List, Mapping, Optional, Tuple, Union
+from typing import Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -36,6 +39,16 @@ Shapes = Dict[str, Tuple[int, ...]]
 TORCHVISION_VGG_CONVERTER = 'tools/model_converters/torchvision_vgg2mmseg.py'
 CAFFE_VGG_CONVERTER = 'tools/model_converters/caffe_vgg2mmseg.py'
 CAFFE_FCN_CONVERTER = 'tools/model_converters/caffe_fcn2mmseg.py'
+#: Layouts of published weights, as told apart by :func:`weights_layout`.
+TORCHVISION_VGG = 'torchvision-vgg'
+CAFFE_VGG = 'caffe-vgg'
+CAFFE_FCN = 'caffe-fcn'
+#: The converter command line for each layout.
+CONVERTERS = {
+    TORCHVISION_VGG: TORCHVISION_VGG_CONVERTER,
+    CAFFE_VGG: CAFFE_VGG_CONVERTER,
+    CAFFE_FCN: CAFFE_FCN_CONVERTER,
+}
 #: Names mmengine's ``CheckpointHook`` gives checkpoints (``filename_tmpl``).
 CHECKPOINT_NAME = re.compile(r'(iter|epoch)_(\d+)\.pth')
 #: How many keys of each kind an error message lists.
@@ -163,6 +176,28 @@ def verify_checkpoint(model: nn.Module, path: PathLike) -> None:
     check_checkpoint_matches(model, read_state_dict(path), path)
 
 
+def weights_layout(keys: Iterable[str]) -> Optional[str]:
+    """The published layout whose keys a state dict has, if any.
+
+    Args:
+        keys: The state dict's keys.
+
+    Returns:
+        ``TORCHVISION_VGG`` (``features.N.weight``), ``CAFFE_FCN`` (``score_fr``),
+        ``CAFFE_VGG`` (``conv1_1`` without ``score_fr``), or None for any other
+        layout, such as the plugin's own checkpoints. ``CONVERTERS`` names the
+        converter of each.
+    """
+    keys = set(keys)
+    if any(_TORCHVISION_KEY.fullmatch(key) for key in keys):
+        return TORCHVISION_VGG
+    if 'score_fr.weight' in keys:
+        return CAFFE_FCN
+    if 'conv1_1.weight' in keys:
+        return CAFFE_VGG
+    return None
+
+
 def find_resume_checkpoint(work_dir: PathLike) -> Optional[str]:
     """The newest intact checkpoint to resume from in ``work_dir``.
 
@@ -284,14 +319,15 @@ def _diagnose(found: Shapes, expected: Shapes, path: str) -> List[str]:
 
 def _foreign_layout(found: Shapes, expected: Shapes, path: str) -> Optional[str]:
     """Explain a state dict of another layout (needs a converter), if it is one."""
-    if any(_TORCHVISION_KEY.fullmatch(key) for key in found):
+    layout = weights_layout(found)
+    if layout == TORCHVISION_VGG:
         return (f'It is a torchvision VGG state dict: convert it with '
                 f'{TORCHVISION_VGG_CONVERTER} and train from the result as '
                 "model.backbone.init_cfg=dict(type='Pretrained', checkpoint=...).")
-    if 'score_fr.weight' in found:
+    if layout == CAFFE_FCN:
         return (f'It is a Caffe FCN state dict: convert it with '
                 f'{CAFFE_FCN_CONVERTER} (matching the FCN variant of the config).')
-    if 'conv1_1.weight' in found:
+    if layout == CAFFE_VGG:
         return (f'It is a Caffe VGG state dict: convert it with '
                 f'{CAFFE_VGG_CONVERTER} and train from the result as '
                 "model.backbone.init_cfg=dict(type='Pretrained', checkpoint=...).")
