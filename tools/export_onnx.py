@@ -26,7 +26,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         description='Export a model to ONNX (raw BGR image in, logits at input size '
         'out; dynamic batch, height and width)')
     parser.add_argument('config', help='model config file')
-    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        'checkpoint',
+        help='checkpoint file, a name of published weights (e.g. '
+        'fcn8s-heavy-pascal, fetched and converted on first use) or an http(s) URL')
     parser.add_argument('out', help='ONNX file to write')
     parser.add_argument(
         '--shape', type=int, nargs=2, default=[512, 512], metavar=('H', 'W'),

@@ -23,7 +23,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Predict label maps (palette PNGs) and colour overlays for images')
     parser.add_argument('config', help='model config file')
-    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        'checkpoint',
+        help='checkpoint file, a name of published weights (e.g. '
+        'fcn8s-heavy-pascal, fetched and converted on first use) or an http(s) URL')
     parser.add_argument(
         'input', help="an image, a folder (searched recursively) or a quoted glob "
         "such as 'photos/**/*.jpg'")

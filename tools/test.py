@@ -14,6 +14,7 @@ from mmengine.runner import Runner
 import mmseg_fcn_skip  # noqa: F401  (fills the registries)
 from mmseg_fcn_skip.utils import prepare_cpu_distributed
 from mmseg_fcn_skip.utils.checkpoint import verify_checkpoint
+from mmseg_fcn_skip.weights import resolve_checkpoint
 
 
 def parse_args() -> argparse.Namespace:
@@ -21,7 +22,10 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Test (and evaluate) a segmentor')
     parser.add_argument('config', help='test config file path')
-    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        'checkpoint',
+        help='checkpoint file, a name of published weights (e.g. '
+        'fcn8s-heavy-pascal, fetched and converted on first use) or an http(s) URL')
     parser.add_argument(
         '--work-dir',
         help='the dir to save logs and the evaluation metrics as json')
@@ -94,7 +98,8 @@ def main() -> None:
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
-    cfg.load_from = args.checkpoint
+    checkpoint = resolve_checkpoint(args.checkpoint)
+    cfg.load_from = checkpoint
 
     if args.show or args.show_dir:
         enable_visualization(cfg, args)
@@ -108,7 +113,7 @@ def main() -> None:
     prepare_cpu_distributed(cfg, args.launcher)
 
     runner = Runner.from_cfg(cfg)
-    verify_checkpoint(runner.model, args.checkpoint)
+    verify_checkpoint(runner.model, checkpoint)
     runner.test()
 
 

@@ -16,6 +16,7 @@ import mmseg_fcn_skip  # noqa: F401  (fills the registries)
 from mmseg_fcn_skip.engine import use_atomic_checkpoints
 from mmseg_fcn_skip.utils import enable_amp, prepare_cpu_distributed
 from mmseg_fcn_skip.utils.checkpoint import resolve_resume, verify_checkpoint
+from mmseg_fcn_skip.weights import resolve_checkpoint
 
 
 def parse_args() -> argparse.Namespace:
@@ -68,6 +69,9 @@ def main() -> None:
 
     if args.amp:
         enable_amp(cfg)
+    if cfg.get('load_from'):
+        # a short name or URL of published weights: fetched and converted once
+        cfg.load_from = resolve_checkpoint(cfg.load_from)
     cfg.resume = args.resume
     if args.resume:
         resolve_resume(cfg)

@@ -15,6 +15,7 @@ from mmseg.models import BaseSegmentor
 from mmseg.registry import DATASETS
 
 from ..utils.checkpoint import check_checkpoint_matches, read_checkpoint
+from ..weights import resolve_checkpoint
 
 
 def load_model(config: Union[str, Path, Config],
@@ -34,13 +35,17 @@ def load_model(config: Union[str, Path, Config],
     Args:
         config: Config file or object; its ``custom_imports`` are honoured.
         checkpoint: Checkpoint file holding a state dict or a dict with
-            ``state_dict`` (and ``meta``); a ``module.`` prefix is dropped.
+            ``state_dict`` (and ``meta``); a ``module.`` prefix is dropped. Or a
+            name in ``mmseg_fcn_skip.weights.WEIGHTS`` or an http(s) URL: the
+            published file is fetched and converted on first use (see
+            :func:`~mmseg_fcn_skip.weights.resolve_checkpoint`).
         device: ``'cpu'``, ``'cuda'`` or ``'cuda:N'``.
         cfg_options: Config overrides, merged before the model is built.
 
     Raises:
         CheckpointError: (a ``ValueError``) if the checkpoint file is missing,
             damaged, holds no state dict or does not fit the model.
+        WeightsError: if published weights cannot be fetched or converted.
         ValueError: if CUDA is asked for but not available.
     """
     check_device(device)
@@ -48,6 +53,7 @@ def load_model(config: Union[str, Path, Config],
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     model = init_model(cfg, None, device='cpu')
+    checkpoint = resolve_checkpoint(str(checkpoint))
     state_dict, meta = read_checkpoint(checkpoint)
     check_checkpoint_matches(model, state_dict, checkpoint)
     model.load_state_dict(state_dict)
