@@ -44,6 +44,23 @@ def level_grids(pad_mode: str) -> Tuple[Grid, ...]:
     return tuple(grids)
 
 
+def level_sizes(pad_mode: str, size: int) -> Tuple[int, ...]:
+    """Size of each output level (pool1..pool5, fc7) of ``FullyConvVGG`` along one axis
+    for an input of ``size`` pixels along it.
+
+    ``'same'``: ``ceil(size / stride)``. ``'caffe'``: conv1_1 padded by 100 adds 198,
+    each pooling halves rounding up and the unpadded 7x7 fc6 takes 6 off pool5.
+    """
+    _check_pad_mode(pad_mode)
+    size += 2 * CONV1_PADDING[pad_mode] - 2
+    sizes = []
+    for _ in range(5):
+        size = -(-size // 2)
+        sizes.append(size)
+    sizes.append(size + 2 * FC6_PADDING[pad_mode] - 6)
+    return tuple(sizes)
+
+
 def _check_pad_mode(pad_mode: str) -> None:
     if pad_mode not in PAD_MODES:
         raise ValueError(f'pad_mode={pad_mode!r} is not supported; use one of {PAD_MODES}')

@@ -9,10 +9,11 @@ from torch import Tensor
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.models.losses import accuracy
 from mmseg.registry import MODELS
-from mmseg.utils import SampleList
+from mmseg.utils import ConfigType, SampleList
 from ..backbones.fully_conv_vgg import LEVEL_STRIDES, PAD_MODES, level_grids
 from ..geometry import Grid, crop_offsets
-from ..utils.upsample import Upsample
+from ..utils import Upsample, is_tracing
+from .level_check import input_size_candidates, level_mismatch
 
 SCORE_INITS = ('zeros', 'normal')
 
@@ -31,6 +32,14 @@ class FCNSkipHead(BaseDecodeHead):
     returned logits are aligned with the input pixels: ``logits[..., i, j]`` scores input
     pixel ``(i, j)``. The logits may extend past the bottom and right of the input; loss
     and prediction crop them to the image size.
+
+    The level sizes are checked against ``in_strides`` and ``pad_mode`` (see
+    ``level_check``): relative to each other in every forward, and to the network
+    input in ``loss`` and ``predict``. Levels of another pad mode, of a dilated
+    backbone or of other strides raise a ``ValueError`` that names the fix. The check
+    runs in eager mode, once per combination of sizes; under ``torch.jit.trace``,
+    ``torch.onnx.export``, ``torch.compile`` and ``torch.export`` it is skipped and
+    every size, including the crop to the image size in ``predict``, stays symbolic.
 
     Args:
         in_channels (Sequence[int]): Channels of each input level, finest first and
@@ -159,12 +168,7 @@ class FCNSkipHead(BaseDecodeHead):
         left out and the same score layers, upsampling and crops are reused, so 1 gives
         the FCN-32s and 2 the FCN-16s prediction of an FCN-8s head. Default: all levels.
         """
-        if not all(-len(inputs) <= i < len(inputs) for i in self.in_index):
-            raise ValueError(f'in_index={self.in_index!r} but the backbone returns '
-                             f'{len(inputs)} outputs; check in_index against the '
-                             "backbone's out_indices")
-        levels = self._transform_inputs(inputs)
-        self._check_inputs(levels)
+        levels = self._select_levels(inputs)
         if num_levels is None:
             num_levels = len(levels)
         elif not 1 <= num_levels <= len(levels):
@@ -187,6 +191,18 @@ class FCNSkipHead(BaseDecodeHead):
             score = _add_aligned(upsample(score), up_crop, score_conv(level), skip_crop)
         score = self.final_upsample(score)
         return score[..., self.final_crop:, self.final_crop:]
+
+    def loss(self, inputs: Tuple[Tensor], batch_data_samples: SampleList,
+             train_cfg: ConfigType) -> dict:
+        """``BaseDecodeHead.loss``, after checking the levels against the input size."""
+        self._select_levels(inputs, [s.metainfo for s in batch_data_samples])
+        return super().loss(inputs, batch_data_samples, train_cfg)
+
+    def predict(self, inputs: Tuple[Tensor], batch_img_metas: List[dict],
+                test_cfg: ConfigType) -> Tensor:
+        """``BaseDecodeHead.predict``, after checking the levels against the input size."""
+        self._select_levels(inputs, batch_img_metas)
+        return super().predict(inputs, batch_img_metas, test_cfg)
 
     def loss_by_feat(self, seg_logits: Tensor, batch_data_samples: SampleList) -> dict:
         """Losses of ``BaseDecodeHead.loss_by_feat`` on the logits cropped to the labels.
@@ -236,32 +252,63 @@ class FCNSkipHead(BaseDecodeHead):
                 nn.init.normal_(conv.weight, std=0.01)
             nn.init.zeros_(conv.bias)
 
-    def _check_inputs(self, levels: Sequence[Tensor]) -> None:
+    def _select_levels(self,
+                       inputs: Sequence[Tensor],
+                       batch_img_metas: Optional[List[dict]] = None) -> List[Tensor]:
+        """The levels chosen by ``in_index``, checked against the head's arguments.
+
+        Channels and sizes are checked in eager runs only (not while tracing, see
+        ``is_tracing``); the size check is cached per combination of sizes. With
+        ``batch_img_metas`` the sizes are also checked against the network input.
+        """
+        if not all(-len(inputs) <= i < len(inputs) for i in self.in_index):
+            raise ValueError(f'in_index={self.in_index!r} but the backbone returns '
+                             f'{len(inputs)} outputs; check in_index against the '
+                             "backbone's out_indices")
+        levels = self._transform_inputs(inputs)
+        if is_tracing():
+            return levels
         for k, (level, channels) in enumerate(zip(levels, self.in_channels)):
             if level.shape[1] != channels:
                 raise ValueError(
                     f'in_channels[{k}]={channels} but backbone output '
                     f'{self.in_index[k]} has {level.shape[1]} channels; set in_channels '
                     'to the backbone\'s channels of the outputs chosen by in_index')
+        sizes = tuple((level.shape[-2], level.shape[-1]) for level in levels)
+        input_sizes = input_size_candidates(batch_img_metas[0]) if batch_img_metas else ()
+        mismatch = level_mismatch(self.pad_mode, self.in_strides, sizes, input_sizes)
+        if mismatch is not None:
+            raise ValueError(mismatch)
+        return levels
 
 
 def crop_to_size(logits: Tensor, size: Sequence[int]) -> Tensor:
-    """Keep the top-left ``size`` of input-aligned logits ``(N, C, H', W')``."""
-    height, width = int(size[0]), int(size[1])
-    if logits.shape[-2] < height or logits.shape[-1] < width:
+    """Keep the top-left ``size`` of input-aligned logits ``(N, C, H', W')``.
+
+    Trace-safe: ``size`` may hold traced sizes (e.g. ``x.shape[2:]`` under
+    ``torch.jit.trace``); they are used as slice ends as they are, so an exported graph
+    crops to the size of each input. The coverage check runs in eager mode only.
+    """
+    height, width = size[0], size[1]
+    if not is_tracing() and (logits.shape[-2] < height or logits.shape[-1] < width):
         raise ValueError(
             f'scores of size {tuple(logits.shape[-2:])} do not cover the input of size '
-            f'{(height, width)}; the backbone outputs are smaller than in_strides '
-            'promise, check in_strides and pad_mode against the backbone')
+            f'{(int(height), int(width))}; the backbone outputs are smaller than '
+            'in_strides promise, check in_strides and pad_mode against the backbone')
     return logits[..., :height, :width]
 
 
 def _add_aligned(up: Tensor, up_crop: int, skip: Tensor, skip_crop: int) -> Tensor:
-    """Sum of two maps after dropping their leading crops, over their common extent."""
-    height = min(up.shape[-2] - up_crop, skip.shape[-2] - skip_crop)
-    width = min(up.shape[-1] - up_crop, skip.shape[-1] - skip_crop)
-    return (up[..., up_crop:up_crop + height, up_crop:up_crop + width] +
-            skip[..., skip_crop:skip_crop + height, skip_crop:skip_crop + width])
+    """Sum of two maps after dropping their leading crops, over their common extent.
+
+    The common extent comes from slicing each map to the other's size (a slice end
+    past the size stops at the size), not from Python ``min`` on sizes, so that traced
+    graphs keep it symbolic.
+    """
+    up = up[..., up_crop:, up_crop:]
+    skip = skip[..., skip_crop:, skip_crop:]
+    up = up[..., :skip.shape[-2], :skip.shape[-1]]
+    return up + skip[..., :up.shape[-2], :up.shape[-1]]
 
 
 def _as_tuple(value: Union[int, Sequence[int]]) -> tuple:
@@ -300,5 +347,7 @@ def _check_strides(in_strides: Optional[Sequence[int]], num_levels: int) -> tupl
                    for fine, deep in zip(in_strides[:-1], in_strides[1:]))
     if in_strides[0] < 2 or not steps_ok:
         raise ValueError(f'in_strides={in_strides!r} must start at 2 or more and each '
-                         'stride must be a whole multiple (2x or more) of the previous')
+                         'stride must be a whole multiple (2x or more) of the previous; '
+                         'levels of one stride (a dilated backbone) need mmseg\'s '
+                         'FCNHead instead')
     return in_strides
