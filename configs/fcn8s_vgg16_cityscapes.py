@@ -5,7 +5,7 @@
 # benchmark paper (Cordts et al., CVPR 2016) lists FCN-8s at 65.3 class IoU on the test
 # set, trained with another recipe.
 #
-# Recipe: torchvision's ImageNet VGG16 (tools/model_converters/torchvision_vgg2mmseg.py);
+# Recipe: torchvision's ImageNet VGG16 ('vgg16', fetched and converted on first use);
 # 512x1024 crops with random rescaling 0.5-2.0, flips and photometric distortion;
 # batch 8 (4 GPUs x 2 images); SGD, momentum 0.9, weight decay 5e-4, bias lr x2 without
 # decay, poly decay from lr 1e-3 over 80k iterations; loss averaged over pixels;

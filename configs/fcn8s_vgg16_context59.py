@@ -5,7 +5,7 @@
 # FCN-8s reaches 35.1 mean IU on these 59 classes (37.8 with the later released
 # model), trained with the reference Caffe recipe (batch 1, full images, fixed lr).
 #
-# Recipe: torchvision's ImageNet VGG16 (tools/model_converters/torchvision_vgg2mmseg.py);
+# Recipe: torchvision's ImageNet VGG16 ('vgg16', fetched and converted on first use);
 # 480x480 crops with random rescaling 0.5-2.0, flips and photometric distortion; batch
 # 16 (4 GPUs x 4 images); SGD, momentum 0.9, weight decay 5e-4, bias lr x2 without
 # decay, poly decay from lr 1e-3 over 40k iterations; loss averaged over pixels;

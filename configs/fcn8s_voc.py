@@ -1,7 +1,7 @@
 # FCN-8s (same padding) on PASCAL VOC 2012 + SBD aug, from ImageNet VGG16.
 #
-# Recipe choices: torchvision's ImageNet VGG16 as initialisation (converted with
-# tools/model_converters/torchvision_vgg2mmseg.py); 512x512 crops with random rescaling
+# Recipe choices: torchvision's ImageNet VGG16 as initialisation ('vgg16', fetched and
+# converted on first use); 512x512 crops with random rescaling
 # 0.5-2.0, flips and photometric distortion; batch 16 (4 GPUs x 4 images); SGD,
 # momentum 0.9, weight decay 5e-4, poly decay from lr 1e-3 over 40k iterations (VGG
 # has no normalisation layers, so mmseg's usual 1e-2 for BN ResNets is too high);

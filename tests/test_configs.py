@@ -7,6 +7,7 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 from mmseg.registry import MODELS
+from mmseg_fcn_skip.weights import WEIGHTS
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIGS = sorted(p for p in (REPO / 'configs').rglob('*.py') if '_base_' not in p.parts)
@@ -31,10 +32,11 @@ def test_the_data_preprocessor_matches_the_weights_the_config_expects():
     assert caffe.model.data_preprocessor.bgr_to_rgb is False
     assert caffe.model.data_preprocessor.mean == [104.00699, 116.66877, 122.67892]
     assert caffe.model.data_preprocessor.std == [1.0, 1.0, 1.0]
-    assert 'caffe' in caffe.model.backbone.init_cfg.checkpoint
+    assert WEIGHTS[caffe.model.backbone.init_cfg.checkpoint].convention == 'caffe'
     assert torchvision.model.data_preprocessor.bgr_to_rgb is True
     assert torchvision.model.data_preprocessor.std == [58.395, 57.12, 57.375]
-    assert 'torchvision' in torchvision.model.backbone.init_cfg.checkpoint
+    assert WEIGHTS[torchvision.model.backbone.init_cfg.checkpoint].convention == \
+        'torchvision'
 
 
 @pytest.mark.parametrize('name', ['fcn8s_aux-pool4_voc.py', 'pspnet_vgg16_voc.py',

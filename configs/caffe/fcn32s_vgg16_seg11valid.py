@@ -2,11 +2,11 @@
 # trained and tested as in the paper: SBD train -> seg11valid, batch 1, full images.
 #
 # Expected: 63.6 mean IU on seg11valid -- the paper's number for its released FCN-32s
-# weights (convert them with tools/model_converters/caffe_fcn2mmseg.py and run
-# tools/test.py); not measured here.
+# weights (python tools/test.py configs/caffe/fcn32s_vgg16_seg11valid.py
+# fcn32s-heavy-pascal); not measured here.
 #
-# Training starts from Caffe's ImageNet VGG16 (convert it with
-# tools/model_converters/caffe_vgg2mmseg.py), whose weights expect BGR images, 0..255,
+# Training starts from Caffe's ImageNet VGG16 ('vgg16_caffe', fetched and converted on
+# first use), whose weights expect BGR images, 0..255,
 # minus the mean pixel, unscaled. The reference solver: SGD, momentum 0.99, fixed
 # learning rate, 100k iterations, bias learning rate x2 and no decay on biases,
 # validation every 4000 iterations. The reference sums the loss over the pixels of
@@ -31,8 +31,7 @@ model = dict(
     backbone=dict(
         pad_mode='caffe',
         out_indices=(5, ),
-        init_cfg=dict(
-            type='Pretrained', checkpoint='checkpoints/vgg16_caffe_mmseg.pth')),
+        init_cfg=dict(type='Pretrained', checkpoint='vgg16_caffe')),
     decode_head=dict(
         pad_mode='caffe',
         in_channels=(4096, ),

@@ -1,7 +1,7 @@
 # FCN-8s, Caffe-exact net: conv1_1 padded by 100, unpadded fc6, crops derived from the
 # geometry; recipe of ../fcn8s_voc.py. Inputs follow the Caffe VGG16 convention the
 # reference weights expect: BGR (as images are loaded), 0..255, minus the mean pixel,
-# no scaling. Make the checkpoint with tools/model_converters/caffe_vgg2mmseg.py.
+# no scaling. 'vgg16_caffe' is Caffe's ImageNet VGG16, fetched and converted on first use.
 _base_ = '../fcn8s_voc.py'
 data_preprocessor = dict(
     mean=[104.00699, 116.66877, 122.67892], std=[1.0, 1.0, 1.0], bgr_to_rgb=False)
@@ -9,5 +9,5 @@ model = dict(
     data_preprocessor=data_preprocessor,
     backbone=dict(
         pad_mode='caffe',
-        init_cfg=dict(type='Pretrained', checkpoint='checkpoints/vgg16_caffe_mmseg.pth')),
+        init_cfg=dict(type='Pretrained', checkpoint='vgg16_caffe')),
     decode_head=dict(pad_mode='caffe'))

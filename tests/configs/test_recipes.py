@@ -54,7 +54,7 @@ def test_seg11valid_config_follows_the_reference(variant):
     assert cfg.train_cfg.val_interval == 4000
 
     if start == 'vgg16':
-        assert model.backbone.init_cfg.checkpoint == 'checkpoints/vgg16_caffe_mmseg.pth'
+        assert model.backbone.init_cfg.checkpoint == 'vgg16_caffe'  # Caffe's VGG16
         assert cfg.load_from is None
     else:
         assert model.backbone.init_cfg is None

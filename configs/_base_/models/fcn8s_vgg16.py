@@ -1,6 +1,7 @@
 # FCN-8s on a same-padded VGG16 (pool3 + pool4 + fc7), for ImageNet VGG16 weights in
-# torchvision's convention: RGB, 0..255 normalised by the ImageNet mean/std. Make the
-# checkpoint with tools/model_converters/torchvision_vgg2mmseg.py.
+# torchvision's convention: RGB, 0..255 normalised by the ImageNet mean/std. 'vgg16' names
+# torchvision's file (mmseg_fcn_skip/weights/table.py): the first run downloads it into
+# the torch hub cache, checks its SHA-256 and converts it.
 data_preprocessor = dict(
     type='SegDataPreProcessor',
     mean=[123.675, 116.28, 103.53],
@@ -16,8 +17,7 @@ model = dict(
         depth=16,
         pad_mode='same',
         out_indices=(2, 3, 5),
-        init_cfg=dict(
-            type='Pretrained', checkpoint='checkpoints/vgg16_torchvision_mmseg.pth')),
+        init_cfg=dict(type='Pretrained', checkpoint='vgg16')),
     decode_head=dict(
         type='FCNSkipHead',
         in_channels=(256, 512, 4096),
