@@ -13,13 +13,19 @@ logits at the input size:
 The graph is traced with PyTorch's TorchScript-based exporter (``dynamo=False``),
 which needs the ``onnx`` package only (the dynamo exporter also needs ``onnxscript``).
 The crops that align the skip levels are whole numbers of pixels fixed by the
-architecture, so a trace at one size is exact at every size; :func:`check_onnx`
-confirms this against PyTorch with onnxruntime.
+architecture and every size in the head stays symbolic while tracing, so a trace at
+one size is exact at every size; :func:`check_onnx` confirms this against PyTorch with
+onnxruntime.
+
+mmdeploy 1.3.1 exports through ``torch.onnx.export`` without choosing the exporter;
+wrap its ``torch2onnx`` in :func:`torchscript_onnx_export` on torch >= 2.9.
 """
+import functools
 import importlib.util
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, Iterator, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -92,10 +98,7 @@ def export_onnx(model: BaseSegmentor,
     out_file.parent.mkdir(parents=True, exist_ok=True)
     dynamic = {0: 'batch', 2: 'height', 3: 'width'}
     with warnings.catch_warnings():
-        # Shapes read in Python while tracing are what the warnings are about; the
-        # crops use fixed offsets only, and check_onnx verifies other sizes. Slices
-        # of dynamic extent are not constant-folded, which the exporter also reports.
-        warnings.simplefilter('ignore', torch.jit.TracerWarning)
+        # Slices of dynamic extent are not constant-folded, which the exporter reports.
         warnings.filterwarnings('ignore', message='Constant folding')
         torch.onnx.export(
             wrapper, (example, ),
@@ -106,6 +109,28 @@ def export_onnx(model: BaseSegmentor,
             dynamic_axes={INPUT_NAME: dynamic, OUTPUT_NAME: dynamic},
             opset_version=opset)
     return out_file
+
+
+@contextmanager
+def torchscript_onnx_export() -> Iterator[None]:
+    """Within the block, ``torch.onnx.export`` uses the TorchScript exporter by default.
+
+    mmdeploy 1.3.1 calls ``torch.onnx.export`` without ``dynamo``; torch >= 2.9 then
+    takes the dynamo exporter, with which mmdeploy's export fails. Its rewriters are
+    made for the TorchScript exporter (``dynamo=False``)::
+
+        with torchscript_onnx_export():
+            torch2onnx(image, work_dir, 'end2end.onnx', deploy_cfg, model_cfg,
+                       checkpoint, 'cpu')
+
+    A call that passes ``dynamo`` itself keeps its choice.
+    """
+    export = torch.onnx.export
+    torch.onnx.export = functools.partial(export, dynamo=False)
+    try:
+        yield
+    finally:
+        torch.onnx.export = export
 
 
 def check_onnx(model: BaseSegmentor, onnx_file: Path,
