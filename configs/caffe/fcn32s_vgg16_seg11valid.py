@@ -26,14 +26,16 @@ data_preprocessor = dict(
     std=[1.0, 1.0, 1.0],
     bgr_to_rgb=False,
     size_divisor=1)
+# Set once, taken by both the backbone and the head (they must agree).
+pad_mode = 'caffe'
 model = dict(
     data_preprocessor=data_preprocessor,
     backbone=dict(
-        pad_mode='caffe',
+        pad_mode=pad_mode,
         out_indices=(5, ),
         init_cfg=dict(type='Pretrained', checkpoint='vgg16_caffe')),
     decode_head=dict(
-        pad_mode='caffe',
+        pad_mode=pad_mode,
         in_channels=(4096, ),
         in_index=(0, ),
         loss_decode=dict(

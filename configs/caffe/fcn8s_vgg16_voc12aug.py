@@ -5,9 +5,11 @@
 _base_ = '../fcn8s_voc.py'
 data_preprocessor = dict(
     mean=[104.00699, 116.66877, 122.67892], std=[1.0, 1.0, 1.0], bgr_to_rgb=False)
+# Set once, taken by both the backbone and the head (they must agree).
+pad_mode = 'caffe'
 model = dict(
     data_preprocessor=data_preprocessor,
     backbone=dict(
-        pad_mode='caffe',
+        pad_mode=pad_mode,
         init_cfg=dict(type='Pretrained', checkpoint='vgg16_caffe')),
-    decode_head=dict(pad_mode='caffe'))
+    decode_head=dict(pad_mode=pad_mode))

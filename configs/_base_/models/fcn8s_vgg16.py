@@ -9,20 +9,22 @@ data_preprocessor = dict(
     bgr_to_rgb=True,
     pad_val=0,
     seg_pad_val=255)
+# Set once, taken by both the backbone and the head (they must agree).
+pad_mode = 'same'
 model = dict(
     type='EncoderDecoder',
     data_preprocessor=data_preprocessor,
     backbone=dict(
         type='FullyConvVGG',
         depth=16,
-        pad_mode='same',
+        pad_mode=pad_mode,
         out_indices=(2, 3, 5),
         init_cfg=dict(type='Pretrained', checkpoint='vgg16')),
     decode_head=dict(
         type='FCNSkipHead',
         in_channels=(256, 512, 4096),
         in_index=(0, 1, 2),
-        pad_mode='same',
+        pad_mode=pad_mode,
         num_classes=21,
         loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0)),
     train_cfg=dict(),
