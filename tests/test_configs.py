@@ -3,14 +3,28 @@ import argparse
 from pathlib import Path
 
 import pytest
+import torch
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 from mmseg.registry import MODELS
+from scores_by_hand import confusion_matrix, scores
+from mmseg_fcn_skip.converters.vgg import CAFFE_PREPROCESSOR, TORCHVISION_PREPROCESSOR
 from mmseg_fcn_skip.weights import WEIGHTS
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIGS = sorted(p for p in (REPO / 'configs').rglob('*.py') if '_base_' not in p.parts)
+
+
+#: ImageNet mean and std of torchvision's VGG weights (RGB, 0..1), and the mean pixel of
+#: the Caffe VGG16 the reference FCNs start from (BGR, 0..255).
+IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+CAFFE_MEAN_BGR = (104.00699, 116.66877, 122.67892)
+EXPECTED_PREPROCESSORS = {
+    'torchvision': dict(bgr_to_rgb=True, mean=[255 * m for m in IMAGENET_MEAN],
+                        std=[255 * s for s in IMAGENET_STD]),
+    'caffe': dict(bgr_to_rgb=False, mean=list(CAFFE_MEAN_BGR), std=[1.0] * 3),
+}
 
 
 def without_pretrained(cfg: Config) -> Config:
@@ -19,24 +33,69 @@ def without_pretrained(cfg: Config) -> Config:
     return cfg
 
 
+def weights_convention(path: Path, cfg: Config) -> str:
+    """The input convention of the weights a config starts from, by where they come
+    from: the caffe configs (Caffe VGG16 or a trained reference FCN), torchvision's
+    VGG, open-mmlab's ResNet (RGB, ImageNet mean/std like torchvision), or none."""
+    checkpoint = (cfg.model.backbone.get('init_cfg') or {}).get('checkpoint')
+    if 'caffe' in path.parts:
+        return 'caffe'
+    if checkpoint is None:
+        return 'none'
+    if checkpoint in WEIGHTS:  # published weights by short name
+        return WEIGHTS[checkpoint].convention
+    if 'torchvision' in checkpoint or checkpoint == 'open-mmlab://resnet50_v1c':
+        return 'torchvision'
+    raise AssertionError(f'{path}: unknown weights {checkpoint}; add their convention')
+
+
 @pytest.mark.parametrize('path', CONFIGS, ids=lambda p: str(p.relative_to(REPO)))
-def test_config_builds_its_model(path):
+def test_config_builds_its_model_with_matching_levels(path):
+    """The head reads the backbone levels it names: channels, strides and pad mode."""
     cfg = without_pretrained(Config.fromfile(str(path)))
     model = MODELS.build(cfg.model)
+    backbone = model.backbone
+    heads = [model.decode_head] + ([model.auxiliary_head] if model.with_auxiliary_head
+                                   else [])
     assert model.decode_head.num_classes == cfg.model.decode_head.num_classes
+    if hasattr(backbone, 'level_channels'):
+        channels, strides = backbone.out_channels, backbone.out_strides
+    else:  # mmseg's ResNet: stage k has 64 * 2**k * expansion channels, stride 4 * 2**k
+        expansion = backbone.block.expansion
+        channels = tuple(64 * 2**k * expansion for k in backbone.out_indices)
+        strides = tuple(4 * 2**k for k in backbone.out_indices)
+    for head in heads:
+        index = head.in_index if isinstance(head.in_index, (list, tuple)) else [
+            head.in_index]
+        head_channels = head.in_channels if isinstance(head.in_channels, (
+            list, tuple)) else [head.in_channels]
+        assert list(head_channels) == [channels[i] for i in index], head
+        if hasattr(head, 'in_strides'):
+            assert list(head.in_strides) == [strides[i] for i in index]
+            assert head.pad_mode == getattr(backbone, 'pad_mode', 'same')
 
 
-def test_the_data_preprocessor_matches_the_weights_the_config_expects():
-    caffe = Config.fromfile(str(REPO / 'configs/caffe/fcn8s_vgg16_voc12aug.py'))
-    torchvision = Config.fromfile(str(REPO / 'configs/fcn8s_voc.py'))
-    assert caffe.model.data_preprocessor.bgr_to_rgb is False
-    assert caffe.model.data_preprocessor.mean == [104.00699, 116.66877, 122.67892]
-    assert caffe.model.data_preprocessor.std == [1.0, 1.0, 1.0]
-    assert WEIGHTS[caffe.model.backbone.init_cfg.checkpoint].convention == 'caffe'
-    assert torchvision.model.data_preprocessor.bgr_to_rgb is True
-    assert torchvision.model.data_preprocessor.std == [58.395, 57.12, 57.375]
-    assert WEIGHTS[torchvision.model.backbone.init_cfg.checkpoint].convention == \
-        'torchvision'
+@pytest.mark.parametrize('path', CONFIGS, ids=lambda p: str(p.relative_to(REPO)))
+def test_the_data_preprocessor_matches_the_weights_the_config_starts_from(path):
+    """mean/std/bgr_to_rgb equal the input convention of the config's weights: the
+    values the converters write into a checkpoint's meta, and the published ones."""
+    cfg = Config.fromfile(str(path))
+    convention = weights_convention(path, cfg)
+    if convention == 'none':
+        return
+    preprocessor = cfg.model.data_preprocessor
+    written = dict(torchvision=TORCHVISION_PREPROCESSOR,
+                   caffe=CAFFE_PREPROCESSOR)[convention]
+    assert {k: preprocessor[k] for k in written} == written
+    expected = EXPECTED_PREPROCESSORS[convention]
+    assert preprocessor.bgr_to_rgb is expected['bgr_to_rgb']
+    assert preprocessor.mean == pytest.approx(expected['mean'], abs=0.01)
+    assert preprocessor.std == pytest.approx(expected['std'], abs=0.01)
+
+
+def test_every_convention_is_used_by_some_config():
+    conventions = {weights_convention(p, Config.fromfile(str(p))) for p in CONFIGS}
+    assert conventions == {'torchvision', 'caffe', 'none'}
 
 
 @pytest.mark.parametrize('name', ['fcn8s_aux-pool4_voc.py', 'pspnet_vgg16_voc.py',
@@ -59,8 +118,12 @@ def test_composed_config_trains_on_the_toy_shapes(name, toy_data_root, tmp_path,
     cfg.work_dir = str(tmp_path)
     runner = Runner.from_cfg(cfg)
     runner.train()
-    assert (tmp_path / 'iter_2.pth').is_file()
-    assert 0 <= runner.message_hub.get_scalar('val/mIoU').current() <= 100
+    saved = torch.load(tmp_path / 'iter_2.pth', map_location='cpu', weights_only=False)
+    for key, value in runner.model.state_dict().items():
+        assert torch.equal(saved['state_dict'][key], value), key
+    counts = confusion_matrix(runner.model, runner.val_dataloader, num_classes=5)
+    reported = runner.message_hub.get_scalar('val/mIoU').current()
+    assert reported == pytest.approx(scores(counts)['mIoU'], abs=0.01)
 
 
 def _shrink_model(model: Config) -> None:
