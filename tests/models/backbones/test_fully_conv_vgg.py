@@ -25,6 +25,15 @@ def test_caffe_mode_matches_the_reference_sizes_for_500x500():
     assert sizes == [349, 175, 88, 44, 22, 16]
 
 
+def _randomize(vgg: FullyConvVGG) -> None:
+    """He-initialised weights and non-zero biases: activations of order 1."""
+    for parameter in vgg.parameters():
+        if parameter.dim() > 1:
+            torch.nn.init.kaiming_normal_(parameter)
+        else:
+            torch.nn.init.normal_(parameter, std=0.1)
+
+
 def _reference_levels(vgg: FullyConvVGG, image: torch.Tensor, pad_mode: str,
                       dropout: float = 0.0):
     """The six levels computed op by op from the module's weights: conv1_1 padded by
@@ -52,8 +61,7 @@ def _reference_levels(vgg: FullyConvVGG, image: torch.Tensor, pad_mode: str,
 def test_levels_equal_an_op_by_op_computation(pad_mode, depth):
     vgg = FullyConvVGG(depth=depth, pad_mode=pad_mode, out_indices=range(6),
                        **LIGHT).eval()
-    for parameter in vgg.parameters():
-        torch.nn.init.normal_(parameter, std=0.3)
+    _randomize(vgg)
     image = torch.randn(1, 3, 37, 30)
     with torch.no_grad():
         levels = vgg(image)
@@ -67,8 +75,7 @@ def test_dropout_follows_fc6_and_fc7_in_training_only():
     fc6 and fc7 (in that order, of their outputs' shapes) exactly as
     F.dropout after each ReLU does; evaluation mode drops nothing."""
     vgg = FullyConvVGG(out_indices=(4, 5), dropout_ratio=0.6, **LIGHT)
-    for parameter in vgg.parameters():
-        torch.nn.init.normal_(parameter, std=0.3)
+    _randomize(vgg)
     image = torch.randn(2, 3, 40, 36)
     with torch.no_grad():
         torch.manual_seed(3)
