@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from mmengine.config import Config
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TOOLS = REPO_ROOT / 'tools' / 'model_converters'
@@ -45,18 +46,53 @@ def test_help_as_a_script():
     assert 'usage: caffe_fcn2mmseg.py [-h]' in result.stdout
 
 
+def _preprocessor(config: str) -> dict:
+    settings = Config.fromfile(str(REPO_ROOT / config)).model.data_preprocessor
+    return {key: settings[key] for key in ('bgr_to_rgb', 'mean', 'std')}
+
+
+@pytest.mark.parametrize('name, src, config', [
+    ('torchvision_vgg2mmseg', lambda: torchvision_vgg(16, False, fc_channels=8),
+     'configs/_base_/models/fcn8s_vgg16.py'),
+    ('caffe_vgg2mmseg', lambda: caffe_vgg16(torch.Generator().manual_seed(0), 8),
+     'configs/caffe/fcn32s_vgg16_seg11valid.py'),
+])
+def test_help_states_the_preprocessor_written_and_used(tmp_path, capsys, name, src,
+                                                       config):
+    """The settings the help text names are those written into the checkpoint's meta,
+    which are those of the configs made for the weights."""
+    torch.save(src(), tmp_path / 'src.pth')
+    _tool(name).main([str(tmp_path / 'src.pth'), str(tmp_path / 'dst.pth')])
+    written = torch.load(tmp_path / 'dst.pth', weights_only=True)['meta'][
+        'data_preprocessor']
+    assert written == _preprocessor(config)
+    with pytest.raises(SystemExit):
+        _tool(name).main(['--help'])
+    help_text = ' '.join(capsys.readouterr().out.split())
+    assert f"bgr_to_rgb={written['bgr_to_rgb']}, mean={written['mean']}" in help_text
+
+
 def test_torchvision_cli(tmp_path, capsys):
     src, dst = tmp_path / 'vgg11_bn.pth', tmp_path / 'out' / 'vgg.pth'
-    torch.save(torchvision_vgg(11, True), src)
+    weights = torchvision_vgg(11, True)
+    torch.save(weights, src)
     _tool('torchvision_vgg2mmseg').main([str(src), str(dst)])
     checkpoint = torch.load(dst, weights_only=True)
-    assert 'blocks.7.0.bn.running_mean' not in checkpoint['state_dict']
-    assert 'blocks.4.1.bn.running_mean' in checkpoint['state_dict']
+    state_dict = checkpoint['state_dict']
+    assert 'blocks.7.0.bn.running_mean' not in state_dict
+    # VGG11-BN: features.8 (its BN at 9) is the first conv of the third block.
+    assert torch.equal(state_dict['blocks.2.0.conv.weight'], weights['features.8.weight'])
+    torch.testing.assert_close(state_dict['blocks.2.0.bn.running_mean'],
+                               weights['features.9.running_mean'] -
+                               weights['features.8.bias'])
     assert checkpoint['meta']['backbone']['norm_cfg'] == dict(type='BN')
+    assert checkpoint['meta']['data_preprocessor'] == _preprocessor(
+        'configs/_base_/models/fcn8s_vgg16.py')
     assert 'ImageNet VGG11-BN, torchvision input convention' in capsys.readouterr().out
     _tool('torchvision_vgg2mmseg').main([str(src), str(dst), '--caffe-input'])
     meta = torch.load(dst, weights_only=True)['meta']
-    assert meta['data_preprocessor']['bgr_to_rgb'] is False
+    assert meta['data_preprocessor'] == _preprocessor(
+        'configs/caffe/fcn8s_vgg16_voc12aug.py')
 
 
 def test_caffe_vgg_cli_reads_caffemodels(tmp_path, capsys):
