@@ -94,18 +94,39 @@ def test_dataset_loads_through_registry(toy_root):
     assert isinstance(dataset, ToyShapesDataset)
     assert len(dataset) == 6
     assert dataset.metainfo['classes'] == TOY_SHAPES_CLASSES
-    sample = dataset[0]
-    label = sample['data_samples'].gt_sem_seg.data
-    assert sample['inputs'].shape[1:] == label.shape[1:]
-    assert set(label.unique().tolist()) <= set(range(5)) | {255}
+    for index in range(6):
+        sample = dataset[index]
+        name = Path(sample['data_samples'].img_path).name
+        image = cv2.imread(str(toy_root / 'img_dir' / 'val' / name))  # BGR, as mmseg
+        label = cv2.imread(str(toy_root / 'ann_dir' / 'val' / name), cv2.IMREAD_UNCHANGED)
+        assert np.array_equal(sample['inputs'].numpy(), image.transpose(2, 0, 1))
+        assert np.array_equal(sample['data_samples'].gt_sem_seg.data[0].numpy(), label)
 
 
-@pytest.mark.parametrize('kwargs', [
-    dict(num_train=-1),
-    dict(size_range=(10, 50)),
-    dict(size_range=(150, 100)),
-    dict(max_shapes=0),
+def test_shapes_have_the_colour_of_their_class(toy_root):
+    """Averaged over the shapes drawn, a class's pixels have its mean RGB colour (each
+    shape draws its colour around it with a spread of 25)."""
+    mean_rgb = {1: (200, 70, 70), 2: (70, 180, 80), 3: (80, 100, 200), 4: (200, 190, 60)}
+    pixels = {c: [] for c in mean_rgb}
+    for ann_path in sorted(toy_root.glob('ann_dir/train/*.png')):
+        label = cv2.imread(str(ann_path), cv2.IMREAD_UNCHANGED)
+        bgr = cv2.imread(str(toy_root / 'img_dir' / 'train' / ann_path.name))
+        for class_id in mean_rgb:
+            pixels[class_id].append(bgr[label == class_id][:, ::-1])
+    for class_id, expected in mean_rgb.items():
+        found = np.concatenate(pixels[class_id]).mean(0)
+        assert np.abs(found - expected).max() < 30, (class_id, found)
+
+
+@pytest.mark.parametrize('kwargs,match', [
+    (dict(num_train=-1), 'num_train must be >= 0, got -1'),
+    (dict(num_val=-2), 'num_val must be >= 0, got -2'),
+    (dict(size_range=(10, 50)), r'32 <= min <= max, got \(10, 50\)'),
+    (dict(size_range=(150, 100)), r'32 <= min <= max, got \(150, 100\)'),
+    (dict(max_shapes=0), 'max_shapes must be >= 1, got 0'),
 ])
-def test_invalid_arguments_raise(tmp_path, kwargs):
-    with pytest.raises(ValueError):
+def test_invalid_arguments_raise(tmp_path, kwargs, match):
+    with pytest.raises(ValueError, match=match):
         generate_toy_shapes(tmp_path, **kwargs)
+    assert not any(tmp_path.iterdir())  # nothing written
+
