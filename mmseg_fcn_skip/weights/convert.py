@@ -20,14 +20,15 @@ from ..utils.checkpoint import (CAFFE_FCN, CAFFE_VGG, TORCHVISION_VGG, read_stat
 from .table import WeightsEntry
 
 
-def read_weights(path: Path) -> StateDict:
-    """The state dict of a ``.caffemodel`` or a PyTorch file (checked for damage).
+def read_weights(path: Path, layout: Optional[str]) -> StateDict:
+    """The state dict of a downloaded file.
 
-    Raises:
-        ValueError: if the file is damaged or holds no state dict
-            (``CheckpointError`` for PyTorch files).
+    A file of a known layout, and any ``.caffemodel``, is read as the converter
+    command lines read it (``converters.load_weights``); any other PyTorch file as
+    the tools read checkpoints (``utils.checkpoint.read_state_dict``, which also
+    takes mmengine checkpoints), to tell its layout from its keys.
     """
-    if Path(path).suffix == '.caffemodel':
+    if layout is not None or Path(path).suffix == '.caffemodel':
         return load_weights(path)
     return read_state_dict(path)
 
@@ -45,10 +46,11 @@ def convert_weights(path: Path, entry: WeightsEntry) -> Optional[dict]:
         as it is, like any checkpoint of the plugin).
 
     Raises:
-        KeyError, ValueError: if the file cannot be read or its keys and shapes are
-            not those of its layout (the converters' checks).
+        Exception: if the file cannot be read (``torch.load`` raises many types) or
+            its keys and shapes are not those of its layout (``KeyError``,
+            ``ValueError``: the converters' checks).
     """
-    state_dict = read_weights(path)
+    state_dict = read_weights(path, entry.layout)
     layout = entry.layout or weights_layout(state_dict)
     if layout == TORCHVISION_VGG:
         converted, depth, with_norm = torchvision_vgg_to_mmseg(state_dict)

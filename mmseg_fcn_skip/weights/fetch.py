@@ -22,7 +22,7 @@ import json
 import os
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, NamedTuple, Optional, Tuple
+from typing import Iterator, NamedTuple, NoReturn, Optional, Tuple
 
 import torch
 from mmengine.logging import print_log
@@ -169,20 +169,29 @@ def _convert(entry: WeightsEntry, paths: CachePaths, digests: dict) -> Tuple[Pat
     print_log(f'Converting {paths.original} to {paths.converted}', logger='current')
     try:
         checkpoint = convert_weights(paths.original, entry)
-    except (KeyError, ValueError) as error:
-        kept = f'It stays at {paths.original}'
-        if not entry.checksums:
-            kept = (f'It was moved aside to {move_aside(paths.original, digests)} (no '
-                    'checksum is published for it, so the file may be another one)')
-        raise WeightsError(
-            f'{paths.original} (from {entry.url}) does not convert into a checkpoint '
-            f'of the plugin: {error}. {kept}.') from error
+    except (KeyError, ValueError) as error:  # the converters' key and shape checks
+        _conversion_failed(entry, paths, digests, str(error), error)
+    except Exception as error:  # torch.load raises many types for other files
+        _conversion_failed(entry, paths, digests,
+                           f'it does not load as weights ({type(error).__name__})', error)
     if checkpoint is None:
         return paths.original, digests['sha256']
     buffer = io.BytesIO()
     torch.save(checkpoint, buffer)
     write_atomic(buffer.getvalue(), paths.converted)
     return paths.converted, hashlib.sha256(buffer.getbuffer()).hexdigest()
+
+
+def _conversion_failed(entry: WeightsEntry, paths: CachePaths, digests: dict,
+                       problem: str, error: Exception) -> NoReturn:
+    """Raise for a file that does not convert; move it aside if it is unchecked."""
+    kept = f'It stays at {paths.original}'
+    if not entry.checksums:
+        kept = (f'It was moved aside to {move_aside(paths.original, digests)} (no '
+                'checksum is published for it, so the file may be another one)')
+    raise WeightsError(
+        f'{paths.original} (from {entry.url}) does not convert into a checkpoint of '
+        f'the plugin: {problem}. {kept}.') from error
 
 
 def mirrored_url(entry: WeightsEntry) -> str:

@@ -222,6 +222,19 @@ def test_an_unchecked_file_that_does_not_convert_is_moved_aside(entries, server,
     assert not cache_paths(wrong_layout).original.exists()
 
 
+def test_an_unchecked_file_that_is_no_checkpoint_at_all_is_moved_aside(server,
+                                                                       monkeypatch):
+    server.files['models/garbage.pth'] = b'<html>a login page</html>'
+    garbage = WeightsEntry(url=server.url('models/garbage.pth'), layout=TORCHVISION_VGG,
+                           name='garbage')
+    monkeypatch.setitem(WEIGHTS, 'garbage', garbage)
+    with pytest.raises(WeightsError, match='garbage.pth .*does not convert into a '
+                       'checkpoint of the plugin: it does not load as weights '
+                       r'\(UnpicklingError\). It was moved aside'):
+        fetch_checkpoint('garbage', progress=False)
+    assert not cache_paths(garbage).original.exists()
+
+
 def test_other_urls_are_recognised_by_their_keys(server, vgg11_bytes, tmp_path):
     named = f'models/vgg11-{sha256(vgg11_bytes)[:8]}.pth'
     plugin = {'state_dict': {'backbone.fc7.conv.bias': torch.ones(3)}, 'meta': {}}
