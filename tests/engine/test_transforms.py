@@ -75,10 +75,9 @@ def test_check_seg_files_passes_good_files(pair):
                                        ('seg_map_path', 'label map')])
 def test_check_seg_files_names_the_bad_file(pair, tmp_path, key, role, damage, problem):
     damage(tmp_path / ('img.png' if key == 'img_path' else 'ann.png'))
-    with pytest.raises(ValueError) as error:
+    with pytest.raises(ValueError, match=re.escape(f'{role} file {pair[key]} {problem}')
+                       + '.*skip_unreadable=True'):
         CheckSegFiles()(dict(pair))
-    assert f'{role} file {pair[key]} {problem}' in str(error.value)
-    assert 'skip_unreadable=True' in str(error.value)
 
 
 def test_check_seg_files_detects_a_flipped_byte(pair, tmp_path):
@@ -130,20 +129,18 @@ def test_check_seg_pair_passes_a_good_pair():
 
 
 def test_check_seg_pair_names_both_files_when_sizes_differ():
-    with pytest.raises(ValueError) as error:
+    with pytest.raises(ValueError, match='label map a/ann.png is 20x31 but its image '
+                       'a/img.png is 20x30'):
         CheckSegPair(5)(_loaded((20, 30, 3), np.zeros((20, 31), np.uint8)))
-    message = str(error.value)
-    assert 'label map a/ann.png is 20x31' in message
-    assert 'image a/img.png is 20x30' in message
 
 
 def test_check_seg_pair_raises_on_labels_outside_the_classes():
     label = np.array([[0, 7], [9, 255]], np.uint8)
-    with pytest.raises(ValueError) as error:
+    with pytest.raises(ValueError, match=re.escape(
+            'label map a/ann.png has 2 pixels with values [7, 9], which are neither '
+            'a class index (0..4) nor ignore_index=255') + ".*invalid_label='ignore'"):
         CheckSegPair(5)(_loaded((2, 2, 3), label))
-    assert ('label map a/ann.png has 2 pixels with values [7, 9], which are neither '
-            'a class index (0..4) nor ignore_index=255') in str(error.value)
-    assert "invalid_label='ignore'" in str(error.value)
+
 
 
 @pytest.mark.parametrize('num_classes', [1, 5, 21])

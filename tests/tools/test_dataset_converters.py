@@ -118,8 +118,9 @@ def test_missing_inputs_are_named(trees):
 
 
 def test_help(capsys):
-    with pytest.raises(SystemExit):
+    with pytest.raises(SystemExit, match='^0$'):
         sbd.main(['--help'])
+
     text = capsys.readouterr().out
     assert 'SBD_DIR' in text and 'VOC_ROOT' in text and '--voc2011-val' in text
 

@@ -26,6 +26,7 @@ def test_one_size_is_a_square_and_overrides_apply(tmp_path, capsys):
 
 
 def test_shape_takes_one_or_two_sizes(tmp_path, capsys):
-    with pytest.raises(SystemExit):
+    with pytest.raises(SystemExit, match='^2$'):  # argparse's usage error
         load_tool('get_flops').parse_args(['c.py', '--shape', '1', '2', '3'])
+
     assert '--shape takes H W or one size, got 3 numbers' in capsys.readouterr().err

@@ -49,8 +49,9 @@ def test_labels_and_keys_can_be_chosen(tmp_path, capsys, monkeypatch):
 
 def test_label_count_must_match_and_names_must_differ(tmp_path, capsys):
     tool = load_tool('plot_curves')
-    with pytest.raises(SystemExit):
+    with pytest.raises(SystemExit, match='^2$'):  # argparse's usage error
         tool.parse_args(['a', 'b', '--labels', 'x'])
+
     assert '1 labels for 2 runs' in capsys.readouterr().err
     write_run(tmp_path / 'one' / 'run', [1.0], [])
     write_run(tmp_path / 'two' / 'run', [1.0], [])

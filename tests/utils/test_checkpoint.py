@@ -47,7 +47,7 @@ def _save(path, model_or_dict, **extra):
 
 
 def _mismatch(model, state_dict):
-    with pytest.raises(CheckpointError) as error:
+    with pytest.raises(CheckpointError, match='checkpoint x.pth does not fit') as error:
         check_checkpoint_matches(model, state_dict, 'x.pth')
     return str(error.value)
 
@@ -83,16 +83,19 @@ def test_missing_and_foreign_files_are_named(tmp_path):
         check_checkpoint_file(tmp_path / 'nope.pth')
     caffe = tmp_path / 'fcn8s-heavy-pascal.caffemodel'
     caffe.write_bytes(b'\x0a\x0bVGG_ILSVRC\x12\x00')
-    with pytest.raises(CheckpointError) as error:
+    with pytest.raises(CheckpointError, match=re.escape(
+            f'{caffe} is not a PyTorch checkpoint')) as error:
         check_checkpoint_file(caffe)
-    assert f'{caffe} is not a PyTorch checkpoint' in str(error.value)
     assert 'tools/model_converters/caffe_fcn2mmseg.py' in str(error.value)
 
 
 def test_load_state_dict_unwraps_and_strips_the_ddp_prefix(tmp_path):
     weight = torch.ones(2)
-    _save(tmp_path / 'ddp.pth', {'module.backbone.w': weight})
-    assert list(read_state_dict(tmp_path / 'ddp.pth')) == ['backbone.w']
+    _save(tmp_path / 'ddp.pth', {'module.backbone.w': weight,
+                                 'module.head.module.b': 2 * weight})
+    state_dict = read_state_dict(tmp_path / 'ddp.pth')
+    assert list(state_dict) == ['backbone.w', 'head.module.b']  # the leading one only
+    assert torch.equal(state_dict['head.module.b'], 2 * weight)
     torch.save({'backbone.w': weight}, tmp_path / 'plain.pth')
     assert list(read_state_dict(tmp_path / 'plain.pth')) == ['backbone.w']
     torch.save([weight], tmp_path / 'list.pth')
@@ -102,9 +105,26 @@ def test_load_state_dict_unwraps_and_strips_the_ddp_prefix(tmp_path):
 
 # check_checkpoint_matches
 
-def test_matching_weights_pass_also_through_wrappers(fcn8s):
-    check_checkpoint_matches(fcn8s, fcn8s.state_dict(), 'x.pth')
-    check_checkpoint_matches(SegTTAModel(module=fcn8s), fcn8s.state_dict(), 'x.pth')
+@pytest.mark.parametrize('wrap', [lambda m: m, lambda m: SegTTAModel(module=m)],
+                         ids=['bare', 'tta'])
+def test_wrapped_models_are_checked_as_the_segmentor_inside(fcn8s, wrap):
+    """Exact weights pass; one tensor of another shape or one key less is named."""
+    model, state_dict = wrap(fcn8s), fcn8s.state_dict()
+    assert check_checkpoint_matches(model, state_dict, 'x.pth') is None
+    wrong = dict(state_dict, **{'backbone.fc6.conv.bias': torch.zeros(3)})
+    with pytest.raises(CheckpointError, match=re.escape(
+            'Shapes that differ (checkpoint vs model): backbone.fc6.conv.bias (3,) vs '
+            '(16,)')):
+        check_checkpoint_matches(model, wrong, 'x.pth')
+    partial = {k: v for k, v in state_dict.items() if k != 'decode_head.conv_seg.bias'}
+    with pytest.raises(CheckpointError, match=re.escape(
+            'Keys the checkpoint lacks: decode_head.conv_seg.bias')):
+        check_checkpoint_matches(model, partial, 'x.pth')
+    extra = dict(state_dict, **{'decode_head.extra': torch.zeros(1)})
+    with pytest.raises(CheckpointError, match=re.escape(
+            'Keys the model lacks: decode_head.extra')):
+        check_checkpoint_matches(model, extra, 'x.pth')
+
 
 
 def test_other_variant_is_named_with_keys_and_shapes(fcn8s):
@@ -184,10 +204,11 @@ def test_resume_scans_when_last_checkpoint_is_empty(tmp_path):
 
 def test_resume_with_no_intact_checkpoint_says_so(tmp_path):
     work_dir = _work_dir(tmp_path, [4, 8], damaged=(4, 8))
-    with pytest.raises(CheckpointError) as error:
+    with pytest.raises(CheckpointError, match=re.escape(
+            f'no usable checkpoint to resume from in {work_dir}')) as error:
         find_resume_checkpoint(work_dir)
     message = str(error.value)
-    assert f'no usable checkpoint to resume from in {work_dir}' in message
+
     assert f'{work_dir / "iter_8.pth"} is damaged' in message
     assert f'{work_dir / "iter_4.pth"} is damaged' in message
     assert 'Nothing was deleted' in message
