@@ -9,6 +9,7 @@ upstream mmengine and downgrade protobuf below what onnx needs)::
 import importlib.util
 import warnings
 
+import cv2
 import numpy as np
 import onnxruntime
 import pytest
@@ -87,6 +88,8 @@ def test_mmdeploy_torch2onnx_labels_match_pytorch_at_every_size(
         np.testing.assert_array_equal(labels[:, 0][clear], expected[clear],
                                       err_msg=f'{height}x{width}')
     # mmdeploy's own inference on the exported file: labels of the image's size.
-    result = inference_model(str(config), deploy_cfg, [str(onnx_file)],
-                             blob_image(181, 193, np.random.default_rng(1)), 'cpu')
+    image_file = tmp_path / 'image.png'
+    cv2.imwrite(str(image_file), blob_image(181, 193, np.random.default_rng(1)))
+    result = inference_model(str(config), deploy_cfg, [str(onnx_file)], str(image_file),
+                             'cpu')
     assert result[0].pred_sem_seg.shape == (181, 193)

@@ -194,13 +194,13 @@ class FCNSkipHead(BaseDecodeHead):
 
     def loss(self, inputs: Tuple[Tensor], batch_data_samples: SampleList,
              train_cfg: ConfigType) -> dict:
-        """``BaseDecodeHead.loss``, after checking the levels against the input size."""
+        """``BaseDecodeHead.loss``, after checking the levels against the input."""
         self._select_levels(inputs, [s.metainfo for s in batch_data_samples])
         return super().loss(inputs, batch_data_samples, train_cfg)
 
     def predict(self, inputs: Tuple[Tensor], batch_img_metas: List[dict],
                 test_cfg: ConfigType) -> Tensor:
-        """``BaseDecodeHead.predict``, after checking the levels against the input size."""
+        """``BaseDecodeHead.predict``, after checking the levels against the input."""
         self._select_levels(inputs, batch_img_metas)
         return super().predict(inputs, batch_img_metas, test_cfg)
 

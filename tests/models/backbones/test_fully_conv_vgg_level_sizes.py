@@ -13,7 +13,8 @@ def test_level_sizes_are_those_of_the_backbone(pad_mode):
         with torch.no_grad():
             outputs = vgg(torch.zeros(1, 3, height, width))
         got = [tuple(out.shape[-2:]) for out in outputs]
-        assert got == list(zip(level_sizes(pad_mode, height), level_sizes(pad_mode, width)))
+        expected = zip(level_sizes(pad_mode, height), level_sizes(pad_mode, width))
+        assert got == list(expected)
 
 
 def test_level_sizes_by_hand():

@@ -50,11 +50,12 @@ def light_segmentor(num_levels: int, pad_mode: str) -> MmdeployPath:
     """A narrow FCN with random weights whose logits vary over the image."""
     backbone = dict(pad_mode=pad_mode, base_channels=4, fc_channels=8,
                     out_indices=VARIANTS[num_levels])
+    channels = FullyConvVGG(**backbone).out_channels
     model = MODELS.build(dict(
         type='EncoderDecoder',
         data_preprocessor=dict(type='SegDataPreProcessor'),
         backbone=dict(type='FullyConvVGG', **backbone),
-        decode_head=dict(type='FCNSkipHead', in_channels=FullyConvVGG(**backbone).out_channels,
+        decode_head=dict(type='FCNSkipHead', in_channels=channels,
                          in_index=tuple(range(num_levels)), pad_mode=pad_mode,
                          num_classes=3),
         test_cfg=ConfigDict(mode='whole')))
