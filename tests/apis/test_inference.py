@@ -80,6 +80,7 @@ def test_find_images_from_a_file_a_folder_and_a_glob(tmp_path):
     (tmp_path / 'a' / 'notes.txt').write_text('not an image')
     out = tmp_path / 'a' / 'out'
     write_images(out, [(8, 8)])
+    write_images(out / 'vis', [(8, 8)])  # outputs of an earlier run, nested
     paths, root = find_images(str(tmp_path / 'a'), exclude=out)
     assert root == tmp_path / 'a'
     assert [p.relative_to(root).as_posix() for p in paths] == [
@@ -93,7 +94,7 @@ def test_find_images_from_a_file_a_folder_and_a_glob(tmp_path):
 
 
 def test_plan_batches_groups_equal_sizes_or_fills_batches(tmp_path):
-    sizes = [(20, 30), (40, 30), (20, 30), (20, 30), (40, 30), (10, 10)]
+    sizes = [(20, 30), (40, 30), (20, 30), (20, 30), (40, 30), (10, 10), (20, 31)]
     paths = write_images(tmp_path, sizes)
     broken = tmp_path / 'broken.png'
     broken.write_bytes(b'not a png')
@@ -103,9 +104,11 @@ def test_plan_batches_groups_equal_sizes_or_fills_batches(tmp_path):
     for batch in batches:
         assert len(batch) <= 2
         assert len({Image.open(p).size for p in batch if p != broken}) <= 1
-    assert len(batches) == 5  # 3 x (20, 30) -> 2 batches, 2 x (40, 30), (10, 10), broken
+    # 3 x (20, 30) -> 2 batches, 2 x (40, 30), (10, 10), (20, 31), broken
+    assert len(batches) == 6
     padded = plan_batches(paths, batch_size=4, batch_mode='pad')
-    assert [len(batch) for batch in padded] == [4, 2]
+    assert [len(batch) for batch in padded] == [4, 3]
+
     with pytest.raises(ValueError, match="batch_mode='crop' is not supported"):
         plan_batches(paths, 2, 'crop')
     with pytest.raises(ValueError, match='batch_size=0 must be at least 1'):

@@ -1,0 +1,258 @@
+"""One-line bugs for ``tools/dev/mutate.py``: realistic slips, one per entry.
+
+Each entry changes one piece of one line (the original must occur exactly once in the
+file) and names the tests that should catch it: the test file mirroring the module,
+plus the tests of its direct users where those are the ones that check values. Add an
+entry when a bug slips through review; keep the originals in step with the code.
+"""
+from typing import NamedTuple, Tuple
+
+
+class Mutation(NamedTuple):
+    """One planted bug.
+
+    Attributes:
+        name: Short unique name, ``<module>:<what goes wrong>``.
+        path: File to change, relative to the repository root.
+        original: Exact text on one line of the file, found exactly once.
+        replacement: What it becomes.
+        tests: pytest paths or node ids, relative to the repository root.
+    """
+
+    name: str
+    path: str
+    original: str
+    replacement: str
+    tests: Tuple[str, ...]
+
+
+PKG = 'mmseg_fcn_skip/'
+HEAD = 'tests/models/decode_heads/test_fcn_skip_head.py'
+GEOMETRY_TESTS = ('tests/models/test_geometry.py', HEAD)
+UPSAMPLE_TESTS = ('tests/models/utils/test_upsample.py', HEAD)
+BACKBONE_TESTS = ('tests/models/backbones/test_fully_conv_vgg.py', )
+HEAD_TESTS = (HEAD, 'tests/models/decode_heads/test_fcn_skip_head_no_resize.py')
+COMMON_TESTS = ('tests/converters/test_common.py', 'tests/converters/test_vgg.py')
+PREPROCESSOR_TESTS = (
+    'tests/tools/test_model_converters.py',
+    'tests/test_configs.py::test_the_data_preprocessor_matches_the_weights_the_config_'
+    'starts_from')
+VGG_TESTS = ('tests/converters/test_vgg.py', 'tests/tools/test_model_converters.py')
+FCN_TESTS = ('tests/converters/test_fcn.py', )
+CAFFEMODEL_TESTS = ('tests/converters/test_caffemodel.py', )
+CHECKPOINT_TESTS = ('tests/utils/test_checkpoint.py', )
+HOOK_TESTS = ('tests/engine/test_engine_hooks.py', )
+SEEDING_TESTS = ('tests/engine/test_seeding.py', )
+TRANSFORM_TESTS = ('tests/engine/test_transforms.py', )
+SAMPLER_TESTS = ('tests/engine/test_samplers.py', )
+METRIC_TESTS = ('tests/evaluation', )
+INFERENCE_TESTS = ('tests/apis/test_inference.py', )
+LOAD_MODEL_TESTS = ('tests/apis/test_load_model.py', )
+DATASET_TESTS = ('tests/datasets', )
+AMP_TESTS = ('tests/utils/test_amp.py', )
+
+MUTATIONS = (
+    # geometry: where each map lies on the input
+    Mutation('geometry:conv-padding-sign', PKG + 'models/geometry.py',
+             'centre = Fraction(kernel - 1, 2) - padding',
+             'centre = Fraction(kernel - 1, 2) + padding', GEOMETRY_TESTS),
+    Mutation('geometry:deconv-shift-unscaled', PKG + 'models/geometry.py',
+             'self.offset + self.stride * shift / stride',
+             'self.offset + self.stride * shift', GEOMETRY_TESTS),
+    Mutation('geometry:interpolate-shift-sign', PKG + 'models/geometry.py',
+             'Fraction(1 - factor, 2 * factor)', 'Fraction(factor - 1, 2 * factor)',
+             GEOMETRY_TESTS),
+    Mutation('geometry:crop-wrong-map', PKG + 'models/geometry.py',
+             'return (shift, 0) if shift >= 0 else (0, -shift)',
+             'return (0, shift) if shift >= 0 else (-shift, 0)', GEOMETRY_TESTS),
+    # upsampling
+    Mutation('upsample:kernel-centre-parity', PKG + 'models/utils/upsample.py',
+             'factor - 1 if size % 2 == 1 else factor - 0.5',
+             'factor - 1 if size % 2 == 0 else factor - 0.5', UPSAMPLE_TESTS),
+    Mutation('upsample:align-corners', PKG + 'models/utils/upsample.py',
+             'align_corners=False)', 'align_corners=True)', UPSAMPLE_TESTS),
+    Mutation('upsample:deconv-grid-padding', PKG + 'models/utils/upsample.py',
+             'return grid.transposed_conv(2 * self.factor, self.factor)',
+             'return grid.transposed_conv(2 * self.factor, self.factor, 1)',
+             UPSAMPLE_TESTS),
+    Mutation('upsample:learnable-cross-channel', PKG + 'models/utils/upsample.py',
+             'weight = torch.zeros(channels, channels, 2 * factor, 2 * factor)',
+             'weight = torch.ones(channels, channels, 2 * factor, 2 * factor)',
+             UPSAMPLE_TESTS),
+    # converters
+    Mutation('converters:fc6-channels-last', PKG + 'converters/common.py',
+             'return weight.reshape(weight.shape[0], in_channels, kernel, kernel)',
+             'return weight.reshape(weight.shape[0], kernel, kernel, in_channels)'
+             '.permute(0, 3, 1, 2)', COMMON_TESTS),
+    Mutation('converters:bn-bias-fold-sign', PKG + 'converters/common.py',
+             'running_mean = running_mean - layer.bias',
+             'running_mean = running_mean + layer.bias', COMMON_TESTS),
+    Mutation('converters:torchvision-bgr', PKG + 'converters/vgg.py',
+             'bgr_to_rgb=True, mean=[123.675, 116.28, 103.53], std=',
+             'bgr_to_rgb=False, mean=[123.675, 116.28, 103.53], std=',
+             PREPROCESSOR_TESTS),
+    Mutation('converters:caffe-mean-rgb-order', PKG + 'converters/vgg.py',
+             'mean=[104.00699, 116.66877, 122.67892], std=[1.0',
+             'mean=[122.67892, 116.66877, 104.00699], std=[1.0', PREPROCESSOR_TESTS),
+    Mutation('converters:bn-conv-index-step', PKG + 'converters/vgg.py',
+             'step = 3 if with_norm else 2', 'step = 2 if with_norm else 3', VGG_TESTS),
+    Mutation('converters:fcn-fuse-upscore-order', PKG + 'converters/fcn.py',
+             "('upscore2', 'upscore_pool4'),", "('upscore_pool4', 'upscore2'),",
+             FCN_TESTS),
+    Mutation('converters:at-once-scales-swapped', PKG + 'converters/fcn.py',
+             "AT_ONCE_SCALES = {'scale_pool3': 0.0001, 'scale_pool4': 0.01}",
+             "AT_ONCE_SCALES = {'scale_pool3': 0.01, 'scale_pool4': 0.0001}", FCN_TESTS),
+    Mutation('converters:bilinear-check-all-pairs', PKG + 'converters/fcn.py',
+             'expected[range(channels), range(channels)] = bilinear_kernel(kernel)',
+             'expected[:, :] = bilinear_kernel(kernel)', FCN_TESTS),
+    Mutation('converters:caffemodel-varint-shift', PKG + 'converters/caffemodel.py',
+             'shift += 7', 'shift += 8', CAFFEMODEL_TESTS),
+    Mutation('converters:caffemodel-double-as-float', PKG + 'converters/caffemodel.py',
+             "chunks.append(np.frombuffer(value, dtype='<f8'))",
+             "chunks.append(np.frombuffer(value, dtype='<f4'))", CAFFEMODEL_TESTS),
+    Mutation('converters:caffemodel-v1-fc-enum', PKG + 'converters/caffemodel.py',
+             'elif layer_type in INNER_PRODUCT and _is_legacy_matrix(blob):',
+             "elif layer_type == 'InnerProduct' and _is_legacy_matrix(blob):",
+             CAFFEMODEL_TESTS),
+    # checkpoint checks and writes
+    Mutation('checkpoint:crc-not-read', PKG + 'utils/checkpoint.py',
+             'while record.read(1 << 24):', 'while record.read(1) and False:',
+             CHECKPOINT_TESTS),
+    Mutation('checkpoint:variant-name', PKG + 'utils/checkpoint.py',
+             "return f'FCN-{32 >> skip_levels}s'",
+             "return f'FCN-{32 // (skip_levels + 1)}s'", CHECKPOINT_TESTS),
+    Mutation('checkpoint:resume-oldest-first', PKG + 'utils/checkpoint.py',
+             'sorted(numbered, reverse=True)', 'sorted(numbered)', CHECKPOINT_TESTS),
+    Mutation('checkpoint:ddp-prefix-anywhere', PKG + 'utils/checkpoint.py',
+             "re.sub(r'^module\\.', '', key)", "key.replace('module.', '')",
+             CHECKPOINT_TESTS),
+    Mutation('checkpoint:atomic-overrides-storage', PKG + 'engine/atomic_io.py',
+             "if not hook or hook.get('backend_args') or hook.get('file_client_args'):",
+             "if not hook or hook.get('file_client_args'):", CHECKPOINT_TESTS),
+    Mutation('amp:cpu-float16', PKG + 'utils/amp.py',
+             "device_type='cpu', dtype=torch.bfloat16):",
+             "device_type='cpu', dtype=torch.float16):", AMP_TESTS),
+    # hooks and seeding
+    Mutation('hooks:nan-only', PKG + 'engine/hooks.py',
+             'bad = (~torch.isfinite(values)).any()', 'bad = torch.isnan(values).any()',
+             HOOK_TESTS),
+    Mutation('hooks:iteration-off-by-one', PKG + 'engine/hooks.py',
+             '_non_finite_message(runner.iter + 1, losses, locally_finite)',
+             '_non_finite_message(runner.iter, losses, locally_finite)', HOOK_TESTS),
+    Mutation('hooks:warn-raises', PKG + 'engine/hooks.py',
+             "if self.action == 'raise':", "if self.action != 'warn' or True:",
+             HOOK_TESTS),
+    Mutation('hooks:iteration-seed-stream', PKG + 'engine/hooks.py',
+             'derive_seed(runner.seed, STREAM_ITERATION, runner.iter)',
+             'derive_seed(runner.seed, STREAM_SAMPLE, runner.iter)', HOOK_TESTS),
+    Mutation('seeding:numpy-low-bits-only', PKG + 'engine/seeding.py',
+             'np.random.seed([seed & _UINT32, (seed >> 32) & _UINT32])',
+             'np.random.seed(seed & _UINT32)', SEEDING_TESTS),
+    # transforms
+    Mutation('transforms:label-boundary', PKG + 'engine/transforms.py',
+             'invalid = (label >= self.num_classes) & (label != self.ignore_index)',
+             'invalid = (label > self.num_classes) & (label != self.ignore_index)',
+             TRANSFORM_TESTS),
+    Mutation('transforms:ignore-index-invalid', PKG + 'engine/transforms.py',
+             'invalid = (label >= self.num_classes) & (label != self.ignore_index)',
+             'invalid = label >= self.num_classes', TRANSFORM_TESTS),
+    Mutation('transforms:wide-label-boundary', PKG + 'engine/transforms.py',
+             'if largest <= MAX_UINT8:', 'if largest < MAX_UINT8:', TRANSFORM_TESTS),
+    Mutation('transforms:label-checked-as-image', PKG + 'engine/transforms.py',
+             "is_label=key == 'seg_map_path'", "is_label=key == 'img_path'",
+             TRANSFORM_TESTS),
+    # samplers
+    Mutation('samplers:rank-stride', PKG + 'engine/samplers.py',
+             'position = self.rank + self._start * self.world_size',
+             'position = self.rank + self._start', SAMPLER_TESTS),
+    Mutation('samplers:same-order-every-epoch', PKG + 'engine/samplers.py',
+             'derive_seed(self.seed, STREAM_EPOCH_ORDER, epoch)',
+             'derive_seed(self.seed, STREAM_EPOCH_ORDER, 0)', SAMPLER_TESTS),
+    Mutation('samplers:concat-global-index', PKG + 'engine/samplers.py',
+             'sample_idx = SeededIndex(sample_idx, seed)',
+             'sample_idx = SeededIndex(idx, seed)', SAMPLER_TESTS),
+    # metric
+    Mutation('metric:pred-area-as-label-area', PKG + 'evaluation/fcn_metric.py',
+             'intersect, union, _, label = (sum(areas)',
+             'intersect, union, label, _ = (sum(areas)', METRIC_TESTS),
+    Mutation('metric:fwiou-over-present', PKG + 'evaluation/fcn_metric.py',
+             '(label[present] * iu[present]).sum() / total)',
+             '(label[present] * iu[present]).sum() / present.sum())', METRIC_TESTS),
+    Mutation('metric:macc-counts-absent', PKG + 'evaluation/fcn_metric.py',
+             "('mAcc', _class_accuracy(intersect, label).nanmean().item())",
+             "('mAcc', _class_accuracy(intersect, label).nan_to_num().mean().item())",
+             METRIC_TESTS),
+    # inference
+    Mutation('inference:pad-top-left', PKG + 'apis/inference.py',
+             'F.pad(x, (0, right, 0, bottom), value=pad_val)',
+             'F.pad(x, (right, 0, bottom, 0), value=pad_val)', INFERENCE_TESTS),
+    Mutation('inference:group-by-height', PKG + 'apis/inference.py',
+             "(batch_mode == 'pad' or sizes[last[0]] == sizes[path])",
+             "(batch_mode == 'pad' or sizes[last[0]][0] == sizes[path][0])",
+             INFERENCE_TESTS),
+    Mutation('inference:blend-opacity-swapped', PKG + 'apis/inference.py',
+             'mixed = (1 - opacity) * image_rgb + opacity * colorize(label, palette)',
+             'mixed = opacity * image_rgb + (1 - opacity) * colorize(label, palette)',
+             INFERENCE_TESTS),
+    Mutation('inference:exclude-direct-children-only', PKG + 'apis/inference.py',
+             'if exclude not in p.resolve().parents]',
+             'if exclude != p.resolve().parent]', INFERENCE_TESTS),
+    Mutation('inference:skip-if-any-output', PKG + 'apis/inference.py',
+             'if skip_existing and all(p.is_file()',
+             'if skip_existing and any(p.is_file()', INFERENCE_TESTS),
+    Mutation('inference:unknown-labels-black', PKG + 'apis/inference.py',
+             'table = np.full((256, 3), 255, dtype=np.uint8)',
+             'table = np.zeros((256, 3), dtype=np.uint8)', INFERENCE_TESTS),
+    Mutation('load-model:palette-too-short-kept', PKG + 'apis/checkpoint.py',
+             'if not palette or len(palette) < class_count:', 'if not palette:',
+             LOAD_MODEL_TESTS),
+    # dataset
+    Mutation('toy-shapes:outline-not-ignored', PKG + 'datasets/toy_shapes.py',
+             'label[edge.astype(bool)] = IGNORE_INDEX', 'label[edge.astype(bool)] = 0',
+             DATASET_TESTS),
+    Mutation('toy-shapes:rgb-written-as-bgr', PKG + 'datasets/toy_shapes.py',
+             'cv2.imwrite(str(img_dir / name), image[..., ::-1])',
+             'cv2.imwrite(str(img_dir / name), image)', DATASET_TESTS),
+    # backbone
+    Mutation('backbone:no-dropout-after-fc6', PKG + 'models/backbones/fully_conv_vgg.py',
+             'x = self.dropout(self.fc6(x))', 'x = self.fc6(x)', BACKBONE_TESTS),
+    Mutation('backbone:no-dropout-after-fc7', PKG + 'models/backbones/fully_conv_vgg.py',
+             'levels.append(self.dropout(self.fc7(x)))', 'levels.append(self.fc7(x))',
+             BACKBONE_TESTS),
+    Mutation('backbone:dropout-before-fc6', PKG + 'models/backbones/fully_conv_vgg.py',
+             'x = self.dropout(self.fc6(x))', 'x = self.fc6(self.dropout(x))',
+             BACKBONE_TESTS),
+    Mutation('backbone:pad-every-block-start',
+             PKG + 'models/backbones/fully_conv_vgg.py',
+             'if block_index == conv_index == 0 else 1', 'if conv_index == 0 else 1',
+             BACKBONE_TESTS),
+    Mutation('backbone:pool-floor', PKG + 'models/backbones/fully_conv_vgg.py',
+             'nn.MaxPool2d(2, stride=2, ceil_mode=True)',
+             'nn.MaxPool2d(2, stride=2, ceil_mode=False)', BACKBONE_TESTS),
+    Mutation('backbone:frozen-one-short', PKG + 'models/backbones/fully_conv_vgg.py',
+             'frozen = list(self.blocks[:self.frozen_stages + 1])',
+             'frozen = list(self.blocks[:self.frozen_stages])', BACKBONE_TESTS),
+    # head
+    Mutation('head:scale-score-not-level', PKG + 'models/decode_heads/fcn_skip_head.py',
+             'score_conv(level), skip_crop)',
+             'score_conv(level / (scale or 1)) * (scale or 1), skip_crop)', HEAD_TESTS),
+    Mutation('head:skip-crop-rows-only', PKG + 'models/decode_heads/fcn_skip_head.py',
+             'skip_crop:skip_crop + up.shape[-1]]', ':up.shape[-1]]', HEAD_TESTS),
+
+
+    Mutation('head:up-crop-not-carried', PKG + 'models/decode_heads/fcn_skip_head.py',
+             'grid = Grid(up_grid.stride, up_grid.offset + up_grid.stride * up_crop)',
+             'grid = up_grid', HEAD_TESTS),
+    Mutation('head:left-out-skip-off-by-one',
+             PKG + 'models/decode_heads/fcn_skip_head.py',
+             'if step >= num_levels - 1:', 'if step > num_levels - 1:', HEAD_TESTS),
+    Mutation('head:crop-bottom-right', PKG + 'models/decode_heads/fcn_skip_head.py',
+             'return logits[..., :height, :width]',
+             'return logits[..., -height:, -width:]', HEAD_TESTS),
+    Mutation('head:default-strides', PKG + 'models/decode_heads/fcn_skip_head.py',
+             '32 >> (num_levels - 1 - k) for k in range(num_levels)',
+             '32 >> (num_levels - k) for k in range(num_levels)', HEAD_TESTS),
+    Mutation('head:score-init-inverted', PKG + 'models/decode_heads/fcn_skip_head.py',
+             "if self.score_init == 'zeros':", "if self.score_init != 'zeros':",
+             HEAD_TESTS),
+)
