@@ -301,14 +301,14 @@ def crop_to_size(logits: Tensor, size: Sequence[int]) -> Tensor:
 def _add_aligned(up: Tensor, up_crop: int, skip: Tensor, skip_crop: int) -> Tensor:
     """Sum of two maps after dropping their leading crops, over their common extent.
 
-    The common extent comes from slicing each map to the other's size (a slice end
+    The common extent comes from slicing each map to the other's extent (a slice end
     past the size stops at the size), not from Python ``min`` on sizes, so that traced
-    graphs keep it symbolic.
+    graphs keep it symbolic; two slices, as many as with ``min``.
     """
-    up = up[..., up_crop:, up_crop:]
-    skip = skip[..., skip_crop:, skip_crop:]
-    up = up[..., :skip.shape[-2], :skip.shape[-1]]
-    return up + skip[..., :up.shape[-2], :up.shape[-1]]
+    up = up[..., up_crop:up_crop + skip.shape[-2] - skip_crop,
+            up_crop:up_crop + skip.shape[-1] - skip_crop]
+    return up + skip[..., skip_crop:skip_crop + up.shape[-2],
+                     skip_crop:skip_crop + up.shape[-1]]
 
 
 def _as_tuple(value: Union[int, Sequence[int]]) -> tuple:
