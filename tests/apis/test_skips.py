@@ -1,9 +1,13 @@
+import copy
+
 import numpy as np
 import pytest
 import torch
 from PIL import Image
 
 from light_fcn import blob_image, light_model
+from saved_figures import image_panels, legend_labels, record_saved_figures
+
 from mmseg_fcn_skip.apis import build_inference_pipeline, load_model, predict_labels
 from mmseg_fcn_skip.apis.skips import (draw_skip_figure, pixel_accuracy,
                                        predict_each_model, predict_skip_variants,
@@ -60,13 +64,35 @@ def test_num_levels_out_of_range_is_refused(fcn8s):
         fcn8s.decode_head.forward(features, num_levels=0)
 
 
-def test_skip_variants_are_named_by_stride_and_the_finest_is_the_model(fcn8s, image):
+def _zeroed_skip_predictions(model, image):
+    """Label maps of copies of ``model`` with the finest 0, 1, ... skip score layers
+    zeroed (their levels then add nothing), finest model first."""
+    model = copy.deepcopy(model)
+    pipeline = build_inference_pipeline(model.cfg)
+    labels = [predict_labels(model, pipeline, [image])[0]]
+    with torch.no_grad():
+        for score in model.decode_head.skip_scores:
+            for parameter in score.parameters():
+                parameter.zero_()
+            labels.append(predict_labels(model, pipeline, [image])[0])
+    return labels
+
+
+def test_skip_removal_views_are_the_net_with_those_skips_zeroed(fcn8s, image):
     labels = predict_skip_variants(fcn8s, image)
-    assert list(labels) == ['FCN-32s', 'FCN-16s', 'FCN-8s']
-    assert all(label.shape == image.shape[:2] for label in labels.values())
-    full = predict_labels(fcn8s, build_inference_pipeline(fcn8s.cfg), [image])[0]
-    assert np.array_equal(labels['FCN-8s'], full)
-    assert not np.array_equal(labels['FCN-32s'], labels['FCN-8s'])
+    names = ['FCN-8s without the stride-16, 8 skips', 'FCN-8s without the stride-8 skip',
+             'FCN-8s']
+    assert list(labels) == names
+    expected = dict(zip(reversed(names), _zeroed_skip_predictions(fcn8s, image)))
+    height, width = image.shape[:2]
+    # Same padding: equal but for a band at the bottom and right (see above).
+    band = 16 if fcn8s.decode_head.pad_mode == 'same' else 0
+    assert np.array_equal(labels['FCN-8s'], expected['FCN-8s'])
+    for name in names:
+        assert labels[name].shape == (height, width)
+        assert np.array_equal(labels[name][:height - band, :width - band],
+                              expected[name][:height - band, :width - band]), name
+    assert not np.array_equal(labels[names[0]], labels['FCN-8s'])
 
 
 def test_one_prediction_per_model_for_separate_checkpoints(tmp_path, image):
@@ -74,9 +100,10 @@ def test_one_prediction_per_model_for_separate_checkpoints(tmp_path, image):
     assert [variant_name(m) for m in models] == ['FCN-32s', 'FCN-16s', 'FCN-8s']
     labels = predict_each_model(models, image)
     assert list(labels) == ['FCN-32s', 'FCN-16s', 'FCN-8s']
-    pipeline = build_inference_pipeline(models[0].cfg)
-    assert np.array_equal(labels['FCN-32s'], predict_labels(models[0], pipeline,
-                                                            [image])[0])
+    for model, label in zip(models, labels.values()):
+        pipeline = build_inference_pipeline(model.cfg)
+        assert np.array_equal(label, predict_labels(model, pipeline, [image])[0])
+    assert not np.array_equal(labels['FCN-32s'], labels['FCN-8s'])
     with pytest.raises(ValueError, match='two models are both FCN-16s'):
         predict_each_model([models[1], models[1]], image)
 
@@ -107,14 +134,35 @@ def test_label_maps_must_hold_class_indices(tmp_path):
         read_label_map(tmp_path / 'colour.png')
 
 
-def test_figure_has_a_panel_per_prediction(tmp_path, image):
-    labels = {'FCN-32s': np.zeros((77, 101), int), 'FCN-8s': np.ones((77, 101), int)}
-    truth = np.ones((77, 101), np.uint8)
+def test_figure_panels_show_the_image_truth_and_predictions(tmp_path, image,
+                                                            monkeypatch):
+    figures = record_saved_figures(monkeypatch)
+    rng = np.random.default_rng(0)
+    labels = {'FCN-32s': np.zeros((77, 101), int),
+              'FCN-8s': rng.integers(0, 3, (77, 101))}
+    truth = rng.integers(0, 3, (77, 101)).astype(np.uint8)
     truth[0] = 255
-    without = draw_skip_figure(image[..., ::-1], labels, TOY_SHAPES_CLASSES,
-                               TOY_SHAPES_PALETTE, tmp_path / 'a.png')
-    with_truth = draw_skip_figure(image[..., ::-1], labels, TOY_SHAPES_CLASSES,
-                                  TOY_SHAPES_PALETTE, tmp_path / 'b' / 'b.png', truth)
-    narrow, wide = Image.open(without).size, Image.open(with_truth).size
-    assert wide[0] / narrow[0] == pytest.approx(4 / 3, rel=0.02)  # 3 -> 4 panels
-    assert narrow[1] == wide[1]
+    rgb = np.ascontiguousarray(image[..., ::-1])
+    without = draw_skip_figure(rgb, labels, TOY_SHAPES_CLASSES, TOY_SHAPES_PALETTE,
+                               tmp_path / 'a.png')
+    with_truth = draw_skip_figure(rgb, labels, TOY_SHAPES_CLASSES, TOY_SHAPES_PALETTE,
+                                  tmp_path / 'b' / 'b.png', truth, title='Two nets')
+    assert without.is_file() and with_truth == tmp_path / 'b' / 'b.png'
+    palette = np.array(TOY_SHAPES_PALETTE, np.uint8)
+    white = np.array([255, 255, 255], np.uint8)  # unlabelled pixels
+    truth_colours = np.where((truth == 255)[..., None], white, palette[truth % 5])
+    panels = [image_panels(figure) for figure in figures]
+    assert [title for title, _ in panels[0]] == ['image', 'FCN-32s', 'FCN-8s']
+    assert [title.split('\n')[0] for title, _ in panels[1]] == [
+        'image', 'ground truth', 'FCN-32s', 'FCN-8s']
+    for (_, shown), expected in zip(panels[1], [rgb, truth_colours,
+                                                palette[labels['FCN-32s']],
+                                                palette[labels['FCN-8s']]]):
+        assert np.array_equal(shown, expected)
+    valid = truth != 255
+    for (title, _), label in zip(panels[1][2:], labels.values()):
+        accuracy = 100 * (label[valid] == truth[valid]).mean()
+        assert f'{accuracy:.1f}% pixel acc.' in title
+    assert legend_labels(figures[1]) == ['background', 'disc', 'box']
+    assert figures[1].get_suptitle() == 'Two nets'
+
