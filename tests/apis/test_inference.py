@@ -135,6 +135,10 @@ def test_overlay_blends_the_label_colours():
                                                              [255, 255, 255]]]
     assert blend(image, label, TOY_SHAPES_PALETTE, 0.5).tolist() == [[[160, 60, 80],
                                                                       [178, 178, 178]]]
+    # opacity is the weight of the label colour: 0.75 * 100 + 0.25 * (220, 20, 60)
+    assert blend(image, label, TOY_SHAPES_PALETTE, 0.25).tolist() == [[[130, 80, 90],
+                                                                       [139, 139, 139]]]
+
 
 
 def test_infer_images_writes_skips_and_reports_failures(same_model, tmp_path):
