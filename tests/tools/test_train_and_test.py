@@ -1,11 +1,21 @@
 """tools/train.py, tools/test.py and --resume through mmengine's Runner, for real."""
+import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+from mmengine.config import DictAction
+from PIL import Image
+
+from scores_by_hand import scores
+from mmseg_fcn_skip.apis import build_inference_pipeline, load_model, predict_labels
+from mmseg_fcn_skip.apis.inference import read_image
+
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIG = str(REPO / 'configs' / 'fcn8s_toy.py')
@@ -51,7 +61,23 @@ def test_test_tool_reports_miou_and_draws_predictions(trained, light_toy_options
     result = run_tool('tools/test.py', CONFIG, str(trained / 'iter_4.pth'), '--work-dir',
                       str(trained / 'test'), '--show-dir', 'vis', '--cfg-options',
                       *light_toy_options())
-    assert 'mIoU' in result.stdout + result.stderr
+    # The mIoU it prints is that of the checkpoint's predictions, scored by hand.
+    printed = re.search(r'Iter\(test\).*mIoU: ([\d.]+)', result.stdout + result.stderr)
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--options', nargs='+', action=DictAction)
+    options = parser.parse_args(['--options', *light_toy_options()]).options
+    model = load_model(CONFIG, trained / 'iter_4.pth', cfg_options=options)
+    pipeline = build_inference_pipeline(model.cfg)
+    counts = np.zeros((5, 5), np.int64)
+    for label_path in sorted(Path(toy_data_root, 'ann_dir', 'val').glob('*.png')):
+        image = read_image(Path(toy_data_root, 'img_dir', 'val', label_path.name))
+        truth = np.array(Image.open(label_path)).astype(np.int64).ravel()
+        prediction = predict_labels(model, pipeline, [image])[0].ravel()
+        valid = truth != 255
+        counts += np.bincount(5 * truth[valid] + prediction[valid],
+                              minlength=25).reshape(5, 5)
+    assert float(printed.group(1)) == pytest.approx(scores(counts)['mIoU'], abs=0.01)
+
     # One drawing per validation image, named test_<image>_<step>.png on both stacks.
     drawn = sorted(path.name.rsplit('_', 1)[0]
                    for path in (trained / 'test').rglob('vis_image/*.png'))
