@@ -23,6 +23,7 @@ import argparse
 import importlib.util
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -174,8 +175,13 @@ def main(argv: Optional[List[str]] = None) -> int:
                   f'{mutation.replacement!r}')
         print(f'{len(selected)} mutations apply to the current code')
         return 0
+    start = time.monotonic()
     work = Path(tempfile.mkdtemp(prefix='mutate_'))
+
+    # A kill (SIGTERM) stops the running tests and removes the copy, as Ctrl-C does.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     try:
+
         copy = copy_repo(work / 'repo')
         check_import(copy)
         if not args.no_baseline:
@@ -202,7 +208,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                   f'{result["seconds"]:5.0f} s  {result["tail"]}', flush=True)
         killed = len(selected) - len(survivors)
         print(f'\nkilled {killed} of {len(selected)} mutations '
-              f'({100 * killed / max(len(selected), 1):.0f}%)')
+              f'({100 * killed / max(len(selected), 1):.0f}%) in '
+              f'{(time.monotonic() - start) / 60:.0f} min')
         for mutation, verdict in survivors:
             print(f'{verdict}: {mutation.name}: {mutation.path}: '
                   f'{mutation.original!r} -> {mutation.replacement!r}')

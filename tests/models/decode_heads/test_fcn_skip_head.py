@@ -1,3 +1,4 @@
+import copy
 import math
 
 import pytest
@@ -72,7 +73,24 @@ def test_predictions_and_loss_are_the_top_left_crop_of_the_logits(pad_mode, num_
                                    atol=0)
 
 
+@pytest.mark.parametrize('kept', [1, 2])
+def test_leaving_out_skips_equals_zeroing_their_score_layers(kept):
+    """Caffe padding keeps every extent, so leaving the finest 3 - kept skips out of an
+    FCN-8s head equals zeroing their score layers, exactly."""
+    head = _random_head((3, 5, 6), pad_mode='caffe')
+    levels = [torch.randn(1, 3, 37, 33), torch.randn(1, 5, 19, 17),
+              torch.randn(1, 6, 4, 3)]  # pool3, pool4, fc7 of a 95x62 input
+    zeroed = copy.deepcopy(head)
+    with torch.no_grad():
+        for score in zeroed.skip_scores[:3 - kept]:
+            for parameter in score.parameters():
+                parameter.zero_()
+        torch.testing.assert_close(head(levels, num_levels=kept), zeroed(levels))
+        assert not torch.allclose(head(levels, num_levels=kept), head(levels))
+
+
 @pytest.mark.parametrize('num_levels,crops', [
+
     (1, ([], 19)),
     (2, ([(0, 5)], 27)),
     (3, ([(0, 5), (0, 9)], 31)),
@@ -121,50 +139,82 @@ def _bilinear_weights(channels: int, factor: int) -> torch.Tensor:
     return torch.outer(ramp, ramp).expand(channels, 1, -1, -1)
 
 
-def _same_mode_reference(head: FCNSkipHead, levels) -> torch.Tensor:
-    """FCN fusion in plain PyTorch, with the crops of 'same' padding worked out by hand.
-
-    Pixel j of a stride-s level is centred at s * j + (s - 1) / 2. A x2 transposed
-    conv (kernel 4, stride 2) puts output i at input position (i - 3/2) / 2, i.e. at
-    s * (i - 3/2) / 2 + (s - 1) / 2 = (s / 2) * (i - 1) + (s / 2 - 1) / 2: the grid
-    of the next finer level shifted by one pixel, so one leading row and column go.
-    The final x s upsampling (kernel 2s) puts output i at i - s / 2 (for input pixel
-    i - s / 2 the grid offset (s - 1) / 2 and the kernel's (2s - 1) / 2 cancel to
-    -s / 2): s / 2 leading rows and columns go.
-    """
+def _reference_fusion(head: FCNSkipHead, levels, up_crop: int, skip_crops,
+                      final_crop: int) -> torch.Tensor:
+    """FCN fusion in plain PyTorch: 1x1 scores, x2 bilinear transposed convs, crops given
+    by hand (``skip_crops`` deepest skip first), the final x s transposed conv."""
     channels = head.num_classes
     weights = [(conv.weight, conv.bias) for conv in head.skip_scores]
     weights.append((head.conv_seg.weight, head.conv_seg.bias))
     scores = [F.conv2d(level, w, b) for level, (w, b) in zip(levels, weights)]
     score = scores[-1]
-    for skip in reversed(scores[:-1]):
+    for skip, crop in zip(reversed(scores[:-1]), skip_crops):
         up = F.conv_transpose2d(score, _bilinear_weights(channels, 2), stride=2,
-                                groups=channels)[..., 1:, 1:]
+                                groups=channels)[..., up_crop:, up_crop:]
+        skip = skip[..., crop:, crop:]
         height = min(up.shape[-2], skip.shape[-2])
         width = min(up.shape[-1], skip.shape[-1])
         score = up[..., :height, :width] + skip[..., :height, :width]
     stride = head.in_strides[0]
     out = F.conv_transpose2d(score, _bilinear_weights(channels, stride), stride=stride,
                              groups=channels)
-    return out[..., stride // 2:, stride // 2:]
+    return out[..., final_crop:, final_crop:]
+
+
+def _random_head(channels, **kwargs) -> FCNSkipHead:
+    head = FCNSkipHead(in_channels=channels, in_index=tuple(range(len(channels))),
+                       num_classes=4, **kwargs)
+    for parameter in head.parameters():
+        torch.nn.init.normal_(parameter)
+    return head
 
 
 @pytest.mark.parametrize('num_levels', [1, 2, 3, 4])
 @pytest.mark.parametrize('size', [(32, 32), (45, 70), (97, 130)])
 def test_same_mode_fusion_equals_a_plain_pytorch_fcn(num_levels, size):
+    """Same padding, crops worked out by hand: pixel j of a stride-s level is centred
+    at s * j + (s - 1) / 2. A x2 transposed conv (kernel 4, stride 2) puts output i at
+    input position (i - 3/2) / 2, i.e. at s * (i - 3/2) / 2 + (s - 1) / 2 =
+    (s / 2) * (i - 1) + (s / 2 - 1) / 2: the grid of the next finer level shifted by
+    one pixel, so one leading row and column go. The final x s upsampling (kernel 2s)
+    puts output i at input pixel i - s / 2 (the grid offset (s - 1) / 2 and the
+    kernel's (2s - 1) / 2 cancel to -s / 2): s / 2 leading rows and columns go."""
     strides = (4, 8, 16, 32)[-num_levels:]
     channels = (3, 5, 7, 6)[-num_levels:]
-    head = FCNSkipHead(in_channels=channels, in_index=tuple(range(num_levels)),
-                       num_classes=4)
-    for parameter in head.parameters():
-        torch.nn.init.normal_(parameter)
+    head = _random_head(channels)
     levels = [torch.randn(2, c, math.ceil(size[0] / s), math.ceil(size[1] / s))
               for c, s in zip(channels, strides)]
     with torch.no_grad():
         out = head(levels)
-        expected = _same_mode_reference(head, levels)
+        expected = _reference_fusion(head, levels, 1, [0] * (num_levels - 1),
+                                     strides[0] // 2)
     assert out.shape == expected.shape
     assert out.shape[-2] >= size[0] and out.shape[-1] >= size[1]
+    torch.testing.assert_close(out, expected, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize('num_levels,skip_crops,final_crop', [
+    (1, [], 19), (2, [5], 27), (3, [5, 9], 31)])
+@pytest.mark.parametrize('size', [(45, 70), (97, 130)])
+def test_caffe_mode_fusion_equals_the_reference_crops(num_levels, skip_crops,
+                                                      final_crop, size):
+    """Caffe padding: the reference prototxts crop score_pool4 by 5, score_pool3 by 9
+    and the final upsampled scores by 19 (32s), 27 (16s) or 31 (8s); upscore2 and
+    upscore_pool4 are not cropped."""
+    channels = (3, 5, 6)[-num_levels:]
+    head = _random_head(channels, pad_mode='caffe')
+
+    def pool_size(side: int, stride: int) -> int:  # conv1_1 padded by 100: side + 198
+        return math.ceil((side + 198) / stride)
+
+    shapes = [(pool_size(size[0], s), pool_size(size[1], s)) for s in (8, 16)]
+    shapes.append((pool_size(size[0], 32) - 6, pool_size(size[1], 32) - 6))  # fc7
+    levels = [torch.randn(1, c, *shape)
+              for c, shape in zip(channels, shapes[-num_levels:])]
+    with torch.no_grad():
+        out = head(levels)
+        expected = _reference_fusion(head, levels, 0, skip_crops, final_crop)
+    assert out.shape == expected.shape
     torch.testing.assert_close(out, expected, rtol=1e-5, atol=1e-5)
 
 
