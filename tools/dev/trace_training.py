@@ -58,7 +58,7 @@ class TraceHook(Hook):
                          outputs: Optional[Dict[str, torch.Tensor]] = None) -> None:
         """Add the loss and the weights after the step, and print the line."""
         weights = digest(list(runner.model.state_dict().values()))
-        print(f'{self._line} loss {float(outputs["loss"]):.9f} weights {weights}',
+        print(f'{self._line} loss {outputs["loss"].item():.9f} weights {weights}',
               flush=True)
 
     def after_val_epoch(self, runner, metrics: Optional[Dict[str, float]] = None) -> None:
