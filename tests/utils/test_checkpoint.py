@@ -135,7 +135,18 @@ def test_other_variant_is_named_with_keys_and_shapes(fcn8s):
     assert 'Keys the checkpoint lacks: decode_head.skip_scores.1.bias' in message
 
 
+def test_long_key_lists_show_six_and_count_the_rest(fcn8s):
+    state_dict = fcn8s.state_dict()
+    lacking = sorted(k for k in state_dict if k.startswith('backbone.blocks.'))[:10]
+    message = _mismatch(fcn8s, {k: v for k, v in state_dict.items() if k not in lacking})
+    assert f'Keys the checkpoint lacks: {", ".join(lacking[:6])} and 4 more' in message
+    message = _mismatch(fcn8s, {k: v for k, v in state_dict.items()
+                                if k not in lacking[:6]})
+    assert message.endswith(f'Keys the checkpoint lacks: {", ".join(lacking[:6])}')
+
+
 def test_other_class_count_is_named(fcn8s):
+
     message = _mismatch(fcn8s, _model(num_classes=21).state_dict())
     assert 'predicts 21 classes but the config has num_classes=5' in message
     assert "prefix='backbone.'" in message
