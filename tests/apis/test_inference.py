@@ -6,6 +6,8 @@ from mmengine.config import Config
 from PIL import Image
 
 from light_fcn import blob_image, light_model, write_images
+from mmseg.apis import inference_model
+
 from mmseg_fcn_skip.apis import (build_inference_pipeline, find_images, infer_images,
                                  load_model, plan_batches, predict_labels)
 from mmseg_fcn_skip.apis.inference import blend, colorize, output_paths, save_label_png
@@ -55,6 +57,22 @@ def test_padded_mixed_batches_give_a_label_map_per_image_size(model, images):
     # The others only differ where the receptive field reaches the padding.
     alone = predict_labels(model, pipeline, [images[0]])[0]
     assert (padded[0] == alone).mean() > 0.8
+
+
+def test_padding_by_the_data_preprocessor_is_cut_off_as_mmseg_does(tmp_path, images):
+    """With test_cfg=dict(size_divisor=32) the preprocessor pads each image before the
+    batch is padded; both paddings are cut off: labels equal mmseg's inference_model."""
+    config, checkpoint = light_model(tmp_path)
+    model = load_model(config, checkpoint, cfg_options={
+        'model.data_preprocessor.test_cfg': dict(size_divisor=32)})
+    pipeline = build_inference_pipeline(model.cfg)
+    for image in images[:3]:
+        expected = inference_model(model, image).pred_sem_seg.data[0].numpy()
+        assert np.array_equal(predict_labels(model, pipeline, [image])[0], expected)
+    batch = predict_labels(model, pipeline, [images[1], images[3]])  # equal sizes
+    for image, label in zip([images[1], images[3]], batch):
+        assert np.array_equal(label, inference_model(model, image).pred_sem_seg.data[
+            0].numpy())
 
 
 def test_the_test_pipeline_resize_is_undone(model, images):

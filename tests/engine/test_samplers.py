@@ -42,7 +42,16 @@ def test_skip_continues_exactly_where_the_full_stream_is(skipped):
     assert _draws(sampler, 8) == full[skipped:]
 
 
+def test_skip_positions_are_absolute_not_added_up():
+    full = _draws(SeededInfiniteSampler(range(6), seed=1), 12)
+    sampler = SeededInfiniteSampler(range(6), seed=1)
+    sampler.skip(9)
+    sampler.skip(4)  # a second resume: from draw 4, not 13
+    assert _draws(sampler, 8) == full[4:]
+
+
 def test_ranks_split_the_global_stream(monkeypatch):
+
     single = _draws(SeededInfiniteSampler(range(5), seed=2), 20)
     per_rank = []
     for rank in (0, 1):

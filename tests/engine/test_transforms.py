@@ -58,6 +58,26 @@ def test_apply_sample_seed_leaves_rngs_alone_without_a_seed():
     assert np.random.rand() == expected
 
 
+def _record_warnings(monkeypatch) -> list:
+    """The messages the transforms log from now on."""
+    logged = []
+    monkeypatch.setattr('mmseg_fcn_skip.engine.transforms.print_log',
+                        lambda message, **kwargs: logged.append(message))
+    return logged
+
+
+def test_apply_sample_seed_warns_once_and_only_without_any_seed(monkeypatch):
+    logged = _record_warnings(monkeypatch)
+    unseeded = ApplySampleSeed()
+    for index in range(3):
+        unseeded(dict(sample_idx=index))
+    assert len(logged) == 1 and 'found no seed on the sample index' in logged[0]
+    seeded = ApplySampleSeed()
+    seeded(dict(sample_idx=SeededIndex(0, seed=5)))
+    seeded(dict(sample_idx=7))  # a replacement draw after a seeded sample
+    assert len(logged) == 1
+
+
 # CheckSegFiles
 
 def test_check_seg_files_passes_good_files(pair):
@@ -167,7 +187,20 @@ def test_check_seg_pair_uses_its_own_ignore_index():
         CheckSegPair(5, ignore_index=250)(_loaded((2, 2, 3), label))
 
 
+def test_check_seg_pair_warns_once_per_file(monkeypatch):
+    logged = _record_warnings(monkeypatch)
+    check = CheckSegPair(5, invalid_label='ignore')
+    label = np.array([[0, 7]], np.uint8)
+    for path in ('a/ann.png', 'a/ann.png', 'b/ann.png', 'a/ann.png'):
+        check(_loaded((1, 2, 3), label, seg_map_path=path))
+    assert logged == [
+        f'label map {path} has 1 pixels with values [7], which are neither a class '
+        'index (0..4) nor ignore_index=255; they are ignored.'
+        for path in ('a/ann.png', 'b/ann.png')]
+
+
 def test_check_seg_pair_can_ignore_labels_outside_the_classes():
+
     label = np.array([[0, 7], [9, 255]], np.uint8)
     results = CheckSegPair(5, invalid_label='ignore')(_loaded((2, 2, 3), label))
     assert results['gt_seg_map'].tolist() == [[0, 255], [255, 255]]
