@@ -66,8 +66,16 @@ def test_sizes_are_varied_and_include_odd_ones(toy_root):
     assert len(set(sizes)) > len(sizes) // 2
 
 
+def test_size_range_is_inclusive(tmp_path):
+    root = generate_toy_shapes(tmp_path, num_train=12, num_val=0, size_range=(32, 33))
+    sides = {side for path in root.glob('img_dir/train/*.png')
+             for side in cv2.imread(str(path)).shape[:2]}
+    assert sides == {32, 33}
+
+
 @pytest.mark.parametrize('seed', range(10))
 def test_bars_are_two_to_four_pixels_wide(seed):
+
     mask = np.zeros((151, 97), dtype=np.uint8)
     _draw_shape(np.random.default_rng(seed), mask, class_id=4)
     points = np.argwhere(mask).astype(np.float64)
