@@ -13,6 +13,9 @@ The maintained mmengine (onedl-mmengine 0.10.12) loads checkpoints inside
 :func:`allow_mmengine_checkpoint_globals` (run when the plugin is imported)
 adds exactly the same globals with ``torch.serialization.add_safe_globals``,
 and does nothing where mmengine allows them itself or torch is older than 2.6.
+torch's ``safe_globals`` context manager removes its globals again on exit, also
+ones that were allowed before it; code that wraps a load of these types in it
+should call :func:`allow_mmengine_checkpoint_globals` again afterwards.
 """
 from typing import Callable, List
 

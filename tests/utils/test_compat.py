@@ -43,15 +43,22 @@ def training_checkpoint(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def upstream_mmengine(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """mmengine without its own allowlist (as 0.10.7), and torch's process-wide safe
-    globals emptied for the test and restored after it."""
-    monkeypatch.delattr(mmengine_checkpoint, 'get_torch_safe_globals', raising=False)
+def no_safe_globals() -> Iterator[None]:
+    """torch's process-wide safe globals emptied for the test and restored after it
+    (the plugin import has added mmengine's on the upstream stack; torch's
+    ``safe_globals`` context manager removes its globals on exit, also ones that
+    were allowed before)."""
     before = torch.serialization.get_safe_globals()
     torch.serialization.clear_safe_globals()
     yield
     torch.serialization.clear_safe_globals()
     torch.serialization.add_safe_globals(before)
+
+
+@pytest.fixture
+def upstream_mmengine(monkeypatch: pytest.MonkeyPatch, no_safe_globals) -> None:
+    """mmengine without its own allowlist (as 0.10.7), no safe globals yet."""
+    monkeypatch.delattr(mmengine_checkpoint, 'get_torch_safe_globals', raising=False)
 
 
 def check_loaded(loaded: dict) -> None:
@@ -68,7 +75,8 @@ def test_the_globals_are_the_maintained_mmengines():
         assert mmengine_checkpoint_globals() == mmengine_checkpoint.get_torch_safe_globals()
 
 
-def test_the_globals_are_enough_for_a_training_checkpoint(training_checkpoint):
+def test_the_globals_are_enough_for_a_training_checkpoint(training_checkpoint,
+                                                          no_safe_globals):
     with pytest.raises(pickle.UnpicklingError, match='HistoryBuffer'):
         with torch.serialization.safe_globals(mmengine_checkpoint_globals()[:-1]):
             torch.load(training_checkpoint, weights_only=True)
