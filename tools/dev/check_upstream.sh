@@ -4,8 +4,8 @@
 #   mmsegmentation 1.2.2, mmengine 0.10.7, mmcv 2.1.0 (built from source with its CPU ops),
 #   torch 2.13 (CPU), numpy 1.26; the plugin installed with --no-deps.
 # This is what most mmseg users have; the plugin must keep working there. Not run in CI:
-# building mmcv takes about 30 minutes on 2 cores (the built wheel is kept in pip's cache,
-# so a rebuilt environment reuses it).
+# compiling mmcv took 85 minutes on 2 cores shared with other jobs (about 30 on idle
+# ones); pip keeps the built wheel in its cache, so a rebuilt environment reuses it.
 #
 # Usage: bash tools/dev/check_upstream.sh [pytest arguments]
 # Environment:
@@ -38,7 +38,7 @@ pip_install "${TORCH_SPEC:-torch==2.13.0}" "mmengine==0.10.7" \
     "setuptools>=77.0.3,<81" wheel ninja packaging addict yapf pyyaml Pillow
 
 if ! "$py" -c 'import mmcv, mmcv.ops; assert mmcv.__version__ == "2.1.0"' 2>/dev/null; then
-    echo "== building mmcv 2.1.0 with its CPU ops (slow: about 30 minutes on 2 cores)"
+    echo "== building mmcv 2.1.0 with its CPU ops (slow: 30 to 90 minutes on 2 cores)"
     MMCV_WITH_OPS=1 FORCE_CUDA=0 MAX_JOBS="${MAX_JOBS:-2}" \
         nice -n 15 "$py" -m pip install --no-build-isolation \
         "mmcv==2.1.0" "${pins[@]}"
