@@ -111,7 +111,15 @@ def test_find_images_from_a_file_a_folder_and_a_glob(tmp_path):
         find_images(str(tmp_path / 'a' / '*.jpg'))
 
 
+def test_outputs_keep_the_path_below_the_root_as_png():
+    root, out = Path('/data/in'), Path('/results')
+    assert output_paths(root / 'day1' / 'a.jpg', root, out) == (
+        out / 'pred' / 'day1' / 'a.png', out / 'vis' / 'day1' / 'a.png')
+    assert output_paths(root / 'b.JPEG', root, out)[0] == out / 'pred' / 'b.png'
+
+
 def test_plan_batches_groups_equal_sizes_or_fills_batches(tmp_path):
+
     sizes = [(20, 30), (40, 30), (20, 30), (20, 30), (40, 30), (10, 10), (20, 31)]
     paths = write_images(tmp_path, sizes)
     broken = tmp_path / 'broken.png'

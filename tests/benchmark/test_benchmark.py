@@ -17,7 +17,8 @@ from mmseg_fcn_skip.benchmark.measure import make_inference
 from mmseg_fcn_skip.benchmark.models import (ModelSpec, config_name,
                                              redraw_zero_weights)
 from mmseg_fcn_skip.benchmark.report import COLUMNS, format_report, format_table
-from mmseg_fcn_skip.benchmark.measure import Measurement, profile_top_ops
+from mmseg_fcn_skip.benchmark.measure import HOST_TIMERS, Measurement, profile_top_ops
+
 from mmseg_fcn_skip.benchmark.runner import (BenchmarkSettings, ModelRun, add_ratios,
                                              environment, fill_device_defaults,
                                              model_specs, resolve_device, result_entry)
@@ -195,7 +196,20 @@ def test_measure_times_each_repeat_after_the_warmup(host_timer):
     assert result.peak_bytes is None and result.median > 0
 
 
+def test_measure_reports_the_clock_difference_over_each_timed_call(monkeypatch):
+    """A clock that advances 0.25 s per reading: each timed call reads it before and
+    after, so each repeat takes 0.25 s; the warmup calls are not timed."""
+    ticks = iter(range(100))
+    monkeypatch.setitem(HOST_TIMERS, 'wall', lambda: 1000 + 0.25 * next(ticks))
+
+    calls = []
+    result = measure(lambda: calls.append(1), CPU, warmup=3, repeats=4)
+    assert len(calls) == 7
+    assert result.seconds == [0.25] * 4 and result.median == 0.25
+
+
 def test_measure_refuses_unknown_clocks_and_empty_runs():
+
     with pytest.raises(ValueError, match='host_timer'):
         measure(lambda: None, CPU, warmup=0, repeats=1, host_timer='gpu')
     with pytest.raises(ValueError, match='repeats'):

@@ -1,4 +1,6 @@
+import datetime
 import socket
+
 from typing import Iterator
 
 import pytest
@@ -58,6 +60,16 @@ def test_cpu_pytorch_launcher_starts_gloo_and_drops_device_ids(
     assert dist.get_backend() == 'gloo'
     assert cfg.model_wrapper_cfg == dict(
         type='MMDistributedDataParallel', device_ids=None)
+
+
+def test_the_dist_cfg_timeout_is_in_seconds(cpu_only, torchrun_env, monkeypatch):
+    started = []
+    monkeypatch.setattr(dist, 'init_process_group',
+                        lambda **kwargs: started.append(kwargs))
+    cfg = Config(dict(env_cfg=dict(dist_cfg=dict(backend='nccl', timeout=1800))))
+    prepare_cpu_distributed(cfg, 'pytorch')
+    assert started[0]['backend'] == 'gloo'
+    assert started[0]['timeout'] == datetime.timedelta(minutes=30)
 
 
 def test_cpu_pytorch_launcher_keeps_user_wrapper_keys(cpu_only, torchrun_env):

@@ -52,6 +52,8 @@ DATASET_TESTS = ('tests/datasets', )
 AMP_TESTS = ('tests/utils/test_amp.py', )
 CURVE_TESTS = ('tests/analysis/test_curves.py', )
 EXPORT_TESTS = ('tests/apis/test_export.py', )
+LAUNCH_TESTS = ('tests/utils/test_launch.py', )
+BENCHMARK_TESTS = ('tests/benchmark/test_benchmark.py', )
 
 MUTATIONS = (
     # geometry: where each map lies on the input
@@ -145,6 +147,23 @@ MUTATIONS = (
              'rest = len(items) - MAX_LISTED_KEYS - 1', CHECKPOINT_TESTS),
     Mutation('atomic:partial-left-on-error', PKG + 'engine/atomic_io.py',
              'temp.unlink(missing_ok=True)', 'pass', CHECKPOINT_TESTS),
+    Mutation('checkpoint:resume-kept-without-checkpoint', PKG + 'utils/checkpoint.py',
+             'cfg.resume = False', 'cfg.resume = True', CHECKPOINT_TESTS),
+    Mutation('launch:user-device-ids-kept', PKG + 'utils/launch.py',
+             " wrapper_cfg['device_ids'] = None",  # the code, not the docstring
+             " wrapper_cfg.setdefault('device_ids', None)", LAUNCH_TESTS),
+
+    Mutation('launch:timeout-in-minutes', PKG + 'utils/launch.py',
+             'datetime.timedelta(seconds=timeout)', 'datetime.timedelta(minutes=timeout)',
+             LAUNCH_TESTS),
+    Mutation('amp:gpu-static-loss-scale', PKG + 'utils/amp.py',
+             "cfg.optim_wrapper.loss_scale = 'dynamic'",
+             "cfg.optim_wrapper.loss_scale = 512.0", AMP_TESTS),
+    Mutation('benchmark:cheapest-operators-first', PKG + 'benchmark/measure.py',
+             'events.sort(key=lambda event: event[1], reverse=True)',
+             'events.sort(key=lambda event: event[1])', BENCHMARK_TESTS),
+    Mutation('benchmark:clock-not-subtracted', PKG + 'benchmark/measure.py',
+             'return clock() - start', 'return clock()', BENCHMARK_TESTS),
     Mutation('amp:cpu-float16', PKG + 'utils/amp.py',
              "device_type='cpu', dtype=torch.bfloat16):",
              "device_type='cpu', dtype=torch.float16):", AMP_TESTS),
@@ -195,6 +214,9 @@ MUTATIONS = (
              'derive_seed(self.seed, STREAM_EPOCH_ORDER, 0)', SAMPLER_TESTS),
     Mutation('samplers:skip-relative', PKG + 'engine/samplers.py',
              'self._start = num_samples', 'self._start += num_samples', SAMPLER_TESTS),
+    Mutation('samplers:seed-lost-in-workers', PKG + 'engine/samplers.py',
+             'return SeededIndex, (int(self), self.seed)', 'return int, (int(self), )',
+             SAMPLER_TESTS),
     Mutation('samplers:concat-global-index', PKG + 'engine/samplers.py',
              'sample_idx = SeededIndex(sample_idx, seed)',
              'sample_idx = SeededIndex(idx, seed)', SAMPLER_TESTS),
@@ -213,6 +235,10 @@ MUTATIONS = (
              "('mAcc', _class_accuracy(intersect, label).nan_to_num().mean().item())",
              METRIC_TESTS),
     # inference
+    Mutation('inference:outputs-flattened', PKG + 'apis/inference.py',
+             'relative = image.relative_to(root).with_suffix',
+             'relative = Path(image.name).with_suffix', INFERENCE_TESTS),
+
     Mutation('inference:pad-top-left', PKG + 'apis/inference.py',
              'F.pad(x, (0, right, 0, bottom), value=pad_val)',
              'F.pad(x, (right, 0, bottom, 0), value=pad_val)', INFERENCE_TESTS),
@@ -278,6 +304,8 @@ MUTATIONS = (
     Mutation('backbone:pool-floor', PKG + 'models/backbones/fully_conv_vgg.py',
              'nn.MaxPool2d(2, stride=2, ceil_mode=True)',
              'nn.MaxPool2d(2, stride=2, ceil_mode=False)', BACKBONE_TESTS),
+    Mutation('backbone:fc7-not-frozen', PKG + 'models/backbones/fully_conv_vgg.py',
+             'frozen += [self.fc6, self.fc7]', 'frozen += [self.fc6]', BACKBONE_TESTS),
     Mutation('backbone:frozen-one-short', PKG + 'models/backbones/fully_conv_vgg.py',
              'frozen = list(self.blocks[:self.frozen_stages + 1])',
              'frozen = list(self.blocks[:self.frozen_stages])', BACKBONE_TESTS),
@@ -301,7 +329,11 @@ MUTATIONS = (
     Mutation('head:default-strides', PKG + 'models/decode_heads/fcn_skip_head.py',
              '32 >> (num_levels - 1 - k) for k in range(num_levels)',
              '32 >> (num_levels - k) for k in range(num_levels)', HEAD_TESTS),
+    Mutation('head:score-bias-not-zeroed', PKG + 'models/decode_heads/fcn_skip_head.py',
+             'nn.init.zeros_(conv.bias)', 'nn.init.normal_(conv.bias, std=0.01)',
+             HEAD_TESTS),
     Mutation('head:score-init-inverted', PKG + 'models/decode_heads/fcn_skip_head.py',
+
              "if self.score_init == 'zeros':", "if self.score_init != 'zeros':",
              HEAD_TESTS),
 )

@@ -222,7 +222,9 @@ def test_zero_init_scores_start_at_zero_and_still_learn():
     model = build_segmentor(3, 'same', score_init='zeros')
     head = model.decode_head
     head.init_weights()
-    assert all(not conv.weight.any() for conv in [head.conv_seg, *head.skip_scores])
+    assert all(not conv.weight.any() and not conv.bias.any()
+               for conv in [head.conv_seg, *head.skip_scores])
+
     losses = model.loss(torch.randn(1, 3, 40, 40), [sample(40, 40)])
     losses['decode.loss_ce'].backward()
     assert head.conv_seg.weight.grad.abs().sum() > 0
