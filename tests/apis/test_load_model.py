@@ -83,7 +83,17 @@ def test_dataset_meta_falls_back_to_numbered_classes_and_checks_the_count():
         resolve_dataset_meta(cfg, DATASET_META, 21)
 
 
+def test_the_config_dataset_metainfo_overrides_its_class_meta():
+    cfg = Config(dict(test_dataloader=dict(dataset=dict(
+        type='ToyShapesDataset', metainfo=dict(classes=('sky', 'sea', 'sand', 'rock',
+                                                        'tree'))))))
+    meta = resolve_dataset_meta(cfg, None, 5)
+    assert meta['classes'] == ('sky', 'sea', 'sand', 'rock', 'tree')
+    assert meta['palette'] == DATASET_META['palette']  # the class's own palette
+
+
 def test_a_short_palette_is_replaced():
+
     short = dict(classes=('a', 'b'), palette=[[1, 2, 3]])
     meta = resolve_dataset_meta(Config(), short, 2)
     assert meta['palette'] == default_palette(2)

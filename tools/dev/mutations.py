@@ -275,6 +275,8 @@ MUTATIONS = (
              'return path.parents[2].name', 'return path.parents[1].name', CURVE_TESTS),
     Mutation('load-model:default-palette-class0', PKG + 'apis/checkpoint.py',
              'colours[0] = 0', 'colours[-1] = 0', LOAD_MODEL_TESTS),
+    Mutation('load-model:config-metainfo-ignored', PKG + 'apis/checkpoint.py',
+             "meta.update(dataset.get('metainfo') or {})", 'pass', LOAD_MODEL_TESTS),
     Mutation('load-model:palette-too-short-kept', PKG + 'apis/checkpoint.py',
              'if not palette or len(palette) < class_count:', 'if not palette:',
              LOAD_MODEL_TESTS),
@@ -285,7 +287,9 @@ MUTATIONS = (
     Mutation('toy-shapes:largest-size-never-drawn', PKG + 'datasets/toy_shapes.py',
              'rng.integers(low, high + 1, size=2)', 'rng.integers(low, high, size=2)',
              DATASET_TESTS),
+
     Mutation('toy-shapes:rgb-written-as-bgr', PKG + 'datasets/toy_shapes.py',
+
              'cv2.imwrite(str(img_dir / name), image[..., ::-1])',
              'cv2.imwrite(str(img_dir / name), image)', DATASET_TESTS),
     # backbone
