@@ -29,7 +29,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from types import ModuleType
 from typing import Dict, Iterable, List, Optional, Sequence
+
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -38,7 +40,7 @@ IGNORED = ('.venv', '.git', '__pycache__', '*.egg-info', '.pytest_cache', 'work_
            'data', 'checkpoints', 'build', 'dist', '.whl')
 
 
-def _load_mutations():
+def _load_mutations() -> ModuleType:
     """The sibling module ``mutations.py`` (this script is not in a package)."""
     spec = importlib.util.spec_from_file_location(
         'mutations', Path(__file__).with_name('mutations.py'))
@@ -53,7 +55,6 @@ Mutation, MUTATIONS = _mutations.Mutation, _mutations.MUTATIONS
 
 class MutationError(ValueError):
     """A mutation does not apply to the current code."""
-
 
 
 def apply_mutation(text: str, mutation: Mutation) -> str:
