@@ -11,7 +11,8 @@ ambiguous, so the list has to follow the code.
 
 Usage::
 
-    python tools/dev/mutate.py                  # every mutation
+    python tools/dev/mutate.py                  # every mutation (15 min on 2 cores)
+
     python tools/dev/mutate.py --only hooks     # mutations whose name contains 'hooks'
     python tools/dev/mutate.py --list           # list them, run nothing
     python tools/dev/mutate.py --check          # only check that every mutation applies
