@@ -17,8 +17,8 @@ from light_fcn import load_tool  # noqa: E402
 from reliability_helpers import (TINY_CONFIG, data_options, derived_config,  # noqa: E402
                                  make_toy_data, subprocess_env)
 from weights_files import caffe_fcn32s_file, torchvision_vgg11_file  # noqa: E402
-from weights_server import (NO_PROXY, PROXY_VARIABLES, WeightsServer,  # noqa: E402
-                            closed_port, sha256)
+from weights_server import (NO_PROXY, WeightsServer, closed_port, sha256,  # noqa: E402
+                            use_loopback_only)
 
 from mmseg_fcn_skip.apis import load_model  # noqa: E402
 from mmseg_fcn_skip.utils.checkpoint import CAFFE_FCN, TORCHVISION_VGG  # noqa: E402
@@ -31,12 +31,7 @@ ITERS = 2
 @pytest.fixture(autouse=True)
 def loopback_weights_env(tmp_path, monkeypatch):
     """A fresh torch hub cache, no mirror, no proxies (as in tests/weights)."""
-    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch_home'))
-    monkeypatch.delenv('FCN_WEIGHTS_MIRROR', raising=False)
-    for name, value in NO_PROXY.items():
-        monkeypatch.setenv(name, value)
-    for name in PROXY_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
+    use_loopback_only(tmp_path / 'torch_home', monkeypatch)
 
 
 @pytest.fixture(scope='module')

@@ -7,19 +7,14 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / 'converters'))
 
 from weights_files import caffe_fcn32s_file, torchvision_vgg11_file  # noqa: E402
-from weights_server import NO_PROXY, PROXY_VARIABLES  # noqa: E402
+from weights_server import use_loopback_only  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
 def loopback_weights_env(tmp_path, monkeypatch):
     """A fresh torch hub cache (TORCH_HOME), no mirror, no proxies: every download in
     a test goes to the URL the test gives, on 127.0.0.1."""
-    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch_home'))
-    monkeypatch.delenv('FCN_WEIGHTS_MIRROR', raising=False)
-    for name, value in NO_PROXY.items():
-        monkeypatch.setenv(name, value)
-    for name in PROXY_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
+    use_loopback_only(tmp_path / 'torch_home', monkeypatch)
 
 
 @pytest.fixture(scope='session')

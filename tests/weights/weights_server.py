@@ -110,6 +110,17 @@ NO_PROXY = {'no_proxy': '*', 'NO_PROXY': '*'}
 PROXY_VARIABLES = ('http_proxy', 'https_proxy', 'HTTP_PROXY', 'HTTPS_PROXY')
 
 
+def use_loopback_only(torch_home, monkeypatch) -> None:
+    """A fresh torch hub cache at ``torch_home``, no mirror and no proxies, so that
+    every download of a test goes to the URL it gives, on 127.0.0.1."""
+    monkeypatch.setenv('TORCH_HOME', str(torch_home))
+    monkeypatch.delenv('FCN_WEIGHTS_MIRROR', raising=False)
+    for name, value in NO_PROXY.items():
+        monkeypatch.setenv(name, value)
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+
+
 def loopback_only_env() -> Dict[str, str]:
     """The process environment with proxies bypassed (for subprocesses)."""
     env = dict(os.environ, **NO_PROXY)
