@@ -107,7 +107,7 @@ def test_local_paths_pass_unchanged_even_when_named_like_weights(
 def test_without_network_the_error_says_where_to_put_the_file(tmp_path, monkeypatch):
     port = closed_port()
     monkeypatch.setenv('FCN_WEIGHTS_MIRROR', f'http://127.0.0.1:{port}/')
-    with pytest.raises(WeightsError) as error:
+    with pytest.raises(WeightsError, match='cannot download') as error:
         fetch_checkpoint('vgg16', progress=False)
     message = str(error.value)
     cache = hub_checkpoints(tmp_path)
@@ -173,7 +173,7 @@ def test_a_damaged_converted_checkpoint_is_reported_then_rebuilt_offline(entries
     damaged = flip_a_byte(good)
     checkpoint.write_bytes(damaged)
     server.stop()
-    with pytest.raises(WeightsError) as error:
+    with pytest.raises(WeightsError, match='is damaged') as error:
         fetch_checkpoint('vgg11-light', progress=False)
     message = str(error.value)
     assert f'the cached file {checkpoint} (from {entries[0].url}) is damaged' in message
