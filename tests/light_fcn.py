@@ -6,6 +6,7 @@ that building, saving and running a model takes milliseconds. Importable as
 """
 import importlib.util
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -115,3 +116,10 @@ def run_python(*args: str) -> subprocess.CompletedProcess:
 def run_tool(name: str, *args: str) -> subprocess.CompletedProcess:
     """Run ``python tools/<name>.py ARGS`` as a user would."""
     return run_python(str(REPO / 'tools' / f'{name}.py'), *args)
+
+
+def free_port() -> int:
+    """A loopback port free at the time of the call, for a process group's master."""
+    with socket.socket() as probe:
+        probe.bind(('127.0.0.1', 0))
+        return probe.getsockname()[1]

@@ -12,7 +12,7 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import mmseg_fcn_skip  # noqa: F401  (fills the registries)
-from mmseg_fcn_skip.utils import prepare_cpu_distributed
+from mmseg_fcn_skip.utils import close_distributed, prepare_cpu_distributed
 from mmseg_fcn_skip.utils.checkpoint import verify_checkpoint
 from mmseg_fcn_skip.weights import resolve_checkpoint
 
@@ -115,6 +115,7 @@ def main() -> None:
     runner = Runner.from_cfg(cfg)
     verify_checkpoint(runner.model, checkpoint)
     runner.test()
+    close_distributed()
 
 
 if __name__ == '__main__':

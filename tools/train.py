@@ -14,7 +14,7 @@ from mmseg.registry import RUNNERS
 
 import mmseg_fcn_skip  # noqa: F401  (fills the registries)
 from mmseg_fcn_skip.engine import use_atomic_checkpoints
-from mmseg_fcn_skip.utils import enable_amp, prepare_cpu_distributed
+from mmseg_fcn_skip.utils import close_distributed, enable_amp, prepare_cpu_distributed
 from mmseg_fcn_skip.utils.checkpoint import resolve_resume, verify_checkpoint
 from mmseg_fcn_skip.weights import resolve_checkpoint
 
@@ -85,6 +85,7 @@ def main() -> None:
     if cfg.get('load_from'):
         verify_checkpoint(runner.model, cfg.load_from)
     runner.train()
+    close_distributed()
 
 
 if __name__ == '__main__':

@@ -6,11 +6,11 @@ Importing this package (as importing the plugin does) lets upstream mmengine
 """
 from .amp import CPUAmpOptimWrapper, enable_amp
 from .compat import allow_mmengine_checkpoint_globals
-from .launch import prepare_cpu_distributed
+from .launch import close_distributed, prepare_cpu_distributed
 
 allow_mmengine_checkpoint_globals()
 
 __all__ = [
-    'CPUAmpOptimWrapper', 'allow_mmengine_checkpoint_globals', 'enable_amp',
-    'prepare_cpu_distributed'
+    'CPUAmpOptimWrapper', 'allow_mmengine_checkpoint_globals', 'close_distributed',
+    'enable_amp', 'prepare_cpu_distributed'
 ]

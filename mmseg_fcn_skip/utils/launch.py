@@ -6,6 +6,7 @@ runner wraps the model in DistributedDataParallel with
 ``device_ids=[LOCAL_RANK]``, which is only valid for GPU modules.
 :func:`prepare_cpu_distributed` works around both so the same ``torchrun``
 command trains on CPUs (with the gloo backend) and on GPUs.
+:func:`close_distributed` ends the process group once a tool is done with it.
 """
 import datetime
 import os
@@ -51,6 +52,24 @@ def prepare_cpu_distributed(cfg: Config, launcher: str) -> bool:
     wrapper_cfg.setdefault('type', 'MMDistributedDataParallel')
     wrapper_cfg['device_ids'] = None
     cfg.model_wrapper_cfg = wrapper_cfg
+    return True
+
+
+def close_distributed() -> bool:
+    """Destroy the default process group, if there is one.
+
+    The tools call it after training or testing. A process that exits with its
+    group alive can abort in gloo's worker threads while Python shuts down
+    ("terminate called without an active exception", exit code -6), which
+    makes ``torchrun`` report a finished run as failed; with NCCL, torch warns
+    that the group was not destroyed.
+
+    Returns:
+        True if a process group was destroyed, False if there was none.
+    """
+    if not (dist.is_available() and dist.is_initialized()):
+        return False
+    dist.destroy_process_group()
     return True
 
 

@@ -12,6 +12,7 @@ import pytest
 from mmengine.config import DictAction
 from PIL import Image
 
+from light_fcn import free_port
 from scores_by_hand import scores
 from mmseg_fcn_skip.apis import build_inference_pipeline, load_model, predict_labels
 from mmseg_fcn_skip.apis.inference import read_image
@@ -102,3 +103,31 @@ def test_two_process_gloo_training_with_the_pytorch_launcher(tmp_path, light_toy
     assert "model_wrapper_cfg = dict(device_ids=None, type='MMDistributedDataParallel')" \
         in log
     assert (tmp_path / 'iter_2.pth').is_file()
+
+
+# Runs a tool's main() in one process started as rank 0 of 1 and prints whether the
+# process group outlived it (a live gloo group can abort the process at exit).
+GROUP_AFTER_MAIN = """
+import runpy, sys
+import torch.distributed as dist
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name='__main__')
+print('process group alive after main:', dist.is_initialized())
+"""
+
+
+@pytest.mark.parametrize('tool', ['train', 'test'])
+def test_tools_destroy_the_process_group_they_ran_in(tool, trained, light_toy_options,
+                                                      tmp_path):
+    args = [f'tools/{tool}.py', CONFIG]
+    if tool == 'test':
+        args.append(str(trained / 'iter_4.pth'))
+    args += ['--work-dir', str(tmp_path), '--launcher', 'pytorch', '--cfg-options',
+             *light_toy_options(2)]
+    env = dict(os.environ, OMP_NUM_THREADS='1', RANK='0', LOCAL_RANK='0', WORLD_SIZE='1',
+               MASTER_ADDR='127.0.0.1', MASTER_PORT=str(free_port()))
+    result = subprocess.run([sys.executable, '-c', GROUP_AFTER_MAIN, *args], cwd=REPO,
+                            env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert 'Distributed training: True' in result.stdout + result.stderr
+    assert 'process group alive after main: False' in result.stdout

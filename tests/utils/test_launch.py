@@ -1,6 +1,4 @@
 import datetime
-import socket
-
 from typing import Iterator
 
 import pytest
@@ -8,13 +6,8 @@ import torch
 import torch.distributed as dist
 from mmengine.config import Config
 
-from mmseg_fcn_skip.utils import prepare_cpu_distributed
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
+from light_fcn import free_port
+from mmseg_fcn_skip.utils import close_distributed, prepare_cpu_distributed
 
 
 @pytest.fixture
@@ -30,11 +23,10 @@ def torchrun_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
             WORLD_SIZE='1',
             LOCAL_RANK='0',
             MASTER_ADDR='127.0.0.1',
-            MASTER_PORT=str(_free_port())).items():
+            MASTER_PORT=str(free_port())).items():
         monkeypatch.setenv(name, value)
     yield
-    if dist.is_initialized():
-        dist.destroy_process_group()
+    close_distributed()
 
 
 def test_launcher_none_leaves_config_alone(cpu_only):
@@ -96,3 +88,12 @@ def test_cpu_without_torchrun_env_raises(cpu_only, monkeypatch):
 def test_cpu_with_cuda_only_launcher_raises(cpu_only, launcher):
     with pytest.raises(ValueError, match=launcher):
         prepare_cpu_distributed(Config(), launcher)
+
+
+def test_close_distributed_destroys_the_group_once(cpu_only, torchrun_env):
+    assert close_distributed() is False
+    prepare_cpu_distributed(Config(dict(model=dict(type='EncoderDecoder'))), 'pytorch')
+    assert dist.is_initialized()
+    assert close_distributed() is True
+    assert not dist.is_initialized()
+    assert close_distributed() is False

@@ -156,6 +156,13 @@ MUTATIONS = (
     Mutation('launch:timeout-in-minutes', PKG + 'utils/launch.py',
              'datetime.timedelta(seconds=timeout)', 'datetime.timedelta(minutes=timeout)',
              LAUNCH_TESTS),
+    Mutation('launch:group-left-alive', PKG + 'utils/launch.py',
+             '    dist.destroy_process_group()', '    dist.barrier()', LAUNCH_TESTS),
+    Mutation('train-tool:group-left-alive', 'tools/train.py',
+             '    close_distributed()', '    pass',
+             ('tests/tools/test_train_and_test.py::'
+              'test_tools_destroy_the_process_group_they_ran_in', )),
+
     Mutation('amp:gpu-static-loss-scale', PKG + 'utils/amp.py',
              "cfg.optim_wrapper.loss_scale = 'dynamic'",
              "cfg.optim_wrapper.loss_scale = 512.0", AMP_TESTS),
