@@ -212,27 +212,35 @@ def test_without_a_published_checksum_the_first_sha256_is_recorded_and_checked(
         fetch_checkpoint('vgg11-light', progress=False)
 
 
+def assert_moved_aside(message: str, original: Path, data: bytes) -> None:
+    """The file is gone from its place and kept, unchanged, where the message says."""
+    aside = original.with_name(f'{original.name}.{sha256(data)[:12]}.rejected')
+    assert f'It was moved aside to {aside} (no checksum is published' in message
+    assert not original.exists() and aside.read_bytes() == data
+
+
 def test_an_unchecked_file_that_does_not_convert_is_moved_aside(entries, server,
-                                                                monkeypatch):
+                                                                fcn32s_bytes, monkeypatch):
     wrong_layout = WeightsEntry(url=entries[1].url, layout=TORCHVISION_VGG, name='odd')
     monkeypatch.setitem(WEIGHTS, 'odd', wrong_layout)
     with pytest.raises(WeightsError, match='does not convert into a checkpoint of the '
-                       'plugin: .*torchvision VGG.*It was moved aside'):
+                       'plugin: .*torchvision VGG.*It was moved aside') as error:
         fetch_checkpoint('odd', progress=False)
-    assert not cache_paths(wrong_layout).original.exists()
+    assert_moved_aside(str(error.value), cache_paths(wrong_layout).original, fcn32s_bytes)
 
 
 def test_an_unchecked_file_that_is_no_checkpoint_at_all_is_moved_aside(server,
                                                                        monkeypatch):
-    server.files['models/garbage.pth'] = b'<html>a login page</html>'
+    page = b'<html>a login page</html>'
+    server.files['models/garbage.pth'] = page
     garbage = WeightsEntry(url=server.url('models/garbage.pth'), layout=TORCHVISION_VGG,
                            name='garbage')
     monkeypatch.setitem(WEIGHTS, 'garbage', garbage)
     with pytest.raises(WeightsError, match='garbage.pth .*does not convert into a '
                        'checkpoint of the plugin: it does not load as weights '
-                       r'\(UnpicklingError\). It was moved aside'):
+                       r'\(UnpicklingError\). It was moved aside') as error:
         fetch_checkpoint('garbage', progress=False)
-    assert not cache_paths(garbage).original.exists()
+    assert_moved_aside(str(error.value), cache_paths(garbage).original, page)
 
 
 def test_other_urls_are_recognised_by_their_keys(server, vgg11_bytes, tmp_path):

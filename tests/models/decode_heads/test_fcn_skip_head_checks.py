@@ -51,14 +51,25 @@ def sample(height: int, width: int, **metainfo) -> SegDataSample:
     return data_sample
 
 
-def run(model, mode: str, height: int, width: int) -> None:
+def run(model, mode: str, height: int, width: int):
     image = torch.randn(1, 3, height, width)
     if mode == 'tensor':
-        model(image, mode='tensor')
-    elif mode == 'predict':
-        model.predict(image, [sample(height, width)])
-    else:
-        model.loss(image, [sample(height, width)])
+        return model(image, mode='tensor')
+    if mode == 'predict':
+        return model.predict(image, [sample(height, width)])
+    return model.loss(image, [sample(height, width)])
+
+
+def assert_valid_outputs(model, height: int, width: int) -> None:
+    """Predictions are the top-left crop of the logits; the loss is finite."""
+    image = torch.randn(1, 3, height, width)
+    logits = model(image, mode='tensor')[0]
+    assert logits.shape[-2] >= height and logits.shape[-1] >= width
+    predicted = model.predict(image, [sample(height, width)])[0]
+    torch.testing.assert_close(predicted.seg_logits.data, logits[:, :height, :width])
+    assert torch.equal(predicted.pred_sem_seg.data[0], logits[:, :height, :width].argmax(0))
+    loss = run(model, 'loss', height, width)['decode.loss_ce']
+    assert torch.isfinite(loss) and loss > 0
 
 
 @pytest.mark.parametrize('mode', ['tensor', 'loss', 'predict'])
@@ -110,7 +121,7 @@ def test_single_level_on_a_dilated_backbone_gets_its_stride():
                        'in_strides'):
         run(model, 'loss', 61, 45)
     valid = segmentor(dict(RESNET_D8, out_indices=(3, )), head((64, ), in_strides=(8, )))
-    run(valid, 'loss', 61, 45)
+    assert_valid_outputs(valid, 61, 45)
 
 
 def test_levels_of_other_strides_are_named():
@@ -131,9 +142,7 @@ def test_equal_strides_are_refused_at_build_time_with_fcn_head_named():
 
 @pytest.mark.parametrize('size', [(1, 1), (2, 3), (5, 7), (31, 33), (61, 45), (97, 130)])
 def test_valid_resnet_setup_passes_at_odd_sizes(size):
-    model = segmentor(RESNET, head((16, 32, 64)))
-    for mode in ('tensor', 'loss', 'predict'):
-        run(model, mode, *size)
+    assert_valid_outputs(segmentor(RESNET, head((16, 32, 64))), *size)
 
 
 @pytest.mark.parametrize('pad_mode', ['same', 'caffe'])
