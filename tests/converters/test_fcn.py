@@ -160,9 +160,14 @@ def test_bilinear_upsampling_is_dropped(light_vgg16):
 
 def test_fc_layers_may_be_fully_connected(light_vgg16):
     weights = dict(light_vgg16, **_head('32s', fc_channels=64))
+    as_conv, _ = caffe_fcn_to_mmseg(weights)
     weights['fc6.weight'] = weights['fc6.weight'].reshape(64, -1)
     weights['fc7.weight'] = weights['fc7.weight'].reshape(64, 64)
     state_dict, _ = caffe_fcn_to_mmseg(weights)
+    # Caffe flattens a blob channel-major (C, H, W): the same tensors as the 4-D blobs.
+    for name in ('fc6', 'fc7'):
+        key = f'backbone.{name}.conv.weight'
+        assert torch.equal(state_dict[key], as_conv[key])
     assert state_dict['backbone.fc6.conv.weight'].shape == (64, 512, 7, 7)
     assert state_dict['backbone.fc7.conv.weight'].shape == (64, 64, 1, 1)
 
