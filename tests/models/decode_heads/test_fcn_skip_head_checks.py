@@ -157,8 +157,19 @@ def test_padded_batches_and_slide_inference_pass(pad_mode):
     slide = segmentor(vgg(pad_mode, 3), head(vgg_channels(3), pad_mode),
                       crop_size=(33, 29), stride=(28, 16))
     slide.test_cfg.mode = 'slide'
-    result = slide.predict(torch.randn(1, 3, 61, 45), [sample(61, 45)])
-    assert result[0].seg_logits.data.shape == (3, 61, 45)
+    image = torch.randn(1, 3, 61, 45)
+    result = slide.predict(image, [sample(61, 45)])
+    # By hand: windows of 33x29 at rows 0 and 28, columns 0 and 16 (the last ones
+    # end at the border); each window's logits are its own top-left crop, and the
+    # overlaps are averaged.
+    total, count = torch.zeros(3, 61, 45), torch.zeros(1, 61, 45)
+    for top in (0, 28):
+        for left in (0, 16):
+            window = image[..., top:top + 33, left:left + 29]
+            total[:, top:top + 33, left:left + 29] += slide(window, mode='tensor')[
+                0, :, :33, :29]
+            count[:, top:top + 33, left:left + 29] += 1
+    torch.testing.assert_close(result[0].seg_logits.data, total / count)
 
 
 def test_a_valid_setup_is_checked_once_per_size():
