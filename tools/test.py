@@ -115,8 +115,8 @@ def main() -> None:
     runner = Runner.from_cfg(cfg)
     verify_checkpoint(runner.model, checkpoint)
     runner.test()
-    close_distributed()
 
 
 if __name__ == '__main__':
     main()
+    close_distributed()  # once the runner and its model are gone

@@ -85,8 +85,8 @@ def main() -> None:
     if cfg.get('load_from'):
         verify_checkpoint(runner.model, cfg.load_from)
     runner.train()
-    close_distributed()
 
 
 if __name__ == '__main__':
     main()
+    close_distributed()  # once the runner and its model are gone

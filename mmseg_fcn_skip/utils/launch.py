@@ -9,6 +9,7 @@ command trains on CPUs (with the gloo backend) and on GPUs.
 :func:`close_distributed` ends the process group once a tool is done with it.
 """
 import datetime
+import gc
 import os
 
 import torch
@@ -56,19 +57,22 @@ def prepare_cpu_distributed(cfg: Config, launcher: str) -> bool:
 
 
 def close_distributed() -> bool:
-    """Destroy the default process group, if there is one.
+    """Free the default process group, if there is one, while Python is alive.
 
-    The tools call it after training or testing. A process that exits with its
-    group alive can abort in gloo's worker threads while Python shuts down
-    ("terminate called without an active exception", exit code -6), which
-    makes ``torchrun`` report a finished run as failed; with NCCL, torch warns
-    that the group was not destroyed.
+    The tools call it after their ``main()`` has returned, when the runner is
+    gone. A process that exits with its group alive can abort in gloo's worker
+    threads while Python shuts down ("terminate called without an active
+    exception", exit code -6), which makes ``torchrun`` report a finished run
+    as failed; with NCCL, torch warns that the group was not destroyed. A model
+    wrapped in DistributedDataParallel holds the group too, so garbage is
+    collected first: the group's last reference then goes here, not at exit.
 
     Returns:
         True if a process group was destroyed, False if there was none.
     """
     if not (dist.is_available() and dist.is_initialized()):
         return False
+    gc.collect()
     dist.destroy_process_group()
     return True
 

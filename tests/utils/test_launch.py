@@ -1,10 +1,12 @@
 import datetime
+import weakref
 from typing import Iterator
 
 import pytest
 import torch
 import torch.distributed as dist
 from mmengine.config import Config
+from torch.nn.parallel import DistributedDataParallel
 
 from light_fcn import free_port
 from mmseg_fcn_skip.utils import close_distributed, prepare_cpu_distributed
@@ -88,6 +90,18 @@ def test_cpu_without_torchrun_env_raises(cpu_only, monkeypatch):
 def test_cpu_with_cuda_only_launcher_raises(cpu_only, launcher):
     with pytest.raises(ValueError, match=launcher):
         prepare_cpu_distributed(Config(), launcher)
+
+
+def test_close_distributed_first_frees_unreachable_models_that_hold_the_group(
+        cpu_only, torchrun_env):
+    prepare_cpu_distributed(Config(dict(model=dict(type='EncoderDecoder'))), 'pytorch')
+    wrapped = DistributedDataParallel(torch.nn.Linear(2, 2))
+    wrapped.cycle = [wrapped]  # freed only by the garbage collector
+    alive = weakref.ref(wrapped)
+    del wrapped
+    assert alive() is not None
+    assert close_distributed() is True
+    assert alive() is None and not dist.is_initialized()
 
 
 def test_close_distributed_destroys_the_group_once(cpu_only, torchrun_env):

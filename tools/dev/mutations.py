@@ -158,6 +158,8 @@ MUTATIONS = (
              LAUNCH_TESTS),
     Mutation('launch:group-left-alive', PKG + 'utils/launch.py',
              '    dist.destroy_process_group()', '    dist.barrier()', LAUNCH_TESTS),
+    Mutation('launch:group-freed-at-exit', PKG + 'utils/launch.py', '    gc.collect()',
+             '    pass', LAUNCH_TESTS),
     Mutation('train-tool:group-left-alive', 'tools/train.py',
              '    close_distributed()', '    pass',
              ('tests/tools/test_train_and_test.py::'
