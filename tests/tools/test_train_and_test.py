@@ -105,8 +105,8 @@ def test_two_process_gloo_training_with_the_pytorch_launcher(tmp_path, light_toy
     assert (tmp_path / 'iter_2.pth').is_file()
 
 
-# Runs a tool's main() in one process started as rank 0 of 1 and prints whether the
-# process group outlived it (a live gloo group can abort the process at exit).
+# Runs a tool as a script in one process started as rank 0 of 1, then prints whether
+# the process group outlived it (a live gloo group can abort the process at exit).
 GROUP_AFTER_MAIN = """
 import runpy, sys
 import torch.distributed as dist
