@@ -66,6 +66,11 @@ def flip_a_byte(data: bytes) -> bytes:
     return bytes(damaged)
 
 
+def rejected_path(original: Path, data: bytes) -> Path:
+    """Where a rejected file with content ``data`` is kept: beside ``original``."""
+    return original.with_name(f'{original.name}.{sha256(data)[:12]}.rejected')
+
+
 def hub_checkpoints(tmp_path: Path) -> Path:
     return tmp_path / 'torch_home' / 'hub' / 'checkpoints'
 
@@ -162,7 +167,7 @@ def test_a_checksum_mismatch_is_kept_aside_and_not_used(entries, server, vgg11_b
         fetch_checkpoint('vgg11-light', progress=False)
     cache = hub_checkpoints(tmp_path)
     assert sorted(p.name for p in cache.glob('*')) == [
-        'mmseg_fcn_skip', f'vgg11-light.pth.{actual[:12]}.rejected'
+        'mmseg_fcn_skip', rejected_path(cache / 'vgg11-light.pth', vgg11_bytes).name
     ]
     assert not (cache / 'mmseg_fcn_skip' / 'vgg11-light.json').exists()
 
@@ -178,7 +183,7 @@ def test_a_damaged_converted_checkpoint_is_reported_then_rebuilt_offline(entries
     message = str(error.value)
     assert f'the cached file {checkpoint} (from {entries[0].url}) is damaged' in message
     assert f'sha256 expected {sha256(good)}, got {sha256(damaged)}' in message
-    aside = checkpoint.with_name(f'{checkpoint.name}.{sha256(damaged)[:12]}.rejected')
+    aside = rejected_path(checkpoint, damaged)
     assert aside.read_bytes() == damaged and f'moved aside to {aside}' in message
     assert fetch_checkpoint('vgg11-light', progress=False).read_bytes() == good
     assert server.requests == {VGG: 1}
@@ -214,7 +219,7 @@ def test_without_a_published_checksum_the_first_sha256_is_recorded_and_checked(
 
 def assert_moved_aside(message: str, original: Path, data: bytes) -> None:
     """The file is gone from its place and kept, unchanged, where the message says."""
-    aside = original.with_name(f'{original.name}.{sha256(data)[:12]}.rejected')
+    aside = rejected_path(original, data)
     assert f'It was moved aside to {aside} (no checksum is published' in message
     assert not original.exists() and aside.read_bytes() == data
 

@@ -5,11 +5,12 @@ Importable as ``weights_server`` (pytest puts ``tests/weights`` on ``sys.path``)
 """
 import hashlib
 import os
-import socket
 import threading
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Dict, Optional
+
+from light_fcn import free_port
 
 LOOPBACK = '127.0.0.1'
 #: How a path misbehaves: an HTTP status, half the bytes, or no answer at all.
@@ -96,9 +97,7 @@ class WeightsServer:
 
 def closed_port() -> int:
     """A loopback port nothing listens on (connections are refused)."""
-    with socket.socket() as probe:
-        probe.bind((LOOPBACK, 0))
-        return probe.getsockname()[1]
+    return free_port()
 
 
 def sha256(data: bytes) -> str:
