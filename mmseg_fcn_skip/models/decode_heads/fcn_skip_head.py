@@ -14,6 +14,7 @@ from ..backbones.fully_conv_vgg import LEVEL_STRIDES, PAD_MODES, level_grids
 from ..geometry import Grid, crop_offsets
 from ..utils import Upsample, is_tracing
 from .level_check import input_size_candidates, level_mismatch
+from .loss_check import check_class_weights
 
 SCORE_INITS = ('zeros', 'normal')
 
@@ -68,7 +69,8 @@ class FCNSkipHead(BaseDecodeHead):
             backbone already drops out after fc6 and fc7).
         **kwargs: Passed to ``BaseDecodeHead`` (``num_classes``, ``loss_decode``,
             ``ignore_index``, ...). ``channels`` is the deepest input's channel count
-            and need not be given.
+            and need not be given. A softmax ``CrossEntropyLoss`` in ``loss_decode``
+            with a ``class_weight`` needs one weight per class (``num_classes``).
 
     Shapes:
         Inputs: the backbone's tuple; level ``k`` is ``(N, in_channels[k], H_k, W_k)``.
@@ -113,6 +115,7 @@ class FCNSkipHead(BaseDecodeHead):
             dropout_ratio=dropout_ratio,
             init_cfg=init_cfg,
             **kwargs)
+        check_class_weights(self.loss_decode, self.num_classes)
         self.in_strides = in_strides
         self.pad_mode = pad_mode
         self.skip_scales = None if skip_scales is None else tuple(skip_scales)
