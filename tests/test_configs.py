@@ -35,11 +35,14 @@ def without_pretrained(cfg: Config) -> Config:
 
 def weights_convention(path: Path, cfg: Config) -> str:
     """The input convention of the weights a config starts from, by where they come
-    from: the caffe configs (Caffe VGG16 or a trained reference FCN), torchvision's
-    VGG, open-mmlab's ResNet (RGB, ImageNet mean/std like torchvision), or none."""
+    from: the caffe configs (Caffe VGG16 or a trained reference FCN), a published net
+    in load_from, torchvision's VGG, open-mmlab's ResNet (RGB, ImageNet mean/std like
+    torchvision), or none."""
     checkpoint = (cfg.model.backbone.get('init_cfg') or {}).get('checkpoint')
     if 'caffe' in path.parts:
         return 'caffe'
+    if cfg.get('load_from') in WEIGHTS:  # a whole published net by short name
+        return WEIGHTS[cfg.load_from].convention
     if checkpoint is None:
         return 'none'
     if checkpoint in WEIGHTS:  # published weights by short name

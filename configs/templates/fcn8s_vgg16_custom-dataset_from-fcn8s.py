@@ -2,8 +2,8 @@
 # Caffe) instead of ImageNet VGG16: every layer but the score layers comes from it.
 # docs/custom_dataset.md explains when to use which.
 #
-# Copy it next to your copy of fcn8s_vgg16_custom-dataset.py: it inherits that file, so
-# the classes, data and pipelines are those you set there.
+# Copy it next to your copy of fcn8s_vgg16_custom-dataset.py and point _base_ at that
+# copy: the classes, data and pipelines are then those you set there.
 #
 # load_from names the released weights ('fcn8s-heavy-pascal', fetched and converted on
 # first use). Their 21-class score layers do not fit another class count: tools/train.py
@@ -12,7 +12,7 @@
 # fit and are loaded.
 #
 # The released net was trained on Caffe's input (BGR, 0..255 minus the mean pixel,
-# unscaled) with the 100-pixel pad of the reference (pad_mode='caffe'), so both are
+# unscaled) with the 100-pixel pad of the reference (pad mode 'caffe'), so both are
 # set here to what its weights expect. The solver is the reference one of the stage
 # that also starts a score layer from zero on these inputs, FCN-32s (SGD, momentum 0.99,
 # lr 1e-10 on the summed loss -> 2.5e-5 on mmseg's averaged loss, weight decay 2e-9;
