@@ -20,6 +20,8 @@ import torch
 from mmengine.config import Config
 from PIL import Image
 
+from mmseg.registry import DATASETS
+
 REPO = Path(__file__).resolve().parents[2]
 PAGE = REPO / 'docs' / 'custom_dataset.md'
 TEMPLATE = REPO / 'configs' / 'templates' / 'fcn8s_vgg16_custom-dataset.py'
@@ -143,3 +145,22 @@ def test_the_second_template_keeps_the_dataset_and_starts_from_the_released_fcn8
     assert cfg.model.decode_head.num_classes == 3
     assert cfg.model.backbone.pad_mode == cfg.model.decode_head.pad_mode == 'caffe'
     assert cfg.model.backbone.init_cfg is None
+
+
+def test_reduce_zero_label_in_the_block_reaches_the_loaded_labels(project):
+    root, _ = project
+    run(['bash', '-euc', page_blocks('run')[0]], root)
+    text = (root / CONFIG).read_text()
+    assert text.count('reduce_zero_label = False\n') == 1
+    (root / CONFIG).write_text(text.replace('reduce_zero_label = False\n',
+                                            'reduce_zero_label = True\n'))
+    cfg = Config.fromfile(str(root / CONFIG))
+    dataset_cfg = cfg.val_dataloader.dataset
+    dataset_cfg.data_root = str(root / DATA)
+    dataset_cfg.pipeline = [dict(type='LoadImageFromFile'), dict(type='LoadAnnotations'),
+                            dict(type='PackSegInputs')]
+    loaded = DATASETS.build(dataset_cfg)[0]['data_samples'].gt_sem_seg.data[0].numpy()
+    written = np.asarray(Image.open(root / DATA / 'ann_dir' / 'val' / '0101.png'))
+    # 0 (unlabelled) -> 255, k -> k - 1, 255 stays 255
+    expected = np.where((written == 0) | (written == 255), 255, written - 1)
+    assert np.array_equal(loaded, expected) and (written == 0).any()
