@@ -7,6 +7,7 @@ The page marks the blocks it is tested by with ``<!-- custom-dataset-test: KIND 
 folder laid out like the repository (its ``configs`` copied, ``tools`` linked), so the
 page and the test cannot drift apart.
 """
+import ast
 import os
 import re
 import shutil
@@ -102,7 +103,7 @@ def test_the_page_trains_and_tests_a_three_class_dataset(project):
     # Step 4: the script prints the weights, the line goes in place of the None.
     printed = run([sys.executable, '-c', page_blocks('class-weights')[0]], root)
     line = re.search(r'^class_weight = \[.*\]$', printed, re.M).group(0)
-    weights = eval(line.split('=', 1)[1])
+    weights = ast.literal_eval(line.split('=', 1)[1].strip())
     labels = np.concatenate([label.ravel() for label in train_labels])
     frequency = np.bincount(labels[labels != 255], minlength=3) / (labels != 255).sum()
     assert weights == pytest.approx(np.median(frequency) / frequency, abs=1e-4)
