@@ -20,7 +20,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--configs', nargs='+', default=list(default_configs()), metavar='CONFIG',
         help='model configs to measure (default: configs/fcn8s_voc.py and '
-        'configs/caffe/fcn8s_vgg16_voc12aug.py)')
+        'configs/fcn_skip_caffe/fcn8s_vgg16-caffe_4xb4-40k_voc12aug-512x512.py)')
     parser.add_argument(
         '--shape', type=int, nargs=2, metavar=('H', 'W'),
         help=f"input size (default: {gpu['shape']} on GPU, {cpu['shape']} on CPU)")

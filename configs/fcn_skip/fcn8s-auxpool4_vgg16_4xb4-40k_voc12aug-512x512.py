@@ -1,6 +1,6 @@
 # FCN-8s with mmseg's FCNHead as an auxiliary head on pool4 (loss weight 0.4): the
 # plugin's head and an mmseg head side by side on the same backbone.
-_base_ = './fcn8s_voc.py'
+_base_ = './fcn8s_vgg16_4xb4-40k_voc12aug-512x512.py'
 model = dict(
     auxiliary_head=dict(
         type='FCNHead',

@@ -2,7 +2,7 @@
 # trained and tested as in the paper: SBD train -> seg11valid, batch 1, full images.
 #
 # Expected: 63.6 mean IU on seg11valid -- the paper's number for its released FCN-32s
-# weights (python tools/test.py configs/caffe/fcn32s_vgg16_seg11valid.py
+# weights (python tools/test.py configs/fcn_skip_caffe/fcn32s_vgg16-caffe_1xb1-100k_seg11valid-fullsize.py
 # fcn32s-heavy-pascal); not measured here.
 #
 # Training starts from Caffe's ImageNet VGG16 ('vgg16_caffe', fetched and converted on

@@ -1,6 +1,6 @@
 # mmseg's PSPHead on the FullyConvVGG backbone (fc7, stride 32), with an auxiliary
-# FCNHead on pool4; recipe of fcn8s_voc.py.
-_base_ = './fcn8s_voc.py'
+# FCNHead on pool4; recipe of fcn8s_vgg16_4xb4-40k_voc12aug-512x512.py.
+_base_ = './fcn8s_vgg16_4xb4-40k_voc12aug-512x512.py'
 norm_cfg = dict(type='SyncBN', requires_grad=True)
 model = dict(
     backbone=dict(out_indices=(3, 5)),
