@@ -15,6 +15,7 @@ import torch.nn as nn
 
 from ..performance import to_channels_last
 from ..utils.packaged_configs import packaged_config
+from .flops import FLOP_CONVENTION
 from .measure import (SGD_SETTINGS, Measurement, inference_flops,
                       make_inference, make_train_step, matmul_tflops, measure,
                       prediction_agreement, profile_top_ops, training_flops)
@@ -33,10 +34,10 @@ MODES = ('train', 'infer')
 MODEL_SEED = 0
 #: Seed of the fixed input of the prediction check (the timed batch uses 0).
 CHECK_SEED = 1
-FLOPS_METHOD = ('torch.utils.flop_counter.FlopCounterMode, counted once per model '
-                'in fp32 eager mode: infer = the timed forward; train = forward and '
-                'backward of the timed step, counted (not 3x the forward); the SGD '
-                'update and element-wise work are not counted')
+FLOPS_METHOD = (f'{FLOP_CONVENTION}; counted once per model in fp32 eager mode: '
+                'infer = the timed forward; train = forward and backward of the timed '
+                'step, counted (not 3x the forward); the SGD update and element-wise '
+                'work are not counted')
 
 
 @dataclass

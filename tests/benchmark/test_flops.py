@@ -1,8 +1,13 @@
 import pytest
+import torch
 from mmengine.config import Config
+from mmengine.registry import init_default_scope
+
+from mmseg.registry import MODELS
+from mmseg.structures import SegDataSample
 
 from light_fcn import REPO, write_config
-from mmseg_fcn_skip.analysis import model_complexity
+from mmseg_fcn_skip.benchmark import count_flops, inference_flops, model_complexity
 
 
 @pytest.mark.parametrize('pad_mode', ['same', 'caffe'])
@@ -35,3 +40,24 @@ def test_full_vgg16_fcn32s_has_the_papers_134m_parameters():
 def test_shape_must_be_positive(tmp_path):
     with pytest.raises(ValueError, match=r'must be two positive sizes'):
         model_complexity(Config.fromfile(write_config(tmp_path)), (0, 64))
+
+
+def test_a_multiply_add_counts_as_two_flops():
+    """The convention: a 1x1 convolution of C_in -> C_out on H x W pixels (no bias)
+    does H * W * C_in * C_out multiply-adds, counted 2 FLOPs each."""
+    conv = torch.nn.Conv2d(8, 5, 1, bias=False)
+    x = torch.rand(1, 8, 7, 3)
+    assert count_flops(lambda: conv(x)) == 2 * 7 * 3 * 8 * 5
+
+
+def test_the_complexity_count_is_the_benchmark_count(tmp_path):
+    """get_flops and the benchmark count the same forward with the same counter."""
+    cfg = Config.fromfile(write_config(tmp_path))
+    counted = model_complexity(cfg, (64, 48))['flops']
+    init_default_scope('mmseg')
+    model = MODELS.build(cfg.model).eval()
+    inputs = model.data_preprocessor(dict(inputs=[torch.rand(3, 64, 48) * 255]),
+                                     False)['inputs']
+    samples = [SegDataSample(metainfo=dict(img_shape=(64, 48), ori_shape=(64, 48),
+                                           pad_shape=tuple(inputs.shape[-2:])))]
+    assert inference_flops(model, inputs, samples) == counted
