@@ -38,7 +38,7 @@ def weights_convention(path: Path, cfg: Config) -> str:
     from: the caffe configs (Caffe VGG16 or a trained reference FCN), torchvision's
     VGG, open-mmlab's ResNet (RGB, ImageNet mean/std like torchvision), or none."""
     checkpoint = (cfg.model.backbone.get('init_cfg') or {}).get('checkpoint')
-    if 'caffe' in path.parts:
+    if 'fcn_skip_caffe' in path.parts:
         return 'caffe'
     if checkpoint is None:
         return 'none'
@@ -98,7 +98,8 @@ def test_every_convention_is_used_by_some_config():
     assert conventions == {'torchvision', 'caffe', 'none'}
 
 
-@pytest.mark.parametrize('name', ['fcn8s-auxpool4_vgg16_4xb4-40k_voc12aug-512x512.py', 'pspnet_vgg16_4xb4-40k_voc12aug-512x512.py',
+@pytest.mark.parametrize('name', ['fcn8s-auxpool4_vgg16_4xb4-40k_voc12aug-512x512.py',
+                                  'pspnet_vgg16_4xb4-40k_voc12aug-512x512.py',
                                   'fcn8s_r50_4xb4-40k_voc12aug-512x512.py'])
 def test_composed_config_trains_on_the_toy_shapes(name, toy_data_root, tmp_path,
                                                   light_toy_options):

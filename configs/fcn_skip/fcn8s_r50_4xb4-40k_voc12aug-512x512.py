@@ -1,5 +1,6 @@
-# FCNSkipHead on mmseg's ResNetV1c-50 without dilation: stages 2, 3, 4 at strides
-# 8, 16, 32 play the roles of pool3, pool4 and fc7; recipe of fcn8s_vgg16_4xb4-40k_voc12aug-512x512.py with BN.
+# FCNSkipHead on mmseg's ResNetV1c-50 without dilation: stages 2, 3, 4 at strides 8, 16,
+# 32 play the roles of pool3, pool4 and fc7; recipe of
+# fcn8s_vgg16_4xb4-40k_voc12aug-512x512.py with BN.
 _base_ = './fcn8s_vgg16_4xb4-40k_voc12aug-512x512.py'
 model = dict(
     data_preprocessor=dict(bgr_to_rgb=True),

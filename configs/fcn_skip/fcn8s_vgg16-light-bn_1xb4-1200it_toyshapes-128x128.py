@@ -1,8 +1,12 @@
 # FCN-8s, light and from scratch, on the built-in synthetic shapes (the CPU demo and the
-# tests). Same net as fcn8s_vgg16_4xb4-40k_voc12aug-512x512.py at a quarter of the width (VGG16 with 16..128 channels,
-# fc6/fc7 with 128) and BN after each 3x3 conv so it trains from random weights in minutes.
-# fcn32s_vgg16-light-bn_1xb4-1200it_toyshapes-128x128.py, fcn16s_vgg16-light-bn_1xb4-1200it_toyshapes-128x128.py and fcn4s_vgg16-light-bn_1xb4-1200it_toyshapes-128x128.py are the same net and schedule with other
-# skips. Make the data first: python tools/make_toy_dataset.py --out data/toy_shapes
+# tests). Same net as fcn8s_vgg16_4xb4-40k_voc12aug-512x512.py at a quarter of the width
+# (VGG16 with 16..128 channels, fc6/fc7 with 128) and BN after each 3x3 conv so it
+# trains from random weights in minutes.
+# fcn32s_vgg16-light-bn_1xb4-1200it_toyshapes-128x128.py,
+# fcn16s_vgg16-light-bn_1xb4-1200it_toyshapes-128x128.py and
+# fcn4s_vgg16-light-bn_1xb4-1200it_toyshapes-128x128.py are the same net and schedule
+# with other skips. Make the data first: python tools/make_toy_dataset.py --out
+# data/toy_shapes
 _base_ = [
     '../_base_/models/fcn8s_vgg16.py', '../_base_/datasets/toy_shapes.py',
     '../_base_/default_runtime.py'

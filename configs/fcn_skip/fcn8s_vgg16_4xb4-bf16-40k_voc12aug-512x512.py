@@ -1,10 +1,10 @@
-# FCN-8s (same padding) of fcn8s_vgg16_4xb4-40k_voc12aug-512x512.py, set up for speed on a recent GPU: bfloat16
-# autocast, channels-last model and inputs, cuDNN autotuning and torch.compile of the
-# training step (mmengine's `compile`; the first iterations compile, then run faster).
-# bfloat16 has float32's exponent range, so the loss is not scaled. Throughput and the
-# check that predictions match float32: tools/benchmark.py, docs/performance.md.
-# AmpOptimWrapper needs a GPU; for a CPU run use tools/train.py with
-# --cfg-options optim_wrapper.type=CPUAmpOptimWrapper compile=False.
+# FCN-8s (same padding) of fcn8s_vgg16_4xb4-40k_voc12aug-512x512.py, set up for speed on
+# a recent GPU: bfloat16 autocast, channels-last model and inputs, cuDNN autotuning and
+# torch.compile of the training step (mmengine's `compile`; the first iterations
+# compile, then run faster). bfloat16 has float32's exponent range, so the loss is not
+# scaled. Throughput and the check that predictions match float32: tools/benchmark.py,
+# docs/performance.md. AmpOptimWrapper needs a GPU; for a CPU run use tools/train.py
+# with --cfg-options optim_wrapper.type=CPUAmpOptimWrapper compile=False.
 _base_ = './fcn8s_vgg16_4xb4-40k_voc12aug-512x512.py'
 model = dict(
     data_preprocessor=dict(type='ChannelsLastSegDataPreProcessor', non_blocking=True))

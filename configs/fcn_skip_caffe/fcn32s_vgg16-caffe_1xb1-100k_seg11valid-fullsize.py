@@ -2,20 +2,20 @@
 # trained and tested as in the paper: SBD train -> seg11valid, batch 1, full images.
 #
 # Expected: 63.6 mean IU on seg11valid -- the paper's number for its released FCN-32s
-# weights (python tools/test.py configs/fcn_skip_caffe/fcn32s_vgg16-caffe_1xb1-100k_seg11valid-fullsize.py
+# weights (python tools/test.py
+# configs/fcn_skip_caffe/fcn32s_vgg16-caffe_1xb1-100k_seg11valid-fullsize.py
 # fcn32s-heavy-pascal); not measured here.
 #
 # Training starts from Caffe's ImageNet VGG16 ('vgg16_caffe', fetched and converted on
-# first use), whose weights expect BGR images, 0..255,
-# minus the mean pixel, unscaled. The reference solver: SGD, momentum 0.99, fixed
-# learning rate, 100k iterations, bias learning rate x2 and no decay on biases,
-# validation every 4000 iterations. The reference sums the loss over the pixels of
-# an image; mmseg's CrossEntropyLoss averages it over all N pixels (avg_non_ignore=
-# False: ignored pixels count in N, as every pixel does in a sum). SGD on the
-# average at lr * N takes the same steps as SGD on the sum at lr when the weight
-# decay is divided by N, so with N ~ 250k (a 500x500 image): lr 1e-10 -> 2.5e-5 and
-# weight decay 5e-4 -> 2e-9. (Keeping 5e-4 would decay the weights 250,000 times
-# faster than the reference.)
+# first use), whose weights expect BGR images, 0..255, minus the mean pixel, unscaled.
+# The reference solver: SGD, momentum 0.99, fixed learning rate, 100k iterations, bias
+# learning rate x2 and no decay on biases, validation every 4000 iterations. The
+# reference sums the loss over the pixels of an image; mmseg's CrossEntropyLoss averages
+# it over all N pixels (avg_non_ignore= False: ignored pixels count in N, as every pixel
+# does in a sum). SGD on the average at lr * N takes the same steps as SGD on the sum at
+# lr when the weight decay is divided by N, so with N ~ 250k (a 500x500 image): lr 1e-10
+# -> 2.5e-5 and weight decay 5e-4 -> 2e-9. (Keeping 5e-4 would decay the weights 250,000
+# times faster than the reference.)
 _base_ = [
     '../_base_/models/fcn8s_vgg16.py', '../_base_/datasets/sbd_seg11valid.py',
     '../_base_/default_runtime.py'

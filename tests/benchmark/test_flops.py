@@ -33,7 +33,8 @@ def test_auxiliary_heads_are_left_out(tmp_path):
 
 
 def test_full_vgg16_fcn32s_has_the_papers_134m_parameters():
-    cfg = Config.fromfile(REPO / 'configs' / 'fcn_skip' / 'fcn32s_vgg16_4xb4-40k_voc12aug-512x512.py')
+    cfg = Config.fromfile(
+        REPO / 'configs' / 'fcn_skip' / 'fcn32s_vgg16_4xb4-40k_voc12aug-512x512.py')
     assert model_complexity(cfg, (32, 32))['params'] == 134_346_581
 
 

@@ -1,4 +1,5 @@
-"""configs/fcn_skip/fcn8s_vgg16_4xb4-bf16-40k_voc12aug-512x512.py: its settings, and a short CPU training run with them."""
+"""configs/fcn_skip/fcn8s_vgg16_4xb4-bf16-40k_voc12aug-512x512.py: its settings, and a
+short CPU training run with them."""
 import argparse
 from pathlib import Path
 

@@ -126,7 +126,8 @@ def test_caffe_fcn_cli(tmp_path, capsys):
     assert checkpoint['meta']['variant'] == '16s'
     out = capsys.readouterr().out
     assert 'FCN-16s, 21 classes' in out
-    assert ('python tools/test.py configs/fcn_skip_caffe/fcn16s_vgg16-caffe_1xb1-100k_seg11valid-fullsize.py '
+    assert ('python tools/test.py '
+            'configs/fcn_skip_caffe/fcn16s_vgg16-caffe_1xb1-100k_seg11valid-fullsize.py '
             f'{dst} --cfg-options model.decode_head.learn_upsample=True') in out
 
 
@@ -138,4 +139,5 @@ def test_caffe_fcn_cli_at_once_variant(tmp_path, capsys):
     torch.save(weights, src)
     _tool('caffe_fcn2mmseg').main([str(src), str(dst), '--variant', '8s-atonce'])
     assert torch.load(dst, weights_only=True)['meta']['variant'] == '8s-atonce'
-    assert 'configs/fcn_skip_caffe/fcn8s-atonce_vgg16-caffe_1xb1-300k_seg11valid-fullsize.py' in capsys.readouterr().out
+    assert ('configs/fcn_skip_caffe/fcn8s-atonce_vgg16-caffe_1xb1-300k_seg11valid-fullsize.py'
+            in capsys.readouterr().out)
