@@ -6,9 +6,11 @@ from pathlib import Path
 import pytest
 from mmengine.config import Config
 from mmengine.fileio import load
+from mmengine.utils import get_installed_path
 
-import mmseg_fcn_skip  # noqa: F401  (registers the mmseg_fcn_skip:: scope)
+import mmseg_fcn_skip  # registers the mmseg_fcn_skip:: scope
 from mmseg_fcn_skip.converters.fcn import CONFIGS
+from mmseg_fcn_skip.utils.packaged_configs import SCOPE
 from mmseg_fcn_skip.weights.table import WEIGHTS
 
 REPO = Path(__file__).resolve().parents[2]
@@ -36,6 +38,19 @@ def test_each_model_names_its_config_and_collection(path, model):
         assert (REPO / collection['README']).is_file()
 
 
+def _resolves_here() -> bool:
+    """Whether mmengine finds this package where it lies: the maintained mmengine also
+    for editable installs; upstream mmengine looks next to the distribution's metadata,
+    where an editable install has no package folder."""
+    try:
+        return Path(get_installed_path(SCOPE)) == Path(mmseg_fcn_skip.__file__).parent
+    except Exception:
+        return False
+
+
+@pytest.mark.skipif(not _resolves_here(), reason='this mmengine does not find an editable '
+                    'install of the plugin by its package name; '
+                    'tests/packaging/test_wheel_install.py checks the wheel')
 @pytest.mark.parametrize('path, model', MODELS, ids=[m['Name'] for _, m in MODELS])
 def test_each_config_loads_by_its_external_name(path, model, tmp_path):
     """``mmseg_fcn_skip::folder/file.py`` as the base of a config elsewhere gives the
