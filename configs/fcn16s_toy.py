@@ -1,6 +1,3 @@
-# FCN-16s, light and from scratch, on the built-in synthetic shapes: fcn8s_toy.py with
-# pool4 + fc7 (strides 16 and 32), same schedule.
-_base_ = './fcn8s_toy.py'
-model = dict(
-    backbone=dict(out_indices=(3, 5)),
-    decode_head=dict(in_channels=(128, 128), in_index=(0, 1)))
+# Entry point of the CPU demo (tools/demo.sh) and the tests: light FCN-16s on the built-in
+# shapes. The config itself: fcn_skip/fcn16s_vgg16-light-bn_1xb4-1200it_toyshapes-128x128.py.
+_base_ = './fcn_skip/fcn16s_vgg16-light-bn_1xb4-1200it_toyshapes-128x128.py'

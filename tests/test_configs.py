@@ -39,7 +39,7 @@ def weights_convention(path: Path, cfg: Config) -> str:
     in load_from, torchvision's VGG, open-mmlab's ResNet (RGB, ImageNet mean/std like
     torchvision), or none."""
     checkpoint = (cfg.model.backbone.get('init_cfg') or {}).get('checkpoint')
-    if 'caffe' in path.parts:
+    if 'fcn_skip_caffe' in path.parts:
         return 'caffe'
     if cfg.get('load_from') in WEIGHTS:  # a whole published net by short name
         return WEIGHTS[cfg.load_from].convention
@@ -101,12 +101,13 @@ def test_every_convention_is_used_by_some_config():
     assert conventions == {'torchvision', 'caffe', 'none'}
 
 
-@pytest.mark.parametrize('name', ['fcn8s_aux-pool4_voc.py', 'pspnet_vgg16_voc.py',
-                                  'fcn8s_r50_voc.py'])
+@pytest.mark.parametrize('name', ['fcn8s-auxpool4_vgg16_4xb4-40k_voc12aug-512x512.py',
+                                  'pspnet_vgg16_4xb4-40k_voc12aug-512x512.py',
+                                  'fcn8s_r50_4xb4-40k_voc12aug-512x512.py'])
 def test_composed_config_trains_on_the_toy_shapes(name, toy_data_root, tmp_path,
                                                   light_toy_options):
     """mmseg heads on FullyConvVGG, FCNSkipHead beside FCNHead or on ResNet."""
-    cfg = Config.fromfile(str(REPO / 'configs' / name))
+    cfg = Config.fromfile(str(REPO / 'configs' / 'fcn_skip' / name))
     toy = Config.fromfile(str(REPO / 'configs' / 'fcn8s_toy.py'))
     parser = argparse.ArgumentParser()
     parser.add_argument('--options', nargs='+', action=DictAction)

@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 source tools/setup_env.sh
 # OpenMP threads that sleep instead of spinning while they wait: the same numbers bit for
 # bit, 4-7x faster training when other jobs share the cores, about 1.3x slower on an
-# idle machine, where OMP_WAIT_POLICY=ACTIVE is the faster choice (README, Two commands).
+# idle machine, where OMP_WAIT_POLICY=ACTIVE is the faster choice (docs/reproducibility.md).
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 start=$SECONDS
 out=work_dirs/toy_skips

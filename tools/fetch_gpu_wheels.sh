@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Make, where PyPI is reachable, the wheels of MMSegmentation's stack that the GPU
-# machines' image lacks, in .whl/ of this checkout (about 5 MB); tools/benchmark_gpu.sh
-# installs them there. `pip wheel` rather than `pip download`: onedl-mmsegmentation is
-# published as a source archive only; every wheel made is pure Python or abi3, so it
-# installs on the GPU image's Python 3.12. .whl/ is in .gitignore; name it in the
-# device tool's `carry` (docs/performance.md).
+# For a GPU machine without network access: run this on a machine with network, to
+# make the wheels of MMSegmentation's stack in .whl/ of this checkout (about 5 MB), then
+# copy the checkout with .whl/ to the GPU machine (which needs Python and a CUDA build
+# of PyTorch already); tools/benchmark_gpu.sh installs the wheels there when mmseg is
+# missing. `pip wheel` rather than `pip download`: onedl-mmsegmentation is published as
+# a source archive only; every wheel made is pure Python or abi3, so it installs on
+# any Python 3.9+. .whl/ is in .gitignore. See docs/performance.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m pip wheel --quiet --no-deps -w .whl \

@@ -1,8 +1,11 @@
 """Parameters and FLOPs of a segmentor at a given input size.
 
-Usage: ``python tools/get_flops.py CONFIG --shape H W``. FLOPs are counted by
-mmengine's ``get_model_complexity_info`` (one multiply-add = one FLOP) over a forward
-pass on CPU of the whole model, decode head included, auxiliary heads left out.
+Usage: ``python tools/get_flops.py CONFIG --shape H W``. FLOPs are counted with the
+project's one counter (``mmseg_fcn_skip.benchmark.flops``: one multiply-add = 2 FLOPs,
+matrix products and convolutions) over a forward pass on CPU of the whole model up to
+the logits at the input size, decode head included, auxiliary heads left out. Tools
+that count a multiply-add as one FLOP (mmengine's ``get_model_complexity_info``)
+report half.
 """
 import argparse
 from typing import List, Optional
@@ -10,7 +13,7 @@ from typing import List, Optional
 from mmengine.config import Config, DictAction
 
 import mmseg_fcn_skip  # noqa: F401  (fills the registries)
-from mmseg_fcn_skip.analysis import model_complexity
+from mmseg_fcn_skip.benchmark.flops import FLOP_CONVENTION, model_complexity
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -41,7 +44,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
     height, width = args.shape * 2 if len(args.shape) == 1 else args.shape
     result = model_complexity(cfg, (height, width))
     print(f'Config: {args.config}\nInput shape: 3 x {height} x {width}\n'
-          f'FLOPs: {result["flops"] / 1e9:.2f} G (multiply-adds)\n'
+          f'FLOPs: {result["flops"] / 1e9:.2f} GFLOP ({FLOP_CONVENTION})\n'
           f'Params: {result["params"] / 1e6:.2f} M')
     return result
 

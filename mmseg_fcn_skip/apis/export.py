@@ -166,6 +166,23 @@ def check_onnx(model: BaseSegmentor, onnx_file: Path,
     return errors
 
 
+def constant_logit(model: BaseSegmentor, shape: Tuple[int, int],
+                   seed: int = 0) -> Optional[float]:
+    """The value of every logit if the model gives one value everywhere, else None.
+
+    A model whose score layers still hold their zero initialisation (fresh weights of
+    the plugin's configs) predicts 0 for every class and pixel; comparing such logits
+    between ONNX and PyTorch checks nothing.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    image = torch.rand(1, 3, *shape, generator=generator) * 255
+    with torch.no_grad():
+        logits = OnnxSegmentor(model).cpu().eval()(image)
+    if bool((logits == logits.flatten()[0]).all()):
+        return float(logits.flatten()[0])
+    return None
+
+
 def _channel_vector(values: Optional[Sequence[float]], default: float) -> Tensor:
     if values is None:
         return torch.full((1, 3, 1, 1), default)

@@ -7,7 +7,8 @@ from typing import Callable, ContextManager, Dict, List, Optional, Sequence
 import torch
 import torch.nn as nn
 from mmseg.structures import SegDataSample
-from torch.utils.flop_counter import FlopCounterMode
+
+from .flops import count_flops
 
 PRECISIONS = ('fp32', 'bf16')
 #: Clocks for CPU runs: wall-clock time, or the CPU time of this process (all its
@@ -156,19 +157,6 @@ def profile_top_ops(fn: Callable[[], object], device: torch.device, steps: int =
     total = sum(time_us for _, time_us in events) or 1
     return [dict(op=name, ms_per_step=time_us / 1e3 / steps, share=time_us / total)
             for name, time_us in events[:top]]
-
-
-def count_flops(fn: Callable[[], object]) -> int:
-    """FLOPs of one call of ``fn``, counted by ``torch.utils.flop_counter``.
-
-    The counter counts matrix multiplications and convolutions (one
-    multiply-add = 2 FLOPs), in the forward and, if ``fn`` runs one, the
-    backward pass; element-wise work is not counted.
-    """
-    counter = FlopCounterMode(display=False)
-    with counter:
-        fn()
-    return counter.get_total_flops()
 
 
 def inference_flops(model: nn.Module, inputs: torch.Tensor,

@@ -19,7 +19,8 @@ REFERENCE_NAME = 'mmseg FCN R50-D8'
 #: mmseg's model definition of FCN R50-D8, inside the installed package.
 REFERENCE_MODEL_FILE = Path('_base_', 'models', 'fcn_r50-d8.py')
 #: Configs measured when none are given, relative to the repository root.
-DEFAULT_CONFIGS = ('configs/fcn8s_voc.py', 'configs/caffe/fcn8s_vgg16_voc12aug.py')
+DEFAULT_CONFIGS = ('fcn_skip/fcn8s_vgg16_4xb4-40k_voc12aug-512x512.py',
+                   'fcn_skip_caffe/fcn8s_vgg16-caffe_4xb4-40k_voc12aug-512x512.py')
 #: Standard deviation of the weights that replace all-zero ones (see build_segmentor).
 REDRAW_STD = 0.01
 

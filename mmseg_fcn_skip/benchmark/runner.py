@@ -14,14 +14,14 @@ import torch
 import torch.nn as nn
 
 from ..performance import to_channels_last
+from ..utils.packaged_configs import packaged_config
+from .flops import FLOP_CONVENTION
 from .measure import (SGD_SETTINGS, Measurement, inference_flops,
                       make_inference, make_train_step, matmul_tflops, measure,
                       prediction_agreement, profile_top_ops, training_flops)
 from .models import (DEFAULT_CONFIGS, REFERENCE_NAME, ModelSpec, build_segmentor,
                      project_spec, random_batch, reference_spec)
 
-#: The repository checkout this package lives in (where the default configs are).
-REPO_ROOT = Path(__file__).resolve().parents[2]
 #: Measurement sizes per device type: a full GPU run and a light CPU run.
 DEVICE_DEFAULTS = {
     'cuda': dict(shape=(512, 512), batch=8, warmup=10, repeats=30),
@@ -34,10 +34,10 @@ MODES = ('train', 'infer')
 MODEL_SEED = 0
 #: Seed of the fixed input of the prediction check (the timed batch uses 0).
 CHECK_SEED = 1
-FLOPS_METHOD = ('torch.utils.flop_counter.FlopCounterMode, counted once per model '
-                'in fp32 eager mode: infer = the timed forward; train = forward and '
-                'backward of the timed step, counted (not 3x the forward); the SGD '
-                'update and element-wise work are not counted')
+FLOPS_METHOD = (f'{FLOP_CONVENTION}; counted once per model in fp32 eager mode: '
+                'infer = the timed forward; train = forward and backward of the timed '
+                'step, counted (not 3x the forward); the SGD update and element-wise '
+                'work are not counted')
 
 
 @dataclass
@@ -85,8 +85,8 @@ class BenchmarkSettings:
 
 
 def default_configs() -> Tuple[str, ...]:
-    """The default project configs, as paths inside this checkout."""
-    return tuple(str(REPO_ROOT / config) for config in DEFAULT_CONFIGS)
+    """The default project configs, as paths of the configs shipped in the package."""
+    return tuple(packaged_config(config) for config in DEFAULT_CONFIGS)
 
 
 def resolve_device(requested: Optional[str]) -> Tuple[torch.device, Optional[str]]:

@@ -3,7 +3,7 @@
 The released FCN-32s/16s/8s weights of Long, Shelhamer and Darrell, in Caffe's layer
 names (also the state-dict keys of the best-known PyTorch port), map onto
 ``FullyConvVGG(pad_mode='caffe')`` + ``FCNSkipHead(pad_mode='caffe')`` as built by
-``configs/caffe/fcn*_vgg16_seg11valid.py``:
+``configs/fcn_skip_caffe/fcn*_vgg16-caffe_1xb1-*_seg11valid-fullsize.py``:
 
 ====================================== ==============================================
 reference layer                        plugin key
@@ -48,12 +48,13 @@ AT_ONCE_SCALES = {'scale_pool3': 0.0001, 'scale_pool4': 0.01}
 BILINEAR_ATOL = 1e-5
 #: Channels of the VGG16 pool levels the skip score layers read.
 POOL_CHANNELS = {'score_pool3': 256, 'score_pool4': 512}
-#: Config that builds each variant's net (test on seg11valid, reference recipe).
+#: Config that builds each variant's net (test on seg11valid, reference recipe), by
+#: its path below ``configs/`` (shipped in the package, see ``utils.packaged_config``).
 CONFIGS = {
-    '32s': 'configs/caffe/fcn32s_vgg16_seg11valid.py',
-    '16s': 'configs/caffe/fcn16s_vgg16_seg11valid.py',
-    '8s': 'configs/caffe/fcn8s_vgg16_seg11valid.py',
-    '8s-atonce': 'configs/caffe/fcn8s-atonce_vgg16_seg11valid.py',
+    '32s': 'fcn_skip_caffe/fcn32s_vgg16-caffe_1xb1-100k_seg11valid-fullsize.py',
+    '16s': 'fcn_skip_caffe/fcn16s_vgg16-caffe_1xb1-100k_seg11valid-fullsize.py',
+    '8s': 'fcn_skip_caffe/fcn8s_vgg16-caffe_1xb1-100k_seg11valid-fullsize.py',
+    '8s-atonce': 'fcn_skip_caffe/fcn8s-atonce_vgg16-caffe_1xb1-300k_seg11valid-fullsize.py',
 }
 
 
@@ -202,7 +203,8 @@ def fcn_meta(state_dict: StateDict, variant: str, learn_upsample: bool) -> dict:
 
     Returns:
         dict: Plain values: source, variant, number of classes, fc width, whether the
-        upsampling is learnable, the config to use, and with 21 classes (PASCAL VOC)
+        upsampling is learnable, the config to use (its path in the repository,
+        also below the package's ``.mim``), and with 21 classes (PASCAL VOC)
         mmseg's ``dataset_meta`` (class names and palette), which
         ``mmseg.apis.init_model`` attaches to the model.
     """
@@ -213,7 +215,7 @@ def fcn_meta(state_dict: StateDict, variant: str, learn_upsample: bool) -> dict:
         num_classes=num_classes,
         fc_channels=state_dict['backbone.fc7.conv.weight'].shape[0],
         learn_upsample=learn_upsample,
-        config=CONFIGS[variant])
+        config='configs/' + CONFIGS[variant])
     voc = PascalVOCDataset.METAINFO
     if num_classes == len(voc['classes']):
         meta['dataset_meta'] = dict(

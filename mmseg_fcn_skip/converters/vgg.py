@@ -6,7 +6,7 @@ The two layouts hold the same kind of net but expect different inputs:
   ``SegDataPreProcessor``: ``bgr_to_rgb=True, mean=[123.675, 116.28, 103.53],
   std=[58.395, 57.12, 57.375]`` (``configs/_base_/models/fcn8s_vgg16.py``).
 - Caffe: BGR, 0..255, minus the mean pixel; ``bgr_to_rgb=False,
-  mean=[104.00699, 116.66877, 122.67892], std=[1, 1, 1]`` (``configs/caffe/``).
+  mean=[104.00699, 116.66877, 122.67892], std=[1, 1, 1]`` (``configs/fcn_skip_caffe/``).
   The first conv's input channels stay in BGR order.
 
 The classifier's last layer (torchvision ``classifier.6``, Caffe ``fc8``) scores the

@@ -1,8 +1,10 @@
 """Speed options for training and inference: channels-last memory format and an
 optimizer constructor that lets mmengine's ``compile = True`` work.
 
-Not imported by ``import mmseg_fcn_skip``: configs that use these pieces list
-``'mmseg_fcn_skip.performance'`` in ``custom_imports``.
+Imported (and so registered) by ``import mmseg_fcn_skip``, as the default runtime's
+``custom_imports`` does: a config names ``ChannelsLastHook``,
+``ChannelsLastSegDataPreProcessor`` or ``CompilableOptimWrapperConstructor`` like any
+other module. Measurements (FLOPs, throughput) are in :mod:`mmseg_fcn_skip.benchmark`.
 """
 from .channels_last import (ChannelsLastHook, ChannelsLastSegDataPreProcessor,
                             is_channels_last, to_channels_last)

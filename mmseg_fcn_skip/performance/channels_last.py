@@ -11,8 +11,8 @@ config run that way:
   before training, validation or testing starts, so that convolutions do not
   convert their weights on every call.
 
-Use both, as ``configs/fcn8s_voc_bf16.py`` does (after importing
-this module, e.g. through ``custom_imports``)::
+Use both, as ``configs/fcn_skip/fcn8s_vgg16_4xb4-bf16-40k_voc12aug-512x512.py`` does
+(``import mmseg_fcn_skip`` imports this module)::
 
     model = dict(data_preprocessor=dict(type='ChannelsLastSegDataPreProcessor'))
     custom_hooks = [dict(type='ChannelsLastHook')]

@@ -303,7 +303,7 @@ def _diagnose(found: Shapes, expected: Shapes, path: str) -> List[str]:
             f'({expected_skips}); use a config that builds an '
             f'{_variant(found_skips)} (its decode_head.in_channels/in_index and '
             'backbone.out_indices list one level more per skip, as in '
-            'configs/fcn32s_voc.py, fcn16s_voc.py, fcn8s_voc.py) or a '
+            'configs/fcn_skip/fcn{32s,16s,8s}_vgg16_4xb4-40k_voc12aug-512x512.py) or a '
             'checkpoint of this config.')
     classes = _class_counts(found, expected)
     if classes:

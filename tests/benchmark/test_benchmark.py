@@ -25,7 +25,7 @@ from mmseg_fcn_skip.benchmark.runner import (BenchmarkSettings, ModelRun, add_ra
 
 REPO = Path(__file__).resolve().parents[2]
 SAME = str(REPO / 'configs' / 'fcn8s_voc.py')
-CAFFE = str(REPO / 'configs' / 'caffe' / 'fcn8s_vgg16_voc12aug.py')
+CAFFE = str(REPO / 'configs' / 'fcn_skip_caffe' / 'fcn8s_vgg16-caffe_4xb4-40k_voc12aug-512x512.py')
 #: Forward GFLOP of one 512x512 image measured on an H100 run (shared anchors).
 ANCHOR_GFLOP = dict(same=222, caffe=381)
 CPU = torch.device('cpu')
@@ -170,7 +170,7 @@ def test_strip_pretrained_walks_nested_configs():
 
 def test_config_names_are_relative_to_the_configs_folder():
     assert config_name(SAME) == 'fcn8s_voc'
-    assert config_name(CAFFE) == 'caffe/fcn8s_vgg16_voc12aug'
+    assert config_name(CAFFE) == 'fcn_skip_caffe/fcn8s_vgg16-caffe_4xb4-40k_voc12aug-512x512'
     assert config_name('/tmp/other.py') == 'other'
 
 

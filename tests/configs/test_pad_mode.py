@@ -29,10 +29,12 @@ def test_no_config_writes_a_pad_mode_value_twice(path):
 
 
 def test_changing_the_one_line_switches_backbone_and_head(tmp_path):
-    caffe = REPO / 'configs' / 'caffe' / 'fcn8s_vgg16_voc12aug.py'
+    caffe = (REPO / 'configs' / 'fcn_skip_caffe' /
+             'fcn8s_vgg16-caffe_4xb4-40k_voc12aug-512x512.py')
     text = caffe.read_text().replace("pad_mode = 'caffe'", "pad_mode = 'same'")
-    text = text.replace("_base_ = '../fcn8s_voc.py'",
-                        f"_base_ = {str(REPO / 'configs' / 'fcn8s_voc.py')!r}")
+    base = 'fcn_skip/fcn8s_vgg16_4xb4-40k_voc12aug-512x512.py'
+    text = text.replace(f"_base_ = '../{base}'", f"_base_ = {str(REPO / 'configs' / base)!r}")
+    assert str(REPO) in text
     assert "pad_mode = 'same'" in text
     (tmp_path / 'switched.py').write_text(text)
     cfg = Config.fromfile(str(tmp_path / 'switched.py'))

@@ -5,21 +5,21 @@ import pytest
 from mmengine.config import Config
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-CAFFE = REPO_ROOT / 'configs' / 'caffe'
+CAFFE = REPO_ROOT / 'configs' / 'fcn_skip_caffe'
 # Reference solver: lr on the loss summed over ~250k pixels, weight decay 5e-4.
 PIXELS = 250_000
 REFERENCE_DECAY = 5e-4
 # variant: (config, reference lr, iterations, backbone levels, in_channels,
 #           skip_scales, starts from, paper's mean IU on seg11valid)
 SEG11VALID = {
-    '32s': ('fcn32s_vgg16_seg11valid.py', 1e-10, 100_000, (5, ), (4096, ), None,
-            'vgg16', '63.6'),
-    '16s': ('fcn16s_vgg16_seg11valid.py', 1e-12, 100_000, (3, 5), (512, 4096), None,
-            'fcn32s', '65.0'),
-    '8s': ('fcn8s_vgg16_seg11valid.py', 1e-14, 100_000, (2, 3, 5), (256, 512, 4096),
-           None, 'fcn16s', '65.5'),
-    '8s-atonce': ('fcn8s-atonce_vgg16_seg11valid.py', 1e-10, 300_000, (2, 3, 5),
-                  (256, 512, 4096), (0.0001, 0.01), 'vgg16', '65.4'),
+    '32s': ('fcn32s_vgg16-caffe_1xb1-100k_seg11valid-fullsize.py', 1e-10, 100_000,
+            (5, ), (4096, ), None, 'vgg16', '63.6'),
+    '16s': ('fcn16s_vgg16-caffe_1xb1-100k_seg11valid-fullsize.py', 1e-12, 100_000,
+            (3, 5), (512, 4096), None, 'fcn32s', '65.0'),
+    '8s': ('fcn8s_vgg16-caffe_1xb1-100k_seg11valid-fullsize.py', 1e-14, 100_000,
+           (2, 3, 5), (256, 512, 4096), None, 'fcn16s', '65.5'),
+    '8s-atonce': ('fcn8s-atonce_vgg16-caffe_1xb1-300k_seg11valid-fullsize.py', 1e-10,
+                  300_000, (2, 3, 5), (256, 512, 4096), (0.0001, 0.01), 'vgg16', '65.4'),
 }
 
 
@@ -80,12 +80,14 @@ def test_seg11valid_config_follows_the_reference(variant):
 
 
 @pytest.mark.parametrize('name, dataset, classes, crop, batch, source', [
-    ('fcn8s_vgg16_context59.py', 'PascalContextDataset59', 59, (480, 480), 4, '35.1'),
-    ('fcn8s_vgg16_cityscapes.py', 'CityscapesDataset', 19, (512, 1024), 2, '65.3'),
-    ('fcn8s_vgg16_ade20k.py', 'ADE20KDataset', 150, (512, 512), 4, '29.39'),
+    ('fcn8s_vgg16_4xb4-40k_pascal-context-59-480x480.py', 'PascalContextDataset59', 59,
+     (480, 480), 4, '35.1'),
+    ('fcn8s_vgg16_4xb2-80k_cityscapes-512x1024.py', 'CityscapesDataset', 19, (512, 1024), 2,
+     '65.3'),
+    ('fcn8s_vgg16_4xb4-80k_ade20k-512x512.py', 'ADE20KDataset', 150, (512, 512), 4, '29.39'),
 ])
 def test_modern_configs(name, dataset, classes, crop, batch, source):
-    path = REPO_ROOT / 'configs' / name
+    path = REPO_ROOT / 'configs' / 'fcn_skip' / name
     cfg = Config.fromfile(path)
     assert cfg.train_dataloader.dataset.type == dataset
     assert cfg.model.decode_head.num_classes == classes

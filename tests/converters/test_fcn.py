@@ -20,6 +20,7 @@ from mmseg_fcn_skip.converters import (caffe_fcn_to_mmseg, detect_fcn_variant, f
                                        is_bilinear_upscore, make_checkpoint,
                                        read_caffemodel)
 from mmseg_fcn_skip.converters.fcn import CONFIGS
+from mmseg_fcn_skip.utils import packaged_config
 from mmseg_fcn_skip.models.utils import bilinear_kernel
 from reference_nets import (REPO_ROOT, bilinear_upscore, caffe_fcn_head, caffe_vgg16,
                             caffe_vgg16_features, fcn_head)
@@ -60,7 +61,7 @@ def _load(tmp_path, state_dict, variant, learn_upsample=False, cfg_options=None)
     path = tmp_path / f'fcn{variant}.pth'
     meta = fcn_meta(state_dict, variant, learn_upsample)
     torch.save(make_checkpoint(state_dict, meta), path)
-    model = init_model(str(REPO_ROOT / CONFIGS[variant]), str(path), device='cpu',
+    model = init_model(packaged_config(CONFIGS[variant]), str(path), device='cpu',
                        cfg_options=cfg_options)
     # mmengine loads non-strictly: every model key must come from the checkpoint.
     assert set(model.state_dict()) == set(state_dict)
@@ -179,7 +180,7 @@ def test_port_at_once_weights_need_the_variant(light_vgg16):
     assert (variant, at_once_variant) == ('8s', '8s-atonce')
     assert staged.keys() == at_once.keys()
     assert fcn_meta(at_once, '8s-atonce', False)['config'].endswith(
-        'fcn8s-atonce_vgg16_seg11valid.py')
+        'fcn8s-atonce_vgg16-caffe_1xb1-300k_seg11valid-fullsize.py')
 
 
 @pytest.mark.parametrize('keys, variant', [

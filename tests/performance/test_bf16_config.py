@@ -1,4 +1,5 @@
-"""configs/fcn8s_voc_bf16.py: its settings, and a short CPU training run with them."""
+"""configs/fcn_skip/fcn8s_vgg16_4xb4-bf16-40k_voc12aug-512x512.py: its settings, and a
+short CPU training run with them."""
 import argparse
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from mmseg_fcn_skip.performance import (ChannelsLastSegDataPreProcessor,
                                         is_channels_last)
 
 REPO = Path(__file__).resolve().parents[2]
-CONFIG = str(REPO / 'configs' / 'fcn8s_voc_bf16.py')
+CONFIG = str(REPO / 'configs' / 'fcn_skip' / 'fcn8s_vgg16_4xb4-bf16-40k_voc12aug-512x512.py')
 
 
 def test_config_enables_bf16_channels_last_cudnn_autotuning_and_compile():

@@ -132,7 +132,8 @@ def test_prepared_tree_trains_and_validates_with_the_seg11valid_config(trees, tm
 
     sbd_dir, voc_root, voc2011_val, _ = trees
     sbd.prepare(sbd_dir, voc_root, voc2011_val)
-    cfg = Config.fromfile(REPO_ROOT / 'configs/caffe/fcn32s_vgg16_seg11valid.py')
+    cfg = Config.fromfile(
+        REPO_ROOT / 'configs/fcn_skip_caffe/fcn32s_vgg16-caffe_1xb1-100k_seg11valid-fullsize.py')
     cfg.work_dir = str(tmp_path / 'work')
     cfg.model.backbone.update(base_channels=8, fc_channels=16, init_cfg=None)
     cfg.model.decode_head.in_channels = (16, )

@@ -46,3 +46,35 @@ def test_a_config_without_the_plugin_head_is_refused(tmp_path):
                        "EncoderDecoder models with the plugin's FCNSkipHead"):
         load_tool('export_onnx').main([str(psp), str(tmp_path / 'psp.pth'),
                                        str(tmp_path / 'psp.onnx')])
+
+
+def test_fresh_weights_with_zero_logits_are_checked_on_random_score_layers(
+        tmp_path, capsys):
+    """The VOC configs' score layers start at zero (score_init='zeros'): every logit of
+    fresh weights is 0, so the check runs on a copy whose zero weights are redrawn,
+    and says so."""
+    config, _ = light_model(tmp_path)
+    import torch
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import MODELS
+    init_default_scope('mmseg')
+    cfg = Config.fromfile(config)
+    cfg.model.decode_head.score_init = 'zeros'
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    assert not model.decode_head.conv_seg.weight.any()
+    fresh = tmp_path / 'fresh.pth'
+    torch.save(dict(state_dict=model.state_dict(), meta=dict()), fresh)
+    out = tmp_path / 'fresh.onnx'
+    status = load_tool('export_onnx').main([str(config), str(fresh), str(out),
+                                            '--shape', '48', '80'])
+    printed = capsys.readouterr().out
+    assert status == 0
+    assert 'Every logit of this model is 0' in printed
+    assert 'decode_head.conv_seg.weight' in printed
+    assert printed.count(' ok') == 3
+    # The file written is the model as given: zero logits.
+    session = onnxruntime.InferenceSession(str(out), providers=['CPUExecutionProvider'])
+    logits = session.run(None, {'image': np.full((1, 3, 40, 50), 99, np.float32)})[0]
+    assert not logits.any()

@@ -2,7 +2,7 @@ import pytest
 from mmengine.config import Config
 
 from light_fcn import load_tool, write_config
-from mmseg_fcn_skip.analysis import model_complexity
+from mmseg_fcn_skip.benchmark.flops import FLOP_CONVENTION, model_complexity
 
 
 def test_get_flops_prints_the_counts_of_the_model(tmp_path, capsys):
@@ -11,7 +11,8 @@ def test_get_flops_prints_the_counts_of_the_model(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert result == model_complexity(Config.fromfile(config), (101, 67))
     assert 'Input shape: 3 x 101 x 67' in printed
-    assert f'FLOPs: {result["flops"] / 1e9:.2f} G (multiply-adds)' in printed
+    assert f'FLOPs: {result["flops"] / 1e9:.2f} GFLOP ({FLOP_CONVENTION})' in printed
+    assert '1 multiply-add = 2 FLOPs' in printed
     assert 'Params: 0.25 M' in printed
 
 

@@ -54,7 +54,7 @@ def _preprocessor(config: str) -> dict:
     ('torchvision_vgg2mmseg', lambda: torchvision_vgg(16, False, fc_channels=8),
      'configs/_base_/models/fcn8s_vgg16.py'),
     ('caffe_vgg2mmseg', lambda: caffe_vgg16(torch.Generator().manual_seed(0), 8),
-     'configs/caffe/fcn32s_vgg16_seg11valid.py'),
+     'configs/fcn_skip_caffe/fcn32s_vgg16-caffe_1xb1-100k_seg11valid-fullsize.py'),
 ])
 def test_help_states_the_preprocessor_written_and_used(tmp_path, capsys, name, src,
                                                        config):
@@ -91,7 +91,7 @@ def test_torchvision_cli(tmp_path, capsys):
     _tool('torchvision_vgg2mmseg').main([str(src), str(dst), '--caffe-input'])
     meta = torch.load(dst, weights_only=True)['meta']
     assert meta['data_preprocessor'] == _preprocessor(
-        'configs/caffe/fcn8s_vgg16_voc12aug.py')
+        'configs/fcn_skip_caffe/fcn8s_vgg16-caffe_4xb4-40k_voc12aug-512x512.py')
 
 
 def test_caffe_vgg_cli_reads_caffemodels(tmp_path, capsys):
@@ -126,7 +126,8 @@ def test_caffe_fcn_cli(tmp_path, capsys):
     assert checkpoint['meta']['variant'] == '16s'
     out = capsys.readouterr().out
     assert 'FCN-16s, 21 classes' in out
-    assert ('python tools/test.py configs/caffe/fcn16s_vgg16_seg11valid.py '
+    assert ('python tools/test.py '
+            'configs/fcn_skip_caffe/fcn16s_vgg16-caffe_1xb1-100k_seg11valid-fullsize.py '
             f'{dst} --cfg-options model.decode_head.learn_upsample=True') in out
 
 
@@ -138,4 +139,5 @@ def test_caffe_fcn_cli_at_once_variant(tmp_path, capsys):
     torch.save(weights, src)
     _tool('caffe_fcn2mmseg').main([str(src), str(dst), '--variant', '8s-atonce'])
     assert torch.load(dst, weights_only=True)['meta']['variant'] == '8s-atonce'
-    assert 'configs/caffe/fcn8s-atonce_vgg16_seg11valid.py' in capsys.readouterr().out
+    assert ('configs/fcn_skip_caffe/fcn8s-atonce_vgg16-caffe_1xb1-300k_seg11valid-fullsize.py'
+            in capsys.readouterr().out)

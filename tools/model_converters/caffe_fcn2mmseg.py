@@ -5,7 +5,7 @@ fcn8s-heavy-pascal, fcn8s-atonce-pascal; read without Caffe) or a PyTorch state
 dict with the reference layer names (conv1_1 .. conv5_3, fc6, fc7, score_fr,
 score_pool4, score_pool3, upscore2, upscore_pool4, upscore8 / upscore16 / upscore).
 The variant (32s, 16s, 8s) is read from the keys and printed with the config to test
-it with: configs/caffe/fcn{32s,16s,8s,8s-atonce}_vgg16_seg11valid.py.
+it with: configs/fcn_skip_caffe/fcn{32s,16s,8s,8s-atonce}_vgg16-caffe_1xb1-*_seg11valid-fullsize.py.
 
 At-once FCN-8s: its .caffemodel holds the fixed scale_pool4/scale_pool3 factors and
 is recognised; a state dict without them (a port that scales in code) has the keys
@@ -16,7 +16,7 @@ dropped, since the plugin rebuilds them. If they are not bilinear (learned, as i
 the CVPR-era models), the conversion stops; convert with --learn-upsample to keep
 them and test with --cfg-options model.decode_head.learn_upsample=True.
 
-The inputs follow Caffe's VGG16: BGR, 0..255, minus the mean pixel (configs/caffe/).
+The inputs follow Caffe's VGG16: BGR, 0..255, minus the mean pixel (configs/fcn_skip_caffe/).
 """
 import argparse
 from pathlib import Path

@@ -3,12 +3,12 @@
 SRC is either the .caffemodel itself (e.g. VGG_ILSVRC_16_layers.caffemodel, read
 without Caffe) or a PyTorch state dict with the Caffe layer names: conv1_1 ..
 conv5_3, fc6 (4096x25088 or 4096x512x7x7), fc7, optionally fc8 (dropped). The depth
-is read from the conv names. The result is what configs/caffe/ load as
+is read from the conv names. The result is what configs/fcn_skip_caffe/ load as
 checkpoints/vgg16_caffe_mmseg.pth.
 
 Caffe's VGG weights expect BGR images, 0..255, minus the mean pixel, unscaled: in
 mmseg's preprocessor bgr_to_rgb=False, mean=[104.00699, 116.66877, 122.67892],
-std=[1, 1, 1] (configs/caffe/). The first conv keeps its BGR channel order.
+std=[1, 1, 1] (configs/fcn_skip_caffe/). The first conv keeps its BGR channel order.
 """
 import argparse
 from pathlib import Path

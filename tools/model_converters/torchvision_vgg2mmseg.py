@@ -15,7 +15,7 @@ mean pixel, std 1): a mismatched input costs several points of mean IU.
 
 Some ports publish Caffe's VGG16 in torchvision's key layout; convert such a file with
 --caffe-input, which records Caffe's input convention in the checkpoint's meta, and
-use it with configs/caffe/.
+use it with configs/fcn_skip_caffe/.
 """
 import argparse
 from pathlib import Path

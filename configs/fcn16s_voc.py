@@ -1,5 +1,0 @@
-# FCN-16s (pool4 + fc7), same recipe as fcn8s_voc.py.
-_base_ = './fcn8s_voc.py'
-model = dict(
-    backbone=dict(out_indices=(3, 5)),
-    decode_head=dict(in_channels=(512, 4096), in_index=(0, 1)))

@@ -1,5 +1,0 @@
-# FCN-32s (fc7 only), same recipe as fcn8s_voc.py.
-_base_ = './fcn8s_voc.py'
-model = dict(
-    backbone=dict(out_indices=(5, )),
-    decode_head=dict(in_channels=(4096, ), in_index=(0, )))
