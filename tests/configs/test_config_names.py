@@ -10,8 +10,10 @@ REPO = Path(__file__).resolve().parents[2]
 NAME = re.compile(r'^(?P<algorithm>[a-z0-9-]+)_(?P<backbone>[a-z0-9-]+)_(?P<gpus>\d+)xb'
                   r'(?P<batch>\d+)(?:-[a-z0-9]+)*?-(?P<schedule>\d+k|\d+it)_'
                   r'(?P<dataset>[a-z0-9-]+?)-(?P<crop>\d+x\d+|fullsize)$')
+#: Folders of configs that are not model-zoo entries: bases, and templates to copy.
+NOT_FAMILIES = ('_base_', 'templates')
 FAMILY_CONFIGS = sorted(p for p in (REPO / 'configs').glob('*/*.py')
-                        if p.parent.name != '_base_')
+                        if p.parent.name not in NOT_FAMILIES)
 
 
 def test_every_family_folder_holds_configs():
