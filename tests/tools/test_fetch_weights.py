@@ -21,7 +21,7 @@ from weights_server import (NO_PROXY, WeightsServer, closed_port, sha256,  # noq
                             use_loopback_only)
 
 from mmseg_fcn_skip.apis import load_model  # noqa: E402
-from mmseg_fcn_skip.utils.checkpoint import CAFFE_FCN, TORCHVISION_VGG  # noqa: E402
+from mmseg_fcn_skip.checkpoints import CAFFE_FCN, TORCHVISION_VGG  # noqa: E402
 from mmseg_fcn_skip.weights import WEIGHTS, WeightsEntry, fetch_checkpoint  # noqa: E402
 
 VGG, FCN = 'models/vgg11-light.pth', 'models/fcn32s-light.caffemodel'

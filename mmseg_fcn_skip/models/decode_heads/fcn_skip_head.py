@@ -4,6 +4,7 @@ from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
+from mmengine.logging import print_log
 from torch import Tensor
 
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
@@ -14,6 +15,7 @@ from ..backbones.fully_conv_vgg import LEVEL_STRIDES, PAD_MODES, level_grids
 from ..geometry import Grid, crop_offsets
 from ..utils import Upsample, is_tracing
 from .level_check import input_size_candidates, level_mismatch
+from .level_names import default_strides, level_name, positional_renames
 
 SCORE_INITS = ('zeros', 'normal')
 
@@ -118,12 +120,17 @@ class FCNSkipHead(BaseDecodeHead):
         self.skip_scales = None if skip_scales is None else tuple(skip_scales)
         self.score_init = score_init
         # ``conv_seg`` (from the base class) scores the deepest level, as score_fr.
-        self.skip_scores = nn.ModuleList(
-            nn.Conv2d(c, self.out_channels, 1) for c in in_channels[:-1])
-        factors = [deep // fine for fine, deep in zip(in_strides[:-1], in_strides[1:])]
-        self.fuse_upsamples = nn.ModuleList(
-            Upsample(self.out_channels, f, upsample, learn_upsample)
-            for f in reversed(factors))
+        # The other layers are named by the stride of their level (see
+        # ``level_names``), so a coarser variant's weights load into a finer one key
+        # for key: ``skip_scores.stride16`` is pool4's score in FCN-16s and FCN-8s.
+        self.skip_scores = nn.ModuleDict(
+            (level_name(s), nn.Conv2d(c, self.out_channels, 1))
+            for c, s in zip(in_channels[:-1], in_strides[:-1]))
+        steps = list(zip(in_strides[:-1], in_strides[1:]))
+        self.fuse_upsamples = nn.ModuleDict(
+            (level_name(deep), Upsample(self.out_channels, deep // fine, upsample,
+                                        learn_upsample))
+            for fine, deep in reversed(steps))
         self.final_upsample = Upsample(self.out_channels, in_strides[0], upsample,
                                        learn_upsample)
         self._plan_crops(self._input_grids())
@@ -145,7 +152,8 @@ class FCNSkipHead(BaseDecodeHead):
         """Derive, once, the leading crops of every fusion and of the final map."""
         self.fuse_crops: List[Tuple[int, int]] = []
         grid = grids[-1]
-        for upsample, skip_grid in zip(self.fuse_upsamples, reversed(grids[:-1])):
+        for upsample, skip_grid in zip(self.fuse_upsamples.values(),
+                                       reversed(grids[:-1])):
             up_grid = upsample.output_grid(grid)
             up_crop, skip_crop = crop_offsets(up_grid, skip_grid)
             self.fuse_crops.append((up_crop, skip_crop))
@@ -175,9 +183,10 @@ class FCNSkipHead(BaseDecodeHead):
             raise ValueError(f'num_levels={num_levels!r} must be in 1..{len(levels)} '
                              '(the number of input levels of this head)')
         score = self.cls_seg(levels[-1])
-        skips = list(zip(levels[:-1], self.skip_scores, self.skip_scales or
-                         [None] * len(self.skip_scores)))
-        fusions = zip(self.fuse_upsamples, self.fuse_crops, reversed(skips))
+        skip_scores = list(self.skip_scores.values())
+        skips = list(zip(levels[:-1], skip_scores, self.skip_scales or
+                         [None] * len(skip_scores)))
+        fusions = zip(self.fuse_upsamples.values(), self.fuse_crops, reversed(skips))
         for step, (upsample, crops, (level, score_conv, scale)) in enumerate(fusions):
             up_crop, skip_crop = crops
             if step >= num_levels - 1:
@@ -245,12 +254,33 @@ class FCNSkipHead(BaseDecodeHead):
         super().init_weights()
         if self.init_cfg is not None:
             return
-        for conv in [self.conv_seg, *self.skip_scores]:
+        for conv in [self.conv_seg, *self.skip_scores.values()]:
             if self.score_init == 'zeros':
                 nn.init.zeros_(conv.weight)
             else:
                 nn.init.normal_(conv.weight, std=0.01)
             nn.init.zeros_(conv.bias)
+
+    def _load_from_state_dict(self, state_dict: dict, prefix: str, *args,
+                              **kwargs) -> None:
+        """Load as ``nn.Module`` does, after renaming positional keys to level names.
+
+        Checkpoints written before the layers were named by level number the skip
+        scores and fusion upsamplings by position (see ``level_names``); their keys
+        are mapped in ``state_dict`` itself, so every loader (``load_state_dict``,
+        mmengine's ``load_checkpoint``, ``init_model``, ``load_from``) reads them,
+        and one log line says so.
+        """
+        renames = positional_renames(list(state_dict), prefix, self.in_strides)
+        for old, new in renames.items():
+            state_dict[new] = state_dict.pop(old)
+        if renames:
+            pairs = ', '.join(f'{old[len(prefix):]} -> {new[len(prefix):]}'
+                              for old, new in sorted(renames.items()))
+            print_log(f'{prefix[:-1] or "FCNSkipHead"}: the checkpoint names the skip '
+                      f'layers by position (an older format); mapped {pairs}',
+                      logger='current')
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def _select_levels(self,
                        inputs: Sequence[Tensor],
@@ -338,7 +368,7 @@ def _check_strides(in_strides: Optional[Sequence[int]], num_levels: int) -> tupl
     if in_strides is None:
         if num_levels > 5:
             raise ValueError(f'{num_levels} input levels need explicit in_strides')
-        return tuple(32 >> (num_levels - 1 - k) for k in range(num_levels))
+        return default_strides(num_levels)
     in_strides = tuple(in_strides)
     if len(in_strides) != num_levels:
         raise ValueError(f'in_strides={in_strides!r} needs one stride per input level '
