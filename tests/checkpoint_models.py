@@ -19,14 +19,19 @@ VARIANTS = {
 }
 
 
-def light_model(variant='8s', num_classes=5, **head):
-    """configs/fcn8s_toy.py at base_channels=4, fc_channels=16, as ``variant``."""
+def light_model(variant='8s', num_classes=5, backbone=None, **head):
+    """configs/fcn8s_toy.py at base_channels=4, fc_channels=16, as ``variant``.
+
+    ``backbone`` updates the backbone settings, ``head`` the decode head's.
+    """
     cfg = Config.fromfile(str(REPO / 'configs' / 'fcn8s_toy.py'))
     out_indices, channels = VARIANTS[variant]
+    head = dict(dict(in_channels=channels, in_index=tuple(range(len(channels))),
+                     num_classes=num_classes), **head)
     cfg.merge_from_dict(dict(model=dict(
-        backbone=dict(base_channels=4, fc_channels=16, out_indices=out_indices),
-        decode_head=dict(in_channels=channels, in_index=tuple(range(len(channels))),
-                         num_classes=num_classes, **head))))
+        backbone=dict(dict(base_channels=4, fc_channels=16, out_indices=out_indices),
+                      **(backbone or {})),
+        decode_head=head)))
     return MODELS.build(cfg.model)
 
 
