@@ -190,11 +190,13 @@ def test_a_finer_variant_is_refused_unless_its_layers_may_be_dropped():
         'decode_head.skip_scores.stride8' in fit.summary('x.pth')
 
 
+@pytest.mark.parametrize('num_classes', [5, 3])
 @pytest.mark.parametrize('backbone', [dict(depth=11), dict(base_channels=8)],
                          ids=['depth', 'width'])
-def test_another_backbone_is_refused(fcn8s, backbone):
+def test_another_backbone_is_refused(fcn8s, backbone, num_classes):
+    """Also with another class count: only the score layers may differ."""
     channels = (32, 64, 16) if 'base_channels' in backbone else (16, 32, 16)
-    other = light_model(backbone=backbone, in_channels=channels)
+    other = light_model(backbone=backbone, in_channels=channels, num_classes=num_classes)
     message = _refused(fcn8s, other.state_dict())
     assert "Its backbone is not the config's (another depth or width)" in message
 
