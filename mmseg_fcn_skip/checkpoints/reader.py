@@ -81,16 +81,24 @@ def read_state_dict(path: PathLike) -> StateDict:
     return read_checkpoint(path)[0]
 
 
-def read_checkpoint(path: PathLike) -> Tuple[StateDict, dict]:
+def read_checkpoint(path: PathLike,
+                    allow_pickle: bool = True) -> Tuple[StateDict, dict]:
     """Like :func:`read_state_dict`, but also return the checkpoint's ``meta``.
 
     The meta is empty for a plain state dict.
+
+    Args:
+        path: The file.
+        allow_pickle: Unpickle other objects than tensors if the file holds
+            them (mmengine's training checkpoints do, and mmengine's runner
+            loads them so too). False for weights from elsewhere: only tensors
+            and plain values are read (``torch.load(weights_only=True)``).
 
     Raises:
         CheckpointError: if the file is damaged or holds no state dict.
     """
     check_checkpoint_file(path)
-    checkpoint = _torch_load(Path(path))
+    checkpoint = _torch_load(Path(path), allow_pickle)
     try:
         state_dict = unwrap_state_dict(checkpoint)
     except ValueError as error:
@@ -100,17 +108,18 @@ def read_checkpoint(path: PathLike) -> Tuple[StateDict, dict]:
     return state_dict, dict(meta) if isinstance(meta, Mapping) else {}
 
 
-def read_weights(path: PathLike) -> StateDict:
+def read_weights(path: PathLike, allow_pickle: bool = False) -> StateDict:
     """The state dict of a weights file to convert: a ``.caffemodel`` (decoded
     without Caffe, see ``converters.caffemodel``) or a PyTorch file
-    (:func:`read_state_dict`).
+    (:func:`read_checkpoint`; tensors and plain values only unless
+    ``allow_pickle``).
 
     Raises:
         CheckpointError: if the file is missing, damaged or holds no state dict.
     """
     path = Path(path)
     if path.suffix != '.caffemodel':
-        return read_state_dict(path)
+        return read_checkpoint(path, allow_pickle)[0]
     if not path.is_file():
         raise CheckpointError(f'{path} does not exist; give the path of the weights '
                               'file to convert')
@@ -153,13 +162,16 @@ def _check_zip_records(path: Path) -> None:
             'checkpoint') from error
 
 
-def _torch_load(path: Path) -> object:
-    """``torch.load`` on CPU, memory-mapped; pickled objects only if needed."""
+def _torch_load(path: Path, allow_pickle: bool) -> object:
+    """``torch.load`` on CPU, memory-mapped; pickled objects only if needed and
+    allowed."""
     kwargs = dict(map_location='cpu', mmap=zipfile.is_zipfile(path))
     try:
         try:
             return torch.load(path, weights_only=True, **kwargs)
         except pickle.UnpicklingError:
+            if not allow_pickle:
+                raise
             # mmengine checkpoints pickle its own objects (the message hub),
             # as the runner itself loads them.
             return torch.load(path, weights_only=False, **kwargs)

@@ -33,7 +33,9 @@ def convert_weights(path: Path, entry: WeightsEntry) -> Optional[dict]:
             shapes are not those of its layout (``KeyError``, ``ValueError``: the
             converters' checks).
     """
-    state_dict = read_weights(path)
+    # A file of a published layout holds tensors only; any other file may be a
+    # plugin checkpoint, read as the tools read them (mmengine pickles its objects).
+    state_dict = read_weights(path, allow_pickle=entry.layout is None)
     layout = entry.layout or weights_layout(state_dict)
     if layout is None:
         return None

@@ -89,3 +89,17 @@ def test_read_weights_reads_pytorch_files_and_names_missing_ones(tmp_path):
         read_weights(tmp_path / 'missing.pth')
     with pytest.raises(CheckpointError, match='missing.caffemodel does not exist'):
         read_weights(tmp_path / 'missing.caffemodel')
+
+
+class _Pickled:
+    """Not a tensor: unpickled only where allowed."""
+
+
+def test_weights_from_elsewhere_are_read_without_unpickling(tmp_path):
+    path = tmp_path / 'pickled.pth'
+    torch.save({'state_dict': {'w': torch.ones(1)}, 'meta': _Pickled()}, path)
+    assert list(read_weights(path, allow_pickle=True)) == ['w']
+    assert list(read_state_dict(path)) == ['w']  # the tools' own checkpoints
+    with pytest.raises(CheckpointError, match=f'checkpoint {path} cannot be loaded '
+                       r'\(UnpicklingError'):
+        read_weights(path)

@@ -72,6 +72,14 @@ class FCNSkipHead(BaseDecodeHead):
             ``ignore_index``, ...). ``channels`` is the deepest input's channel count
             and need not be given.
 
+    State dict: ``conv_seg`` scores the deepest level (``score_fr``);
+    ``skip_scores.stride<s>`` scores the level of stride ``s`` (``stride16``: pool4,
+    ``stride8``: pool3, ``stride4``: pool2) and ``fuse_upsamples.stride<s>`` upsamples
+    the sum at stride ``s`` (weights only with ``learn_upsample``). A level has the
+    same names in every variant, so FCN-32s weights load into FCN-16s and those into
+    FCN-8s key for key; checkpoints that number these layers by position load too
+    (see ``level_names``).
+
     Shapes:
         Inputs: the backbone's tuple; level ``k`` is ``(N, in_channels[k], H_k, W_k)``.
         Output of ``forward``: ``(N, num_classes, H', W')`` with ``H' >= H``, aligned
