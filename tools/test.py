@@ -13,7 +13,7 @@ from mmengine.runner import Runner
 
 import mmseg_fcn_skip  # noqa: F401  (fills the registries)
 from mmseg_fcn_skip.utils import close_distributed, prepare_cpu_distributed
-from mmseg_fcn_skip.utils.checkpoint import verify_checkpoint
+from mmseg_fcn_skip.checkpoints import verify_checkpoint
 from mmseg_fcn_skip.weights import resolve_checkpoint
 
 

@@ -1,6 +1,13 @@
 """Train a segmentor from a config file.
 
 Usage: ``python tools/train.py CONFIG [--work-dir DIR] [--resume] [--amp]``.
+
+``load_from`` (a file, a short name such as ``fcn8s-heavy-pascal`` or a URL) may be
+the model itself, a coarser FCN variant (staged training: the new skip levels keep
+their initialisation) or a model with another class count (fine-tuning: the score
+layers start afresh); the log lists what was loaded and what was initialised. A
+finer variant, whose extra trained layers would be dropped, needs
+``load_from_drop_layers = True`` in the config. ``--resume`` needs the model itself.
 For several processes use ``tools/dist_train.sh`` (torchrun), which also
 works on CPU-only machines.
 """
@@ -13,9 +20,9 @@ from mmengine.runner import Runner
 from mmseg.registry import RUNNERS
 
 import mmseg_fcn_skip  # noqa: F401  (fills the registries)
-from mmseg_fcn_skip.engine import use_atomic_checkpoints
+from mmseg_fcn_skip.checkpoints import DROP_LAYERS_KEY, check_load_from
+from mmseg_fcn_skip.engine import resolve_resume, use_atomic_checkpoints
 from mmseg_fcn_skip.utils import close_distributed, enable_amp, prepare_cpu_distributed
-from mmseg_fcn_skip.utils.checkpoint import resolve_resume, verify_checkpoint
 from mmseg_fcn_skip.weights import resolve_checkpoint
 
 
@@ -83,7 +90,11 @@ def main() -> None:
     else:
         runner = Runner.from_cfg(cfg)
     if cfg.get('load_from'):
-        verify_checkpoint(runner.model, cfg.load_from)
+        # Checked before the first iteration: mmengine would skip weights that do
+        # not fit with a warning. Resuming needs the same model; load_from may be a
+        # coarser FCN variant (staged training) or have other classes (fine-tuning).
+        check_load_from(runner.model, cfg.load_from, exact=args.resume,
+                        drop_layers=bool(cfg.get(DROP_LAYERS_KEY, False)))
     runner.train()
 
 

@@ -57,7 +57,7 @@ model = dict(
             use_sigmoid=False,
             loss_weight=1.0,
             class_weight=class_weight)))
-# An auxiliary head (as in configs/fcn8s_aux-pool4_voc.py) needs the same num_classes
+# An auxiliary head (as in configs/fcn_skip/fcn8s-auxpool4_vgg16_4xb4-40k_voc12aug-512x512.py) needs the same num_classes
 # and class_weight in its own dict: model.auxiliary_head.num_classes and
 # model.auxiliary_head.loss_decode.class_weight.
 

@@ -16,7 +16,7 @@
 # set here to what its weights expect. The solver is the reference one of the stage
 # that also starts a score layer from zero on these inputs, FCN-32s (SGD, momentum 0.99,
 # lr 1e-10 on the summed loss -> 2.5e-5 on mmseg's averaged loss, weight decay 2e-9;
-# configs/caffe/fcn32s_vgg16_seg11valid.py derives the conversion), with the template's
+# configs/fcn_skip_caffe/fcn32s_vgg16-caffe_1xb1-100k_seg11valid-fullsize.py derives the conversion), with the template's
 # poly decay.
 _base_ = './fcn8s_vgg16_custom-dataset.py'
 data_preprocessor = dict(

@@ -1,17 +1,16 @@
 """Pieces shared by the checkpoint converters.
 
-Every converter reads a source state dict, checks its key set against the keys the
-source layout must have, and writes the keys of ``FullyConvVGG`` (and, for whole
-FCNs, ``FCNSkipHead``) into a checkpoint that mmengine loads as it is.
+Every converter takes a source state dict (read by ``checkpoints.read_weights``),
+checks its key set against the keys the source layout must have, and writes the keys
+of ``FullyConvVGG`` (and, for whole FCNs, ``FCNSkipHead``) into a checkpoint that
+mmengine loads as it is.
 """
 from collections import OrderedDict
-from pathlib import Path
-from typing import Dict, Iterable, List, Mapping, NamedTuple, Optional, Tuple, Union
+from typing import Dict, Iterable, List, NamedTuple, Optional, Tuple
 
 import torch
 from torch import Tensor
 
-from .caffemodel import read_caffemodel
 from ..models.backbones.fully_conv_vgg import BLOCK_WIDTHS, VGG_BLOCKS
 
 StateDict = Dict[str, Tensor]
@@ -19,8 +18,6 @@ StateDict = Dict[str, Tensor]
 BASE_CHANNELS = 64
 #: Spatial size of pool5 on a 224x224 ImageNet crop: fc6 reads a 7x7 window.
 FC6_KERNEL = 7
-#: Keys under which training frameworks commonly nest a state dict.
-WRAPPER_KEYS = ('state_dict', 'model_state_dict', 'model')
 
 
 class ConvParams(NamedTuple):
@@ -39,44 +36,6 @@ class ConvParams(NamedTuple):
     weight: Tensor
     bias: Optional[Tensor]
     norm: Optional[Dict[str, Tensor]] = None
-
-
-def load_weights(path: Union[str, Path]) -> StateDict:
-    """Load a state dict from a ``.caffemodel`` or a PyTorch checkpoint file.
-
-    ``.caffemodel`` files are decoded with ``read_caffemodel``; anything else is read
-    with ``torch.load(weights_only=True)`` and unwrapped with ``unwrap_state_dict``.
-
-    Raises:
-        FileNotFoundError: if ``path`` does not exist.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f'{path} does not exist; give the path of the weights '
-                                'file to convert')
-    if path.suffix == '.caffemodel':
-        return read_caffemodel(path.read_bytes())
-    return unwrap_state_dict(torch.load(path, map_location='cpu', weights_only=True))
-
-
-def unwrap_state_dict(checkpoint: Mapping) -> StateDict:
-    """Return the state dict held by a loaded checkpoint.
-
-    A plain state dict (tensor values) is returned as it is; a dict nesting one under
-    ``state_dict``, ``model_state_dict`` or ``model`` is unwrapped.
-
-    Raises:
-        ValueError: if no state dict is found.
-    """
-    if checkpoint and all(isinstance(v, Tensor) for v in checkpoint.values()):
-        return dict(checkpoint)
-    for key in WRAPPER_KEYS:
-        if isinstance(checkpoint.get(key), Mapping):
-            return unwrap_state_dict(checkpoint[key])
-    raise ValueError(
-        'no state dict found in the checkpoint: expected a dict of tensors or one '
-        f'nested under one of {WRAPPER_KEYS}; top-level keys are '
-        f'{sorted(checkpoint)[:10]}')
 
 
 def check_keys(found: Iterable[str],

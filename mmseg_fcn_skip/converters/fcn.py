@@ -5,16 +5,20 @@ names (also the state-dict keys of the best-known PyTorch port), map onto
 ``FullyConvVGG(pad_mode='caffe')`` + ``FCNSkipHead(pad_mode='caffe')`` as built by
 ``configs/fcn_skip_caffe/fcn*_vgg16-caffe_1xb1-*_seg11valid-fullsize.py``:
 
-====================================== ==============================================
-reference layer                        plugin key
-====================================== ==============================================
-conv{b}_{c}                            backbone.blocks.{b-1}.{c-1}.conv
-fc6, fc7                               backbone.fc6.conv, backbone.fc7.conv
-score_fr                               decode_head.conv_seg
-score_pool3 (8s), score_pool4          decode_head.skip_scores.{k} (finest first)
-upscore2, upscore_pool4                decode_head.fuse_upsamples.{i} (deepest first)
-upscore (32s), upscore16, upscore8     decode_head.final_upsample
-====================================== ==============================================
+======================================= =============================================
+reference layer                         plugin key
+======================================= =============================================
+conv{b}_{c}                             backbone.blocks.{b-1}.{c-1}.conv
+fc6, fc7                                backbone.fc6.conv, backbone.fc7.conv
+score_fr                                decode_head.conv_seg
+score_pool4 (16s, 8s), score_pool3 (8s) decode_head.skip_scores.stride16, .stride8
+upscore2, upscore_pool4                 decode_head.fuse_upsamples.stride32, .stride16
+upscore (32s), upscore16, upscore8      decode_head.final_upsample
+======================================= =============================================
+
+The head's layers are named by the stride of their level (see
+``models.decode_heads.level_names``), so the same reference layer has the same key in
+every variant.
 
 The reference keeps its upsampling fixed at per-class bilinear kernels. The plugin
 rebuilds those kernels itself (they are not in its state dicts), so bilinear
@@ -39,6 +43,7 @@ from torch import Tensor
 from mmseg.datasets import PascalVOCDataset
 from .common import StateDict, check_keys
 from .vgg import caffe_vgg_keys, caffe_vgg_to_mmseg
+from ..models.decode_heads.level_names import level_name
 from ..models.utils.upsample import bilinear_kernel
 
 VARIANTS = ('32s', '16s', '8s', '8s-atonce')
@@ -48,6 +53,10 @@ AT_ONCE_SCALES = {'scale_pool3': 0.0001, 'scale_pool4': 0.01}
 BILINEAR_ATOL = 1e-5
 #: Channels of the VGG16 pool levels the skip score layers read.
 POOL_CHANNELS = {'score_pool3': 256, 'score_pool4': 512}
+#: Stride of the level each reference score layer scores.
+SCORE_STRIDES = {'score_pool3': 8, 'score_pool4': 16}
+#: Stride each reference fusion upsampling upsamples from.
+UPSCORE_STRIDES = {'upscore2': 32, 'upscore_pool4': 16}
 #: Config that builds each variant's net (test on seg11valid, reference recipe), by
 #: its path below ``configs/`` (shipped in the package, see ``utils.packaged_config``).
 CONFIGS = {
@@ -142,7 +151,8 @@ def caffe_fcn_to_mmseg(state_dict: StateDict,
     num_classes = state_dict['score_fr.weight'].shape[0]
     in_channels = dict(POOL_CHANNELS, score_fr=state_dict['fc7.weight'].shape[0])
     scores = [('conv_seg', 'score_fr')] + [
-        (f'skip_scores.{k}', name) for k, name in enumerate(layout.skip_scores)
+        (f'skip_scores.{level_name(SCORE_STRIDES[name])}', name)
+        for name in layout.skip_scores
     ]
     for key, name in scores:
         _check_score(state_dict, name, in_channels[name], num_classes)
@@ -261,8 +271,8 @@ def _check_score(state_dict: StateDict, name: str, in_channels: int,
 def _upscore_weights(state_dict: StateDict, layout: HeadLayout,
                      num_classes: int) -> Dict[str, Tuple[str, Tensor]]:
     """Upsampling weights by head key: ``{key: (reference name, weight)}``."""
-    layers = {f'fuse_upsamples.{i}': (name, 2)
-              for i, name in enumerate(layout.fuse_upscores)}
+    layers = {f'fuse_upsamples.{level_name(UPSCORE_STRIDES[name])}': (name, 2)
+              for name in layout.fuse_upscores}
     layers['final_upsample'] = (layout.final_upscore, layout.final_factor)
     weights = {}
     for key, (name, factor) in layers.items():

@@ -1,5 +1,8 @@
 """Reliability of training: exact resumes, atomic checkpoints, clear failures.
 
+Checkpoints are written atomically (:mod:`.atomic_io`) and ``--resume`` picks the
+newest intact one (:mod:`.resume`).
+
 Importing it registers ``SeededInfiniteSampler`` (``DATA_SAMPLERS``),
 ``SeededConcatDataset`` (``DATASETS``),
 ``ApplySampleSeed``, ``CheckSegFiles`` and ``CheckSegPair`` (``TRANSFORMS``),
@@ -8,6 +11,7 @@ Importing it registers ``SeededInfiniteSampler`` (``DATA_SAMPLERS``),
 """
 from .atomic_io import AtomicLocalBackend, use_atomic_checkpoints, write_atomic
 from .hooks import IterationSeedHook, NonFiniteLossHook
+from .resume import find_resume_checkpoint, resolve_resume
 from .samplers import SeededConcatDataset, SeededIndex, SeededInfiniteSampler
 from .seeding import derive_seed, seed_global_rngs
 from .transforms import ApplySampleSeed, CheckSegFiles, CheckSegPair
@@ -15,6 +19,7 @@ from .transforms import ApplySampleSeed, CheckSegFiles, CheckSegPair
 __all__ = [
     'AtomicLocalBackend', 'ApplySampleSeed', 'CheckSegFiles', 'CheckSegPair',
     'IterationSeedHook', 'NonFiniteLossHook', 'SeededConcatDataset', 'SeededIndex',
-    'SeededInfiniteSampler', 'derive_seed', 'seed_global_rngs',
+    'SeededInfiniteSampler', 'derive_seed', 'find_resume_checkpoint', 'resolve_resume',
+    'seed_global_rngs',
     'use_atomic_checkpoints', 'write_atomic'
 ]

@@ -1,7 +1,8 @@
 """Turn a downloaded weights file into a checkpoint of the plugin's model.
 
-The same converter functions and defaults as the ``tools/model_converters`` command
-lines, so a checkpoint made here equals the one the matching command writes:
+The file is read and converted as the ``tools/model_converters`` command lines do
+(``checkpoints.read_weights`` and ``checkpoints.convert``), so a checkpoint made
+here equals the one the matching command writes:
 
 - torchvision VGG: ``torchvision_vgg2mmseg.py SRC DST`` (``--caffe-input`` for an
   entry whose convention is ``'caffe'``);
@@ -11,26 +12,8 @@ lines, so a checkpoint made here equals the one the matching command writes:
 from pathlib import Path
 from typing import Optional
 
-from ..converters import (backbone_meta, caffe_fcn_to_mmseg, caffe_vgg_to_mmseg,
-                          fcn_meta, load_weights, make_checkpoint,
-                          torchvision_vgg_to_mmseg)
-from ..converters.common import StateDict
-from ..utils.checkpoint import (CAFFE_FCN, CAFFE_VGG, TORCHVISION_VGG, read_state_dict,
-                                weights_layout)
+from ..checkpoints import convert, read_weights, weights_layout
 from .table import WeightsEntry
-
-
-def read_weights(path: Path, layout: Optional[str]) -> StateDict:
-    """The state dict of a downloaded file.
-
-    A file of a known layout, and any ``.caffemodel``, is read as the converter
-    command lines read it (``converters.load_weights``); any other PyTorch file as
-    the tools read checkpoints (``utils.checkpoint.read_state_dict``, which also
-    takes mmengine checkpoints), to tell its layout from its keys.
-    """
-    if layout is not None or Path(path).suffix == '.caffemodel':
-        return load_weights(path)
-    return read_state_dict(path)
 
 
 def convert_weights(path: Path, entry: WeightsEntry) -> Optional[dict]:
@@ -46,21 +29,15 @@ def convert_weights(path: Path, entry: WeightsEntry) -> Optional[dict]:
         as it is, like any checkpoint of the plugin).
 
     Raises:
-        Exception: if the file cannot be read (``torch.load`` raises many types) or
-            its keys and shapes are not those of its layout (``KeyError``,
-            ``ValueError``: the converters' checks).
+        Exception: if the file cannot be read (``CheckpointError``) or its keys and
+            shapes are not those of its layout (``KeyError``, ``ValueError``: the
+            converters' checks).
     """
-    state_dict = read_weights(path, entry.layout)
+    # A file of a published layout holds tensors only; any other file may be a
+    # plugin checkpoint, read as the tools read them (mmengine pickles its objects).
+    state_dict = read_weights(path, allow_pickle=entry.layout is None)
     layout = entry.layout or weights_layout(state_dict)
-    if layout == TORCHVISION_VGG:
-        converted, depth, with_norm = torchvision_vgg_to_mmseg(state_dict)
-        meta = backbone_meta(converted, entry.convention, depth, with_norm)
-    elif layout == CAFFE_VGG:
-        converted, depth = caffe_vgg_to_mmseg(state_dict)
-        meta = backbone_meta(converted, 'caffe', depth, with_norm=False)
-    elif layout == CAFFE_FCN:
-        converted, variant = caffe_fcn_to_mmseg(state_dict, variant=entry.variant)
-        meta = fcn_meta(converted, variant, learn_upsample=False)
-    else:
+    if layout is None:
         return None
-    return make_checkpoint(converted, meta)
+    return convert(state_dict, layout, convention=entry.convention,
+                   variant=entry.variant).checkpoint

@@ -28,7 +28,7 @@ import torch
 from mmengine.logging import print_log
 
 from ..engine.atomic_io import write_atomic
-from ..utils.checkpoint import CONVERTERS
+from ..checkpoints.layouts import CONVERTERS
 from .convert import convert_weights
 from .download import (WeightsError, checksum_mismatch, download, file_digests,
                        move_aside)

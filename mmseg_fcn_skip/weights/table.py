@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 from typing import Dict, Optional
 from urllib.parse import urlparse
 
-from ..utils.checkpoint import CAFFE_FCN, CAFFE_VGG, TORCHVISION_VGG
+from ..checkpoints.layouts import CAFFE_FCN, CAFFE_VGG, TORCHVISION_VGG
 
 #: Hash algorithms a checksum may use (names of ``hashlib``).
 ALGORITHMS = ('sha256', 'sha1', 'md5')
@@ -46,7 +46,7 @@ class WeightsEntry:
     Attributes:
         url (str): Where it is published.
         layout (str, optional): ``'torchvision-vgg'``, ``'caffe-vgg'`` or
-            ``'caffe-fcn'`` (see ``utils.checkpoint.weights_layout``); None: read
+            ``'caffe-fcn'`` (see ``checkpoints.weights_layout``); None: read
             from the file's keys (any other layout is used as it is).
         checksums (dict[str, str]): Published digests by algorithm (``'sha256'``,
             ``'sha1'``, ``'md5'``); a digest of fewer digits is a prefix the file's

@@ -36,7 +36,7 @@ def test_leaving_out_a_skip_equals_zeroing_its_score_layer(fcn8s, height, width)
         coarse = {k: head.forward(features, num_levels=k) for k in (1, 2)}
         saved = [p.clone() for p in head.skip_scores.parameters()]
         try:
-            for parameter in head.skip_scores[0].parameters():  # pool3 left out: 16s
+            for parameter in head.skip_scores.stride8.parameters():  # pool3 left out: 16s
                 parameter.zero_()
             fcn16s = head.forward(features)
             for parameter in head.skip_scores.parameters():  # pool4 too: 32s
@@ -71,7 +71,7 @@ def _zeroed_skip_predictions(model, image):
     pipeline = build_inference_pipeline(model.cfg)
     labels = [predict_labels(model, pipeline, [image])[0]]
     with torch.no_grad():
-        for score in model.decode_head.skip_scores:
+        for score in model.decode_head.skip_scores.values():  # pool3, then pool4 too
             for parameter in score.parameters():
                 parameter.zero_()
             labels.append(predict_labels(model, pipeline, [image])[0])

@@ -179,8 +179,9 @@ def test_zero_score_layers_are_redrawn():
     model.init_weights()
     assert not model.decode_head.conv_seg.weight.any()
     redrawn = redraw_zero_weights(model)
-    assert redrawn == ['decode_head.conv_seg.weight', 'decode_head.skip_scores.0.weight',
-                       'decode_head.skip_scores.1.weight']
+    assert redrawn == ['decode_head.conv_seg.weight',
+                       'decode_head.skip_scores.stride8.weight',
+                       'decode_head.skip_scores.stride16.weight']
     assert 0 < model.decode_head.conv_seg.weight.std() < 0.02
 
 

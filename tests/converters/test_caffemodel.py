@@ -2,7 +2,8 @@ import pytest
 import torch
 
 from caffemodel_writer import blob, caffemodel, field_bytes, layer, v1_layer
-from mmseg_fcn_skip.converters import load_weights, read_caffemodel
+from mmseg_fcn_skip.checkpoints import read_weights
+from mmseg_fcn_skip.converters import read_caffemodel
 
 
 def _weights() -> dict:
@@ -50,10 +51,10 @@ def test_large_field_numbers_and_multibyte_lengths():
     torch.testing.assert_close(read_caffemodel(data)['conv.weight'], tensor)
 
 
-def test_load_weights_reads_caffemodel_files(tmp_path):
+def test_read_weights_reads_caffemodel_files(tmp_path):
     path = tmp_path / 'net.caffemodel'
     path.write_bytes(caffemodel(_weights(), TYPES))
-    assert sorted(load_weights(path)) == sorted(_weights())
+    assert sorted(read_weights(path)) == sorted(_weights())
 
 
 @pytest.mark.parametrize('data, match', [

@@ -4,21 +4,10 @@ from collections import OrderedDict
 import pytest
 import torch
 
-from mmseg_fcn_skip.converters import load_weights, make_checkpoint, unwrap_state_dict
+from mmseg_fcn_skip.checkpoints import read_weights
+from mmseg_fcn_skip.converters import make_checkpoint
 from mmseg_fcn_skip.converters.common import ConvParams, check_keys, fc_as_conv
 from mmseg_fcn_skip.converters.common import vgg_backbone_state_dict
-
-
-@pytest.mark.parametrize('wrapper', [None, 'state_dict', 'model_state_dict', 'model'])
-def test_unwrap_state_dict(wrapper):
-    weights = {'a.weight': torch.zeros(1)}
-    checkpoint = weights if wrapper is None else {wrapper: weights, 'epoch': 3}
-    assert unwrap_state_dict(checkpoint) == weights
-
-
-def test_unwrap_state_dict_without_tensors_raises():
-    with pytest.raises(ValueError, match=r"top-level keys are \['epoch', 'meta'\]"):
-        unwrap_state_dict({'epoch': 3, 'meta': {}})
 
 
 def test_check_keys_lists_missing_and_unknown():
@@ -54,7 +43,7 @@ def test_norm_without_batch_count_starts_at_zero():
     assert torch.equal(state_dict['blocks.4.1.bn.running_mean'], torch.ones(512))
 
 
-def test_make_checkpoint_and_load_weights(tmp_path):
+def test_make_checkpoint_reads_back(tmp_path):
     weight = torch.arange(6.).reshape(2, 3).t()
     checkpoint = make_checkpoint(OrderedDict(w=weight), dict(source='test'))
     assert checkpoint['state_dict']['w'].is_contiguous()
@@ -62,6 +51,4 @@ def test_make_checkpoint_and_load_weights(tmp_path):
     torch.save(checkpoint, path)
     loaded = torch.load(path, weights_only=True)
     assert loaded['meta'] == {'source': 'test'}
-    assert torch.equal(load_weights(path)['w'], weight)
-    with pytest.raises(FileNotFoundError, match='missing.pth does not exist'):
-        load_weights(tmp_path / 'missing.pth')
+    assert torch.equal(read_weights(path)['w'], weight)

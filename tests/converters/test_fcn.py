@@ -133,8 +133,8 @@ def test_every_tensor_lands_in_its_place(light_vgg16):
     state_dict, _ = caffe_fcn_to_mmseg(weights, learn_upsample=True)
     expected = {
         'decode_head.conv_seg': 'score_fr',
-        'decode_head.skip_scores.0': 'score_pool3',
-        'decode_head.skip_scores.1': 'score_pool4',
+        'decode_head.skip_scores.stride8': 'score_pool3',
+        'decode_head.skip_scores.stride16': 'score_pool4',
         'backbone.blocks.0.0.conv': 'conv1_1',
         'backbone.blocks.2.2.conv': 'conv3_3',
         'backbone.blocks.4.2.conv': 'conv5_3',
@@ -144,7 +144,8 @@ def test_every_tensor_lands_in_its_place(light_vgg16):
     for key, name in expected.items():
         for kind in ('weight', 'bias'):
             assert state_dict[f'{key}.{kind}'] is weights[f'{name}.{kind}']
-    upsamples = {'fuse_upsamples.0': 'upscore2', 'fuse_upsamples.1': 'upscore_pool4',
+    upsamples = {'fuse_upsamples.stride32': 'upscore2',
+                 'fuse_upsamples.stride16': 'upscore_pool4',
                  'final_upsample': 'upscore8'}
     for key, name in upsamples.items():
         assert state_dict[f'decode_head.{key}.weight'] is weights[f'{name}.weight']

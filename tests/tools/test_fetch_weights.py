@@ -7,8 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 REPO = Path(__file__).resolve().parents[2]
 for folder in ('weights', 'converters', 'reliability'):
@@ -21,7 +23,7 @@ from weights_server import (NO_PROXY, WeightsServer, closed_port, sha256,  # noq
                             use_loopback_only)
 
 from mmseg_fcn_skip.apis import load_model  # noqa: E402
-from mmseg_fcn_skip.utils.checkpoint import CAFFE_FCN, TORCHVISION_VGG  # noqa: E402
+from mmseg_fcn_skip.checkpoints import CAFFE_FCN, TORCHVISION_VGG  # noqa: E402
 from mmseg_fcn_skip.weights import WEIGHTS, WeightsEntry, fetch_checkpoint  # noqa: E402
 
 VGG, FCN = 'models/vgg11-light.pth', 'models/fcn32s-light.caffemodel'
@@ -171,3 +173,51 @@ def test_two_processes_started_by_torchrun_download_once_through_the_mirror(
     assert result.returncode == 0, result.stderr[-4000:]
     assert server.requests == {f'mirror/{named}': 1}
     assert_backbone_equals(tmp_path / 'work' / f'iter_{ITERS}.pth', expected)
+
+
+def test_load_from_a_released_fcn_by_name_into_another_class_count_and_variant(
+        server, data_root, tmp_path, monkeypatch):
+    """fcn32s-light (5 classes) into a 3-class FCN-16s: staged and new classes at
+    once; the backbone is the released one, the score layers start at zero."""
+    three = tmp_path / 'three'
+    for path in Path(data_root).rglob('*.png'):
+        target = three / path.relative_to(data_root)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        data = path.read_bytes()
+        if path.parts[-3] == 'ann_dir':
+            labels = np.array(Image.open(path))
+            labels[labels >= 3] = 0
+            Image.fromarray(labels).save(target)
+        else:
+            target.write_bytes(data)
+    body = f"""
+model = dict(
+    data_preprocessor=dict(mean=[104.00699, 116.66877, 122.67892], std=[1.0, 1.0, 1.0],
+                           bgr_to_rgb=False),
+    backbone=dict(depth=16, base_channels=64, fc_channels=8, norm_cfg=None,
+                  pad_mode='caffe', out_indices=(3, 5), init_cfg=None),
+    decode_head=dict(pad_mode='caffe', in_channels=(512, 8), in_index=(0, 1),
+                     num_classes=3, score_init='zeros'))
+train_dataloader = dict(num_workers=0, persistent_workers=False)
+optim_wrapper = dict(optimizer=dict(lr=0.0))
+param_scheduler = []
+train_cfg = dict(max_iters={ITERS}, val_interval={ITERS})
+default_hooks = dict(checkpoint=dict(interval={ITERS}))
+val_dataloader = val_cfg = val_evaluator = None
+"""
+    config = derived_config(tmp_path, 'fcn16s_caffe_3', body, base=TINY_CONFIG)
+    work_dir = tmp_path / 'work'
+    run_main('train', [str(config), '--work-dir', str(work_dir), '--cfg-options',
+                       'load_from=fcn32s-light',
+                       f'train_dataloader.dataset.data_root={three}'], monkeypatch)
+    released = torch.load(fetch_checkpoint('fcn32s-light'), weights_only=True)
+    assert_backbone_equals(work_dir / f'iter_{ITERS}.pth', {
+        k[len('backbone.'):]: v for k, v in released['state_dict'].items()
+        if k.startswith('backbone.')})
+    state = torch.load(work_dir / f'iter_{ITERS}.pth', weights_only=False)['state_dict']
+    assert state['decode_head.conv_seg.weight'].shape[0] == 3
+    assert not state['decode_head.skip_scores.stride16.weight'].any()
+    log = next(work_dir.rglob('*.log')).read_text()
+    assert 'FCN-32s into FCN-16s (staged); 5 -> 3 classes' in log
+    assert 'decode_head.conv_seg (5 -> 3 classes)' in log
+    assert 'decode_head.skip_scores.stride16 (new skip level pool4 (stride 16))' in log

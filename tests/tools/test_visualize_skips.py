@@ -47,7 +47,7 @@ def test_remove_skips_panels_show_the_net_with_those_skips_zeroed(toy, tmp_path,
     image = read_image(toy[0])
     expected = [predict_labels(model, pipeline, [image])[0]]
     with torch.no_grad():
-        for score in model.decode_head.skip_scores:  # pool3, then pool4 too
+        for score in model.decode_head.skip_scores.values():  # pool3, then pool4 too
             for parameter in score.parameters():
                 parameter.zero_()
             expected.insert(0, predict_labels(model, pipeline, [image])[0])

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from mmseg_fcn_skip.converters.vgg import CAFFE_PREPROCESSOR, TORCHVISION_PREPROCESSOR
-from mmseg_fcn_skip.utils.checkpoint import CAFFE_VGG, TORCHVISION_VGG
+from mmseg_fcn_skip.checkpoints import CAFFE_VGG, TORCHVISION_VGG
 from mmseg_fcn_skip.weights import WeightsEntry
 from mmseg_fcn_skip.weights.convert import convert_weights
 

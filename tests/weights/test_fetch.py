@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from mmseg_fcn_skip.utils.checkpoint import CAFFE_FCN, TORCHVISION_VGG
+from mmseg_fcn_skip.checkpoints import CAFFE_FCN, TORCHVISION_VGG
 from mmseg_fcn_skip.weights import (WEIGHTS, WeightsEntry, WeightsError, cache_paths,
                                     fetch_checkpoint, resolve_checkpoint)
 from mmseg_fcn_skip.weights import download as download_module
@@ -242,8 +242,8 @@ def test_an_unchecked_file_that_is_no_checkpoint_at_all_is_moved_aside(server,
                            name='garbage')
     monkeypatch.setitem(WEIGHTS, 'garbage', garbage)
     with pytest.raises(WeightsError, match='garbage.pth .*does not convert into a '
-                       'checkpoint of the plugin: it does not load as weights '
-                       r'\(UnpicklingError\). It was moved aside') as error:
+                       'checkpoint of the plugin: .*garbage.pth is not a PyTorch '
+                       'checkpoint. It was moved aside') as error:
         fetch_checkpoint('garbage', progress=False)
     assert_moved_aside(str(error.value), cache_paths(garbage).original, page)
 

@@ -4,7 +4,7 @@ import torch
 from mmengine.runner.checkpoint import CheckpointLoader, load_from_local
 
 from mmseg.registry import MODELS
-from mmseg_fcn_skip.utils.checkpoint import TORCHVISION_VGG
+from mmseg_fcn_skip.checkpoints import TORCHVISION_VGG
 from mmseg_fcn_skip.weights import WEIGHTS, WeightsEntry, fetch_checkpoint
 from mmseg_fcn_skip.weights.loader import load_from_fcn_weights
 from weights_server import WeightsServer, sha256

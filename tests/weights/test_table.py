@@ -1,7 +1,7 @@
 """The table of published weights: URLs, checksums and how URLs find entries."""
 import pytest
 
-from mmseg_fcn_skip.utils.checkpoint import CAFFE_FCN, CAFFE_VGG, TORCHVISION_VGG
+from mmseg_fcn_skip.checkpoints import CAFFE_FCN, CAFFE_VGG, TORCHVISION_VGG
 from mmseg_fcn_skip.weights import WEIGHTS, WeightsEntry, find_weights
 from mmseg_fcn_skip.weights.table import HASH_IN_NAME
 

@@ -36,9 +36,11 @@ from typing import Dict, Iterable, List, Optional, Sequence
 
 REPO = Path(__file__).resolve().parents[2]
 
-#: Not copied: environments, caches, outputs and version control.
-IGNORED = ('.venv', '.git', '__pycache__', '*.egg-info', '.pytest_cache', 'work_dirs',
-           'data', 'checkpoints', 'build', 'dist', '.whl')
+#: Not copied, anywhere: environments, caches and version control.
+IGNORED = ('.venv', '.git', '__pycache__', '*.egg-info', '.pytest_cache', '.whl')
+#: Not copied at the top of the repository only: outputs, data and downloaded weights
+#: (the package and the tests have folders of these names).
+IGNORED_AT_TOP = ('work_dirs', 'data', 'checkpoints', 'build', 'dist')
 
 
 def _load_mutations() -> ModuleType:
@@ -99,7 +101,15 @@ def check_mutations(mutations: Sequence[Mutation], root: Path = REPO) -> List[st
 
 def copy_repo(destination: Path) -> Path:
     """Copy the working tree (without environments and outputs) to ``destination``."""
-    shutil.copytree(REPO, destination, ignore=shutil.ignore_patterns(*IGNORED))
+    anywhere = shutil.ignore_patterns(*IGNORED)
+
+    def ignore(folder: str, names: list) -> set:
+        ignored = set(anywhere(folder, names))
+        if Path(folder) == REPO:
+            ignored |= set(names) & set(IGNORED_AT_TOP)
+        return ignored
+
+    shutil.copytree(REPO, destination, ignore=ignore)
     return destination
 
 

@@ -40,7 +40,10 @@ PREPROCESSOR_TESTS = (
 VGG_TESTS = ('tests/converters/test_vgg.py', 'tests/tools/test_model_converters.py')
 FCN_TESTS = ('tests/converters/test_fcn.py', )
 CAFFEMODEL_TESTS = ('tests/converters/test_caffemodel.py', )
-CHECKPOINT_TESTS = ('tests/utils/test_checkpoint.py', )
+READER_TESTS = ('tests/checkpoints/test_reader.py', )
+FIT_TESTS = ('tests/checkpoints/test_fit.py', )
+CHECKPOINT_IO_TESTS = ('tests/engine/test_checkpoint_io.py', )
+LEVEL_NAME_TESTS = ('tests/models/decode_heads/test_level_names.py', )
 HOOK_TESTS = ('tests/engine/test_engine_hooks.py', )
 SEEDING_TESTS = ('tests/engine/test_seeding.py', )
 TRANSFORM_TESTS = ('tests/engine/test_transforms.py', )
@@ -128,27 +131,48 @@ MUTATIONS = (
              "elif layer_type == 'InnerProduct' and _is_legacy_matrix(blob):",
              CAFFEMODEL_TESTS),
     # checkpoint checks and writes
-    Mutation('checkpoint:crc-not-read', PKG + 'utils/checkpoint.py',
+    Mutation('checkpoint:crc-not-read', PKG + 'checkpoints/reader.py',
              'while record.read(1 << 24):', 'while record.read(1) and False:',
-             CHECKPOINT_TESTS),
-    Mutation('checkpoint:variant-name', PKG + 'utils/checkpoint.py',
+             READER_TESTS),
+    Mutation('checkpoint:variant-name', PKG + 'checkpoints/fit.py',
              "return f'FCN-{32 >> skip_levels}s'",
-             "return f'FCN-{32 // (skip_levels + 1)}s'", CHECKPOINT_TESTS),
-    Mutation('checkpoint:resume-oldest-first', PKG + 'utils/checkpoint.py',
-             'sorted(numbered, reverse=True)', 'sorted(numbered)', CHECKPOINT_TESTS),
-    Mutation('checkpoint:ddp-prefix-anywhere', PKG + 'utils/checkpoint.py',
+             "return f'FCN-{32 // (skip_levels + 1)}s'", FIT_TESTS),
+    Mutation('checkpoint:resume-oldest-first', PKG + 'engine/resume.py',
+             'sorted(numbered, reverse=True)', 'sorted(numbered)', CHECKPOINT_IO_TESTS),
+    Mutation('checkpoint:ddp-prefix-anywhere', PKG + 'checkpoints/reader.py',
              "re.sub(r'^module\\.', '', key)", "key.replace('module.', '')",
-             CHECKPOINT_TESTS),
+             READER_TESTS),
     Mutation('checkpoint:atomic-overrides-storage', PKG + 'engine/atomic_io.py',
              "if not hook or hook.get('backend_args') or hook.get('file_client_args'):",
-             "if not hook or hook.get('file_client_args'):", CHECKPOINT_TESTS),
-    Mutation('checkpoint:listing-one-short', PKG + 'utils/checkpoint.py',
+             "if not hook or hook.get('file_client_args'):", CHECKPOINT_IO_TESTS),
+    Mutation('checkpoint:listing-one-short', PKG + 'checkpoints/fit.py',
              'rest = len(items) - MAX_LISTED_KEYS',
-             'rest = len(items) - MAX_LISTED_KEYS - 1', CHECKPOINT_TESTS),
+             'rest = len(items) - MAX_LISTED_KEYS - 1', FIT_TESTS),
     Mutation('atomic:partial-left-on-error', PKG + 'engine/atomic_io.py',
-             'temp.unlink(missing_ok=True)', 'pass', CHECKPOINT_TESTS),
-    Mutation('checkpoint:resume-kept-without-checkpoint', PKG + 'utils/checkpoint.py',
-             'cfg.resume = False', 'cfg.resume = True', CHECKPOINT_TESTS),
+             'temp.unlink(missing_ok=True)', 'pass', CHECKPOINT_IO_TESTS),
+    Mutation('checkpoint:resume-kept-without-checkpoint', PKG + 'engine/resume.py',
+             'cfg.resume = False', 'cfg.resume = True', CHECKPOINT_IO_TESTS),
+    # load_from: which weights fit, and the level names that carry them
+    Mutation('fit:finer-variant-dropped-silently', PKG + 'checkpoints/fit.py',
+             '            if drop_layers:', '            if True:', FIT_TESTS),
+    Mutation('fit:new-classes-excuse-any-shape', PKG + 'checkpoints/fit.py',
+             'if classes and heads.is_class_layer(key):', 'if classes:', FIT_TESTS),
+    Mutation('fit:staged-without-new-layer-check', PKG + 'checkpoints/fit.py',
+             'if level and _layer(key) not in found_layers:', 'if True:', FIT_TESTS),
+    Mutation('names:fusion-named-by-finer-stride',
+             PKG + 'models/decode_heads/fcn_skip_head.py',
+             '(level_name(deep), Upsample(', '(level_name(fine), Upsample(',
+             LEVEL_NAME_TESTS),
+    Mutation('names:old-levels-taken-finest', PKG + 'models/decode_heads/level_names.py',
+             'strides = tuple(in_strides[-num_skips - 1:])',
+             'strides = tuple(in_strides[:num_skips + 1])', LEVEL_NAME_TESTS),
+    Mutation('names:old-upsamplings-finest-first',
+             PKG + 'models/decode_heads/level_names.py',
+             "else strides[-1 - index]", "else strides[index + 1]", LEVEL_NAME_TESTS),
+    Mutation('names:positional-keys-not-mapped',
+             PKG + 'models/decode_heads/fcn_skip_head.py',
+             'renames = positional_renames(list(state_dict), prefix, self.in_strides)',
+             'renames = {}', LEVEL_NAME_TESTS),
     Mutation('launch:user-device-ids-kept', PKG + 'utils/launch.py',
              " wrapper_cfg['device_ids'] = None",  # the code, not the docstring
              " wrapper_cfg.setdefault('device_ids', None)", LAUNCH_TESTS),
@@ -339,9 +363,10 @@ MUTATIONS = (
     Mutation('head:crop-bottom-right', PKG + 'models/decode_heads/fcn_skip_head.py',
              'return logits[..., :height, :width]',
              'return logits[..., -height:, -width:]', HEAD_TESTS),
-    Mutation('head:default-strides', PKG + 'models/decode_heads/fcn_skip_head.py',
+    Mutation('head:default-strides', PKG + 'models/decode_heads/level_names.py',
              '32 >> (num_levels - 1 - k) for k in range(num_levels)',
-             '32 >> (num_levels - k) for k in range(num_levels)', HEAD_TESTS),
+             '32 >> (num_levels - k) for k in range(num_levels)',
+             HEAD_TESTS + LEVEL_NAME_TESTS),
     Mutation('head:score-bias-not-zeroed', PKG + 'models/decode_heads/fcn_skip_head.py',
              'nn.init.zeros_(conv.bias)', 'nn.init.normal_(conv.bias, std=0.01)',
              HEAD_TESTS),

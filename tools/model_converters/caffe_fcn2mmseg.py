@@ -24,8 +24,8 @@ from typing import List, Optional
 
 import torch
 
-from mmseg_fcn_skip.converters import (VARIANTS, caffe_fcn_to_mmseg, fcn_meta,
-                                       load_weights, make_checkpoint)
+from mmseg_fcn_skip.checkpoints import CAFFE_FCN, convert, read_weights
+from mmseg_fcn_skip.converters import VARIANTS
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -54,13 +54,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 def main(argv: Optional[List[str]] = None) -> None:
     """Convert SRC and write DST."""
     args = parse_args(argv)
-    state_dict, variant = caffe_fcn_to_mmseg(
-        load_weights(args.src),
-        variant=args.variant,
-        learn_upsample=args.learn_upsample)
-    meta = fcn_meta(state_dict, variant, args.learn_upsample)
+    checkpoint, meta = convert(read_weights(args.src), CAFFE_FCN, variant=args.variant,
+                               learn_upsample=args.learn_upsample)
     Path(args.dst).parent.mkdir(parents=True, exist_ok=True)
-    torch.save(make_checkpoint(state_dict, meta), args.dst)
+    torch.save(checkpoint, args.dst)
+    variant = meta['variant']
     options = ' --cfg-options model.decode_head.learn_upsample=True' \
         if args.learn_upsample else ''
     print(f'FCN-{variant}, {meta["num_classes"]} classes -> {args.dst}\n'

@@ -16,8 +16,7 @@ from typing import List, Optional
 
 import torch
 
-from mmseg_fcn_skip.converters import (backbone_meta, caffe_vgg_to_mmseg, load_weights,
-                                       make_checkpoint)
+from mmseg_fcn_skip.checkpoints import CAFFE_VGG, convert, read_weights
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -38,10 +37,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 def main(argv: Optional[List[str]] = None) -> None:
     """Convert SRC and write DST."""
     args = parse_args(argv)
-    state_dict, depth = caffe_vgg_to_mmseg(load_weights(args.src))
-    meta = backbone_meta(state_dict, 'caffe', depth, with_norm=False)
+    checkpoint, meta = convert(read_weights(args.src), CAFFE_VGG)
     Path(args.dst).parent.mkdir(parents=True, exist_ok=True)
-    torch.save(make_checkpoint(state_dict, meta), args.dst)
+    torch.save(checkpoint, args.dst)
     print(f'{meta["source"]} -> {args.dst}\n  backbone: {meta["backbone"]}\n'
           f'  data_preprocessor: {meta["data_preprocessor"]}')
 

@@ -23,8 +23,7 @@ from typing import List, Optional
 
 import torch
 
-from mmseg_fcn_skip.converters import (backbone_meta, load_weights, make_checkpoint,
-                                       torchvision_vgg_to_mmseg)
+from mmseg_fcn_skip.checkpoints import TORCHVISION_VGG, convert, read_weights
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -48,11 +47,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 def main(argv: Optional[List[str]] = None) -> None:
     """Convert SRC and write DST."""
     args = parse_args(argv)
-    state_dict, depth, with_norm = torchvision_vgg_to_mmseg(load_weights(args.src))
     convention = 'caffe' if args.caffe_input else 'torchvision'
-    meta = backbone_meta(state_dict, convention, depth, with_norm)
+    checkpoint, meta = convert(read_weights(args.src), TORCHVISION_VGG, convention)
     Path(args.dst).parent.mkdir(parents=True, exist_ok=True)
-    torch.save(make_checkpoint(state_dict, meta), args.dst)
+    torch.save(checkpoint, args.dst)
     print(f'{meta["source"]} -> {args.dst}\n  backbone: {meta["backbone"]}\n'
           f'  data_preprocessor: {meta["data_preprocessor"]}')
 

@@ -4,6 +4,7 @@ from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
+from mmengine.logging import print_log
 from torch import Tensor
 
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
@@ -15,6 +16,7 @@ from ..geometry import Grid, crop_offsets
 from ..utils import Upsample, is_tracing
 from .level_check import input_size_candidates, level_mismatch
 from .loss_check import check_class_weights
+from .level_names import default_strides, level_name, positional_renames
 
 SCORE_INITS = ('zeros', 'normal')
 
@@ -72,6 +74,14 @@ class FCNSkipHead(BaseDecodeHead):
             and need not be given. A softmax ``CrossEntropyLoss`` in ``loss_decode``
             with a ``class_weight`` needs one weight per class (``num_classes``).
 
+    State dict: ``conv_seg`` scores the deepest level (``score_fr``);
+    ``skip_scores.stride<s>`` scores the level of stride ``s`` (``stride16``: pool4,
+    ``stride8``: pool3, ``stride4``: pool2) and ``fuse_upsamples.stride<s>`` upsamples
+    the sum at stride ``s`` (weights only with ``learn_upsample``). A level has the
+    same names in every variant, so FCN-32s weights load into FCN-16s and those into
+    FCN-8s key for key; checkpoints that number these layers by position load too
+    (see ``level_names``).
+
     Shapes:
         Inputs: the backbone's tuple; level ``k`` is ``(N, in_channels[k], H_k, W_k)``.
         Output of ``forward``: ``(N, num_classes, H', W')`` with ``H' >= H``, aligned
@@ -121,12 +131,17 @@ class FCNSkipHead(BaseDecodeHead):
         self.skip_scales = None if skip_scales is None else tuple(skip_scales)
         self.score_init = score_init
         # ``conv_seg`` (from the base class) scores the deepest level, as score_fr.
-        self.skip_scores = nn.ModuleList(
-            nn.Conv2d(c, self.out_channels, 1) for c in in_channels[:-1])
-        factors = [deep // fine for fine, deep in zip(in_strides[:-1], in_strides[1:])]
-        self.fuse_upsamples = nn.ModuleList(
-            Upsample(self.out_channels, f, upsample, learn_upsample)
-            for f in reversed(factors))
+        # The other layers are named by the stride of their level (see
+        # ``level_names``), so a coarser variant's weights load into a finer one key
+        # for key: ``skip_scores.stride16`` is pool4's score in FCN-16s and FCN-8s.
+        self.skip_scores = nn.ModuleDict(
+            (level_name(s), nn.Conv2d(c, self.out_channels, 1))
+            for c, s in zip(in_channels[:-1], in_strides[:-1]))
+        steps = list(zip(in_strides[:-1], in_strides[1:]))
+        self.fuse_upsamples = nn.ModuleDict(
+            (level_name(deep), Upsample(self.out_channels, deep // fine, upsample,
+                                        learn_upsample))
+            for fine, deep in reversed(steps))
         self.final_upsample = Upsample(self.out_channels, in_strides[0], upsample,
                                        learn_upsample)
         self._plan_crops(self._input_grids())
@@ -148,7 +163,8 @@ class FCNSkipHead(BaseDecodeHead):
         """Derive, once, the leading crops of every fusion and of the final map."""
         self.fuse_crops: List[Tuple[int, int]] = []
         grid = grids[-1]
-        for upsample, skip_grid in zip(self.fuse_upsamples, reversed(grids[:-1])):
+        for upsample, skip_grid in zip(self.fuse_upsamples.values(),
+                                       reversed(grids[:-1])):
             up_grid = upsample.output_grid(grid)
             up_crop, skip_crop = crop_offsets(up_grid, skip_grid)
             self.fuse_crops.append((up_crop, skip_crop))
@@ -178,9 +194,10 @@ class FCNSkipHead(BaseDecodeHead):
             raise ValueError(f'num_levels={num_levels!r} must be in 1..{len(levels)} '
                              '(the number of input levels of this head)')
         score = self.cls_seg(levels[-1])
-        skips = list(zip(levels[:-1], self.skip_scores, self.skip_scales or
-                         [None] * len(self.skip_scores)))
-        fusions = zip(self.fuse_upsamples, self.fuse_crops, reversed(skips))
+        skip_scores = list(self.skip_scores.values())
+        skips = list(zip(levels[:-1], skip_scores, self.skip_scales or
+                         [None] * len(skip_scores)))
+        fusions = zip(self.fuse_upsamples.values(), self.fuse_crops, reversed(skips))
         for step, (upsample, crops, (level, score_conv, scale)) in enumerate(fusions):
             up_crop, skip_crop = crops
             if step >= num_levels - 1:
@@ -248,12 +265,33 @@ class FCNSkipHead(BaseDecodeHead):
         super().init_weights()
         if self.init_cfg is not None:
             return
-        for conv in [self.conv_seg, *self.skip_scores]:
+        for conv in [self.conv_seg, *self.skip_scores.values()]:
             if self.score_init == 'zeros':
                 nn.init.zeros_(conv.weight)
             else:
                 nn.init.normal_(conv.weight, std=0.01)
             nn.init.zeros_(conv.bias)
+
+    def _load_from_state_dict(self, state_dict: dict, prefix: str, *args,
+                              **kwargs) -> None:
+        """Load as ``nn.Module`` does, after renaming positional keys to level names.
+
+        Checkpoints written before the layers were named by level number the skip
+        scores and fusion upsamplings by position (see ``level_names``); their keys
+        are mapped in ``state_dict`` itself, so every loader (``load_state_dict``,
+        mmengine's ``load_checkpoint``, ``init_model``, ``load_from``) reads them,
+        and one log line says so.
+        """
+        renames = positional_renames(list(state_dict), prefix, self.in_strides)
+        for old, new in renames.items():
+            state_dict[new] = state_dict.pop(old)
+        if renames:
+            pairs = ', '.join(f'{old[len(prefix):]} -> {new[len(prefix):]}'
+                              for old, new in sorted(renames.items()))
+            print_log(f'{prefix[:-1] or "FCNSkipHead"}: the checkpoint names the skip '
+                      f'layers by position (an older format); mapped {pairs}',
+                      logger='current')
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def _select_levels(self,
                        inputs: Sequence[Tensor],
@@ -341,7 +379,7 @@ def _check_strides(in_strides: Optional[Sequence[int]], num_levels: int) -> tupl
     if in_strides is None:
         if num_levels > 5:
             raise ValueError(f'{num_levels} input levels need explicit in_strides')
-        return tuple(32 >> (num_levels - 1 - k) for k in range(num_levels))
+        return default_strides(num_levels)
     in_strides = tuple(in_strides)
     if len(in_strides) != num_levels:
         raise ValueError(f'in_strides={in_strides!r} needs one stride per input level '

@@ -82,7 +82,7 @@ def test_leaving_out_skips_equals_zeroing_their_score_layers(kept):
               torch.randn(1, 6, 4, 3)]  # pool3, pool4, fc7 of a 95x62 input
     zeroed = copy.deepcopy(head)
     with torch.no_grad():
-        for score in zeroed.skip_scores[:3 - kept]:
+        for score in list(zeroed.skip_scores.values())[:3 - kept]:
             for parameter in score.parameters():
                 parameter.zero_()
         torch.testing.assert_close(head(levels, num_levels=kept), zeroed(levels))
@@ -144,7 +144,7 @@ def _reference_fusion(head: FCNSkipHead, levels, up_crop: int, skip_crops,
     """FCN fusion in plain PyTorch: 1x1 scores, x2 bilinear transposed convs, crops given
     by hand (``skip_crops`` deepest skip first), the final x s transposed conv."""
     channels = head.num_classes
-    weights = [(conv.weight, conv.bias) for conv in head.skip_scores]
+    weights = [(conv.weight, conv.bias) for conv in head.skip_scores.values()]
     weights.append((head.conv_seg.weight, head.conv_seg.bias))
     scores = [F.conv2d(level, w, b) for level, (w, b) in zip(levels, weights)]
     score = scores[-1]
@@ -223,12 +223,12 @@ def test_zero_init_scores_start_at_zero_and_still_learn():
     head = model.decode_head
     head.init_weights()
     assert all(not conv.weight.any() and not conv.bias.any()
-               for conv in [head.conv_seg, *head.skip_scores])
+               for conv in [head.conv_seg, *head.skip_scores.values()])
 
     losses = model.loss(torch.randn(1, 3, 40, 40), [sample(40, 40)])
     losses['decode.loss_ce'].backward()
     assert head.conv_seg.weight.grad.abs().sum() > 0
-    assert all(conv.weight.grad.abs().sum() > 0 for conv in head.skip_scores)
+    assert all(conv.weight.grad.abs().sum() > 0 for conv in head.skip_scores.values())
 
 
 def test_learned_upsampling_has_parameters_and_starts_bilinear():

@@ -1,0 +1,101 @@
+"""Published weights layouts and their conversion into checkpoints of the plugin.
+
+:func:`weights_layout` tells from a state dict's keys which published layout it is
+in (torchvision VGG, Caffe VGG, Caffe FCN); :func:`convert` turns a state dict of a
+layout into a plugin checkpoint (``state_dict`` and ``meta``). The converter
+command lines (``tools/model_converters``) and the weights cache
+(``mmseg_fcn_skip.weights``) both convert through :func:`convert`, so a file
+converted either way gives the same checkpoint.
+"""
+import re
+from typing import Iterable, NamedTuple, Optional
+
+from ..converters import (backbone_meta, caffe_fcn_to_mmseg, caffe_vgg_to_mmseg,
+                          fcn_meta, make_checkpoint, torchvision_vgg_to_mmseg)
+from .reader import (CAFFE_FCN_CONVERTER, CAFFE_VGG_CONVERTER,
+                     TORCHVISION_VGG_CONVERTER, StateDict)
+
+#: Layouts of published weights, as told apart by :func:`weights_layout`.
+TORCHVISION_VGG = 'torchvision-vgg'
+CAFFE_VGG = 'caffe-vgg'
+CAFFE_FCN = 'caffe-fcn'
+LAYOUTS = (TORCHVISION_VGG, CAFFE_VGG, CAFFE_FCN)
+#: The converter command line for each layout.
+CONVERTERS = {
+    TORCHVISION_VGG: TORCHVISION_VGG_CONVERTER,
+    CAFFE_VGG: CAFFE_VGG_CONVERTER,
+    CAFFE_FCN: CAFFE_FCN_CONVERTER,
+}
+_TORCHVISION_KEY = re.compile(r'features\.\d+\.weight')
+
+
+class Converted(NamedTuple):
+    """A converted checkpoint and what it holds.
+
+    Attributes:
+        checkpoint (dict): ``{'state_dict': ..., 'meta': ...}`` as
+            ``converters.make_checkpoint`` builds it, loadable by mmengine.
+        meta (dict): Its meta (what the weights are, the settings they need).
+    """
+
+    checkpoint: dict
+    meta: dict
+
+
+def weights_layout(keys: Iterable[str]) -> Optional[str]:
+    """The published layout whose keys a state dict has, if any.
+
+    Args:
+        keys: The state dict's keys.
+
+    Returns:
+        ``TORCHVISION_VGG`` (``features.N.weight``), ``CAFFE_FCN`` (``score_fr``),
+        ``CAFFE_VGG`` (``conv1_1`` without ``score_fr``), or None for any other
+        layout, such as the plugin's own checkpoints. ``CONVERTERS`` names the
+        converter of each.
+    """
+    keys = set(keys)
+    if any(_TORCHVISION_KEY.fullmatch(key) for key in keys):
+        return TORCHVISION_VGG
+    if 'score_fr.weight' in keys:
+        return CAFFE_FCN
+    if 'conv1_1.weight' in keys:
+        return CAFFE_VGG
+    return None
+
+
+def convert(state_dict: StateDict,
+            layout: str,
+            convention: str = 'torchvision',
+            variant: Optional[str] = None,
+            learn_upsample: bool = False) -> Converted:
+    """Convert a state dict of a published layout into a plugin checkpoint.
+
+    Args:
+        state_dict: The published weights, e.g. from ``reader.read_weights``.
+        layout: One of ``LAYOUTS``.
+        convention: Input the ImageNet weights expect (``'torchvision'`` or
+            ``'caffe'``), recorded in the meta; torchvision-layout files only
+            (Caffe files always expect Caffe's input).
+        variant: FCN variant of a Caffe FCN, checked against its keys (see
+            ``converters.caffe_fcn_to_mmseg``); None: read from the keys.
+        learn_upsample: Keep a Caffe FCN's upsampling weights as learnable
+            weights instead of requiring bilinear kernels.
+
+    Raises:
+        KeyError, ValueError: the converters' checks of keys and shapes, or an
+            unknown layout.
+    """
+    if layout == TORCHVISION_VGG:
+        converted, depth, with_norm = torchvision_vgg_to_mmseg(state_dict)
+        meta = backbone_meta(converted, convention, depth, with_norm)
+    elif layout == CAFFE_VGG:
+        converted, depth = caffe_vgg_to_mmseg(state_dict)
+        meta = backbone_meta(converted, 'caffe', depth, with_norm=False)
+    elif layout == CAFFE_FCN:
+        converted, variant = caffe_fcn_to_mmseg(state_dict, variant=variant,
+                                                learn_upsample=learn_upsample)
+        meta = fcn_meta(converted, variant, learn_upsample)
+    else:
+        raise ValueError(f'layout={layout!r} is not supported; use one of {LAYOUTS}')
+    return Converted(make_checkpoint(converted, meta), meta)
