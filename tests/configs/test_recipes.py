@@ -58,7 +58,8 @@ def test_seg11valid_config_follows_the_reference(variant):
         assert cfg.load_from is None
     else:
         assert model.backbone.init_cfg is None
-        assert cfg.load_from == f'work_dirs/{start}_vgg16_seg11valid/iter_100000.pth'
+        previous = f'{start}_vgg16-caffe_1xb1-100k_seg11valid-fullsize'
+        assert cfg.load_from == f'work_dirs/{previous}/iter_100000.pth'
 
     for loader in (cfg.train_dataloader, cfg.val_dataloader, cfg.test_dataloader):
         assert loader.batch_size == 1
