@@ -54,12 +54,12 @@ CURVE_TESTS = ('tests/analysis/test_curves.py', )
 EXPORT_TESTS = ('tests/apis/test_export.py', )
 LAUNCH_TESTS = ('tests/utils/test_launch.py', )
 BENCHMARK_TESTS = ('tests/benchmark/test_benchmark.py', )
-STRIDES_TESTS = (HEAD, 'tests/models/decode_heads/test_fcn_skip_head_strides.py')
-FROZEN_TESTS = BACKBONE_TESTS + ('tests/models/backbones/test_frozen_stages.py', )
-ATOMIC_TESTS = CHECKPOINT_TESTS + ('tests/engine/test_atomic_io_writers.py', )
-LAUNCH_NODE_TESTS = LAUNCH_TESTS + ('tests/utils/test_launch_nodes.py', )
-INFER_TOOL_TESTS = INFERENCE_TESTS + ('tests/tools/test_infer.py',
-                                      'tests/tools/test_infer_nested_output.py')
+STRIDES_TESTS = ('tests/models/decode_heads/test_fcn_skip_head_strides.py', HEAD)
+FROZEN_TESTS = ('tests/models/backbones/test_frozen_stages.py', ) + BACKBONE_TESTS
+ATOMIC_TESTS = ('tests/engine/test_atomic_io_writers.py', ) + CHECKPOINT_TESTS
+LAUNCH_NODE_TESTS = ('tests/utils/test_launch_nodes.py', ) + LAUNCH_TESTS
+INFER_TOOL_TESTS = ('tests/tools/test_infer_nested_output.py', ) + INFERENCE_TESTS + (
+    'tests/tools/test_infer.py', )
 
 MUTATIONS = (
     # geometry: where each map lies on the input
@@ -393,7 +393,7 @@ MUTATIONS = (
     Mutation('upsample:bilinear-grid-as-deconv', PKG + 'models/utils/upsample.py',
              'return grid.interpolate(self.factor)',
              'return grid.transposed_conv(2 * self.factor, self.factor)',
-             UPSAMPLE_TESTS + ('tests/models/decode_heads/test_fcn_skip_head_strides.py', )),
+             ('tests/models/decode_heads/test_fcn_skip_head_strides.py', ) + UPSAMPLE_TESTS),
     Mutation('head:skip-scales-in-training-only',
              PKG + 'models/decode_heads/fcn_skip_head.py',
              'if scale is not None:', 'if scale is not None and self.training:',
