@@ -56,6 +56,7 @@ LAUNCH_TESTS = ('tests/utils/test_launch.py', )
 BENCHMARK_TESTS = ('tests/benchmark/test_benchmark.py', )
 STRIDES_TESTS = ('tests/models/decode_heads/test_fcn_skip_head_strides.py', HEAD)
 FROZEN_TESTS = ('tests/models/backbones/test_frozen_stages.py', ) + BACKBONE_TESTS
+CHECKPOINT_CASE_TESTS = ('tests/utils/test_checkpoint_cases.py', ) + CHECKPOINT_TESTS
 ATOMIC_TESTS = ('tests/engine/test_atomic_io_writers.py', ) + CHECKPOINT_TESTS
 LAUNCH_NODE_TESTS = ('tests/utils/test_launch_nodes.py', ) + LAUNCH_TESTS
 INFER_TOOL_TESTS = ('tests/tools/test_infer_nested_output.py', ) + INFERENCE_TESTS + (
@@ -420,25 +421,25 @@ MUTATIONS = (
              'if mode and self.norm_eval:', 'if mode and not self.norm_eval:',
              FROZEN_TESTS),
     Mutation('checkpoint:empty-file-not-named', PKG + 'utils/checkpoint.py',
-             '    if not head:', '    if head is None:', CHECKPOINT_TESTS),
+             '    if not head:', '    if head is None:', CHECKPOINT_CASE_TESTS),
     Mutation('checkpoint:non-checkpoint-accepted', PKG + 'utils/checkpoint.py',
-             'elif head[0] != _PICKLE_PROTOCOL_OPCODE:', 'elif False:', CHECKPOINT_TESTS),
+             'elif head[0] != _PICKLE_PROTOCOL_OPCODE:', 'elif False:', CHECKPOINT_CASE_TESTS),
     Mutation('checkpoint:partly-tensors-accepted', PKG + 'utils/checkpoint.py',
              'if not isinstance(state_dict, Mapping) or not all(',
-             'if not isinstance(state_dict, Mapping) or not any(', CHECKPOINT_TESTS),
+             'if not isinstance(state_dict, Mapping) or not any(', CHECKPOINT_CASE_TESTS),
     Mutation('checkpoint:meta-key-misread', PKG + 'utils/checkpoint.py',
              "meta = checkpoint.get('meta') if", "meta = checkpoint.get('metainfo') if",
-             CHECKPOINT_TESTS),
+             CHECKPOINT_CASE_TESTS),
     Mutation('checkpoint:resume-pointer-ignored', PKG + 'utils/checkpoint.py',
-             'candidates.append(Path(target))', 'pass', CHECKPOINT_TESTS),
+             'candidates.append(Path(target))', 'pass', CHECKPOINT_CASE_TESTS),
     Mutation('checkpoint:resume-pointer-folder-ignored', PKG + 'utils/checkpoint.py',
              'for directory in {folder, work_dir}:', 'for directory in {work_dir}:',
-             CHECKPOINT_TESTS),
+             CHECKPOINT_CASE_TESTS),
     Mutation('checkpoint:resume-stops-at-damaged', PKG + 'utils/checkpoint.py',
-             '            continue', '            break', CHECKPOINT_TESTS),
+             '            continue', '            break', CHECKPOINT_CASE_TESTS),
     Mutation('checkpoint:load-from-unchecked', PKG + 'utils/checkpoint.py',
              '        check_checkpoint_file(cfg.load_from)', '        pass',
-             CHECKPOINT_TESTS),
+             CHECKPOINT_CASE_TESTS),
     Mutation('atomic:temp-name-fixed', PKG + 'engine/atomic_io.py',
              "f'.{path.name}.{uuid.uuid4().hex[:12]}.partial'", "f'.{path.name}.partial'",
              ATOMIC_TESTS),
