@@ -70,3 +70,18 @@ def test_an_output_folder_named_as_the_input_is_still_read(fcn8s, photos, capsys
     summary = run(fcn8s, 'photos/out/vis', 'relabelled', capsys)
     assert summary.startswith('2 images written')
     assert outputs(photos / 'relabelled') == EXPECTED
+
+
+@pytest.mark.parametrize('source,out', [
+    ('{root}/photos', '{root}/photos/out'),
+    ('photos', '{root}/photos/out'),
+    ('{root}/photos', 'photos/out'),
+])
+def test_an_existing_output_folder_inside_the_input_is_left_out(fcn8s, photos, capsys,
+                                                                source, out):
+    """--out names a folder that already holds images (of an older version, without
+    the marker): they are not inputs, however the two paths are written."""
+    write_images(photos / 'photos' / 'out' / 'pred', SIZES[:1])
+    source, out = source.format(root=photos), out.format(root=photos)
+    assert run(fcn8s, source, out, capsys).startswith('2 images written to')
+    assert outputs(photos / 'photos' / 'out') == EXPECTED
