@@ -3,7 +3,9 @@
 Usage: ``python tools/infer.py CONFIG CHECKPOINT INPUT [--out DIR] [--device cpu]
 [--batch-size N]``. Writes ``DIR/pred/<name>.png`` (palette PNG of class indices) and
 ``DIR/vis/<name>.png`` (colour overlay) per image; a rerun skips the images already
-done. Exits with status 1 if some images could not be read (the others are written).
+done. Images inside an output folder (this run's or an earlier one's, marked by a
+``.fcn_skip_outputs`` file) are never taken as inputs. Exits with status 1 if some
+images could not be read (the others are written).
 """
 import argparse
 import sys

@@ -42,6 +42,9 @@ from mmseg.structures import SegDataSample
 IMAGE_SUFFIXES = ('.bmp', '.jpeg', '.jpg', '.png', '.tif', '.tiff', '.webp')
 BATCH_MODES = ('group', 'pad')
 LABEL_DIR, OVERLAY_DIR = 'pred', 'vis'
+#: Written into every output folder: images under a folder holding it are outputs,
+#: never inputs, also for a later run that writes elsewhere.
+OUTPUT_MARKER = '.fcn_skip_outputs'
 
 
 @dataclass
@@ -57,7 +60,9 @@ def find_images(source: str, exclude: Optional[Path] = None) -> Tuple[List[Path]
     """Image files named by ``source`` and the root their output names are relative to.
 
     ``source`` is an image file, a folder (searched recursively) or a glob pattern
-    (``**`` allowed). Files under ``exclude`` (the output folder) are left out.
+    (``**`` allowed). Files under ``exclude`` (the output folder) are left out, and
+    so are files in the output folders of earlier runs below ``root`` (those holding
+    ``OUTPUT_MARKER``).
 
     Returns:
         The sorted image paths and their root: the file's folder, the folder itself,
@@ -78,11 +83,23 @@ def find_images(source: str, exclude: Optional[Path] = None) -> Tuple[List[Path]
     if exclude is not None:
         exclude = exclude.resolve()
         paths = [p for p in paths if exclude not in p.resolve().parents]
+    paths = [p for p in paths if not _in_output_folder(p, root)]
     if not paths:
         raise FileNotFoundError(
             f'{source!r} is not an image, a folder with images or a glob pattern that '
             f'matches images (suffixes {", ".join(IMAGE_SUFFIXES)})')
     return paths, root
+
+
+def _in_output_folder(path: Path, root: Path) -> bool:
+    """Whether a folder between ``root`` (not included) and ``path`` holds the marker
+    of an output folder."""
+    folder = path.parent
+    while folder != root and root in folder.parents:
+        if (folder / OUTPUT_MARKER).is_file():
+            return True
+        folder = folder.parent
+    return False
 
 
 def output_paths(image: Path, root: Path, out_dir: Path) -> Tuple[Path, Path]:
@@ -247,7 +264,8 @@ def infer_images(model: BaseSegmentor,
             ``cfg`` and ``dataset_meta``.
         paths: Images to predict.
         root: Folder the output names are relative to (see :func:`find_images`).
-        out_dir: Output folder; ``pred/`` and ``vis/`` are made in it.
+        out_dir: Output folder; ``pred/``, ``vis/`` and the ``OUTPUT_MARKER`` file
+            are made in it.
         batch_size: Images per forward pass.
         batch_mode: ``'group'`` or ``'pad'`` (see the module docstring).
         skip_existing: Skip images whose two outputs exist (restart a run).
@@ -261,6 +279,8 @@ def infer_images(model: BaseSegmentor,
     if not 0 <= opacity <= 1:
         raise ValueError(f'opacity={opacity!r} must be in [0, 1]')
     _check_unique_outputs(paths, root)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / OUTPUT_MARKER).touch()
     summary = InferenceSummary()
     todo = []
     for path in paths:
