@@ -59,8 +59,9 @@ LAUNCH_TESTS = ('tests/utils/test_launch.py', )
 BENCHMARK_TESTS = ('tests/benchmark/test_benchmark.py', )
 STRIDES_TESTS = ('tests/models/decode_heads/test_fcn_skip_head_strides.py', HEAD)
 FROZEN_TESTS = ('tests/models/backbones/test_frozen_stages.py', ) + BACKBONE_TESTS
-CHECKPOINT_CASE_TESTS = ('tests/utils/test_checkpoint_cases.py', ) + CHECKPOINT_TESTS
-ATOMIC_TESTS = ('tests/engine/test_atomic_io_writers.py', ) + CHECKPOINT_TESTS
+CHECKPOINT_CASE_TESTS = ('tests/checkpoints/test_checkpoint_cases.py', ) + READER_TESTS + (
+    CHECKPOINT_IO_TESTS)
+ATOMIC_TESTS = ('tests/engine/test_atomic_io_writers.py', ) + CHECKPOINT_IO_TESTS
 LAUNCH_NODE_TESTS = ('tests/utils/test_launch_nodes.py', ) + LAUNCH_TESTS
 INFER_TOOL_TESTS = ('tests/tools/test_infer_nested_output.py', ) + INFERENCE_TESTS + (
     'tests/tools/test_infer.py', )
@@ -445,24 +446,25 @@ MUTATIONS = (
     Mutation('backbone:norm-eval-inverted', PKG + 'models/backbones/fully_conv_vgg.py',
              'if mode and self.norm_eval:', 'if mode and not self.norm_eval:',
              FROZEN_TESTS),
-    Mutation('checkpoint:empty-file-not-named', PKG + 'utils/checkpoint.py',
+    Mutation('checkpoint:empty-file-not-named', PKG + 'checkpoints/reader.py',
              '    if not head:', '    if head is None:', CHECKPOINT_CASE_TESTS),
-    Mutation('checkpoint:non-checkpoint-accepted', PKG + 'utils/checkpoint.py',
+    Mutation('checkpoint:non-checkpoint-accepted', PKG + 'checkpoints/reader.py',
              'elif head[0] != _PICKLE_PROTOCOL_OPCODE:', 'elif False:', CHECKPOINT_CASE_TESTS),
-    Mutation('checkpoint:partly-tensors-accepted', PKG + 'utils/checkpoint.py',
-             'if not isinstance(state_dict, Mapping) or not all(',
-             'if not isinstance(state_dict, Mapping) or not any(', CHECKPOINT_CASE_TESTS),
-    Mutation('checkpoint:meta-key-misread', PKG + 'utils/checkpoint.py',
+    Mutation('checkpoint:partly-tensors-accepted', PKG + 'checkpoints/reader.py',
+             'if checkpoint and all(isinstance(v, torch.Tensor) for v in checkpoint.values()):',
+             'if checkpoint and any(isinstance(v, torch.Tensor) for v in checkpoint.values()):',
+             CHECKPOINT_CASE_TESTS),
+    Mutation('checkpoint:meta-key-misread', PKG + 'checkpoints/reader.py',
              "meta = checkpoint.get('meta') if", "meta = checkpoint.get('metainfo') if",
              CHECKPOINT_CASE_TESTS),
-    Mutation('checkpoint:resume-pointer-ignored', PKG + 'utils/checkpoint.py',
+    Mutation('checkpoint:resume-pointer-ignored', PKG + 'engine/resume.py',
              'candidates.append(Path(target))', 'pass', CHECKPOINT_CASE_TESTS),
-    Mutation('checkpoint:resume-pointer-folder-ignored', PKG + 'utils/checkpoint.py',
+    Mutation('checkpoint:resume-pointer-folder-ignored', PKG + 'engine/resume.py',
              'for directory in {folder, work_dir}:', 'for directory in {work_dir}:',
              CHECKPOINT_CASE_TESTS),
-    Mutation('checkpoint:resume-stops-at-damaged', PKG + 'utils/checkpoint.py',
+    Mutation('checkpoint:resume-stops-at-damaged', PKG + 'engine/resume.py',
              '            continue', '            break', CHECKPOINT_CASE_TESTS),
-    Mutation('checkpoint:load-from-unchecked', PKG + 'utils/checkpoint.py',
+    Mutation('checkpoint:load-from-unchecked', PKG + 'engine/resume.py',
              '        check_checkpoint_file(cfg.load_from)', '        pass',
              CHECKPOINT_CASE_TESTS),
     Mutation('atomic:temp-name-fixed', PKG + 'engine/atomic_io.py',

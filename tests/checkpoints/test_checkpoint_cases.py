@@ -4,8 +4,8 @@ another folder."""
 import pytest
 import torch
 
-from mmseg_fcn_skip.utils.checkpoint import (CheckpointError, find_resume_checkpoint,
-                                             read_checkpoint)
+from mmseg_fcn_skip.checkpoints import CheckpointError, read_checkpoint
+from mmseg_fcn_skip.engine import find_resume_checkpoint
 
 WEIGHTS = {'backbone.conv.weight': torch.arange(6.).reshape(2, 3)}
 
