@@ -13,12 +13,15 @@ receptive field is cut by the borders about equally on both sides.
 ``in_grids`` takes); ``probe_mean_shift`` the displacement of a backbone and head's
 logits from the pixels they score (0 when aligned).
 """
+import logging
 import math
 from fractions import Fraction
-from typing import Callable, List, NamedTuple, Sequence, Tuple, Union
+from typing import Callable, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
+from mmengine.logging import MMLogger
+from mmengine.model import revert_sync_batchnorm
 from torch import Tensor
 
 from mmseg.registry import MODELS
@@ -47,7 +50,9 @@ class LevelGrid(NamedTuple):
 def probe_level_grids(backbone: ModelSpec,
                       size: int = 192,
                       seeds: Sequence[int] = (0, 1, 2),
-                      batch: int = 4) -> List[LevelGrid]:
+                      batch: int = 4,
+                      power: int = 1,
+                      strides: Optional[Sequence[int]] = None) -> List[LevelGrid]:
     """Measure the grid of every output of a backbone.
 
     Args:
@@ -56,13 +61,20 @@ def probe_level_grids(backbone: ModelSpec,
         size: Side of the square random input. The deepest level should have at
             least 4 pixels along it.
         seeds: One initialisation per seed (also seeds the inputs and projections).
-        batch: Images per seed; each probes another pixel near the middle.
+        batch: Images per seed, an even number; each probes another pixel of the
+            middle half of each level, in pairs symmetric about its middle.
+        power: Weigh input pixels by ``|gradient| ** power`` (see
+            ``probe_mean_shift``). Default: 1.
+        strides: Stride of each output; by default the power of two nearest to input
+            size / level size (give them for levels of padded nets, e.g.
+            ``FullyConvVGG(pad_mode='caffe')``).
 
     Returns:
         One ``LevelGrid`` per output, in the backbone's output order.
     """
     samples: List[List[Tuple[int, float]]] = []
-    strides: List[int] = []
+    level_strides: List[int] = []
+    _check_batch(batch)
     for seed in seeds:
         model = _build(backbone, seed)
         image = torch.randn(batch, 3, size, size, requires_grad=True)
@@ -71,14 +83,19 @@ def probe_level_grids(backbone: ModelSpec,
         outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
         if not samples:
             samples = [[] for _ in outputs]
-            strides = [_stride(size, level.shape[-2]) for level in outputs]
+            level_strides = list(strides) if strides is not None else [
+                _stride(size, level.shape[-2]) for level in outputs]
+            if len(level_strides) != len(outputs):
+                raise ValueError(f'strides={tuple(strides)!r} needs one stride per '
+                                 f'output of the backbone ({len(outputs)})')
         for k, level in enumerate(outputs):
             positions = _symmetric_positions(level.shape[-2], batch)
-            centres = _centres(image, level, positions, retain=k < len(outputs) - 1)
+            centres = _centres(image, level, positions, retain=k < len(outputs) - 1,
+                               power=power)
             samples[k] += list(zip(positions * 2, centres))
     return [
         _level_grid(stride, values, (size - 1) / 2)
-        for stride, values in zip(strides, samples)
+        for stride, values in zip(level_strides, samples)
     ]
 
 
@@ -86,7 +103,8 @@ def probe_mean_shift(backbone: ModelSpec,
                      head: ModelSpec,
                      size: int = 160,
                      seeds: Sequence[int] = (0, 1, 2),
-                     batch: int = 4) -> Tuple[float, float]:
+                     batch: int = 4,
+                     power: int = 1) -> Tuple[float, float]:
     """Mean displacement of a backbone and decode head's logits from their pixels.
 
     The head's conv weights are drawn anew (normal, std 0.01; zero-initialised score
@@ -96,9 +114,23 @@ def probe_mean_shift(backbone: ModelSpec,
     ``|d logit / d input|`` along rows (and columns) minus ``i``; positive is down
     (right).
 
+    Args:
+        backbone, head: Config dicts (built with mmseg's registry) or functions that
+            build the modules; built afresh per seed.
+        size: Side of the square random input.
+        seeds: One initialisation (and input) per seed.
+        batch: Images per seed, an even number: pairs of positions symmetric about
+            the middle of the input, spread over its middle half.
+        power: Weigh the input pixels by ``|gradient| ** power``: 1 is the plain centre
+            of mass; 2 (the energy) weighs the peak more than a spread over the
+            whole input (attention at initialisation), and is steadier for
+            attention backbones.
+
     Returns:
-        ``(mean shift, standard deviation of the single measurements)`` in pixels.
+        ``(mean shift, its standard error)`` in pixels, the error from the spread of
+        the means of symmetric pairs.
     """
+    _check_batch(batch)
     shifts: List[float] = []
     for seed in seeds:
         model_backbone = _build(backbone, seed)
@@ -111,11 +143,14 @@ def probe_mean_shift(backbone: ModelSpec,
         logits = model_head.forward(model_backbone(image))
         metas = [dict(img_shape=(size, size), pad_shape=(size, size))] * batch
         logits = model_head.predict_by_feat(logits, metas)
-        positions = _symmetric_positions(size, batch, spacing=7)
-        centres = _centres(image, logits, positions)
+        positions = _symmetric_positions(size, batch)
+        centres = _centres(image, logits, positions, power=power)
         shifts += [c - p for c, p in zip(centres, positions * 2)]
-    mean = sum(shifts) / len(shifts)
-    return mean, _std(shifts, mean)
+    # Symmetric pairs: their mean cancels a pull towards the middle; its spread is
+    # the noise of the measurement.
+    pairs = [(a + b) / 2 for a, b in zip(shifts[0::2], shifts[1::2])]
+    mean = sum(pairs) / len(pairs)
+    return mean, _std(pairs, mean) / len(pairs)**0.5
 
 
 def config_value(grids: Sequence[LevelGrid]) -> Union[str, Tuple[Fraction, ...]]:
@@ -130,7 +165,9 @@ def config_value(grids: Sequence[LevelGrid]) -> Union[str, Tuple[Fraction, ...]]
 def _build(spec: ModelSpec, seed: int) -> nn.Module:
     torch.manual_seed(seed)
     if isinstance(spec, dict):
-        model = MODELS.build(dict(spec))
+        model = revert_sync_batchnorm(MODELS.build(dict(spec)))
+        if hasattr(model, 'init_weights'):
+            _quiet_init(model)
     elif callable(spec):
         model = spec()
     else:
@@ -140,6 +177,24 @@ def _build(spec: ModelSpec, seed: int) -> nn.Module:
     return model
 
 
+def _check_batch(batch: int) -> None:
+    if not isinstance(batch, int) or batch < 2 or batch % 2:
+        raise ValueError(f'batch={batch!r} must be an even number of 2 or more: the '
+                         'probed positions come in symmetric pairs')
+
+
+def _quiet_init(model: nn.Module) -> None:
+    """The model's own ``init_weights`` (as at the start of training), without its
+    report of every parameter."""
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        model.init_weights()
+    finally:
+        logger.setLevel(level)
+
+
 def _stride(size: int, length: int) -> int:
     if length < 1:
         raise ValueError(f'a level of size {length} for an input of {size}: use a '
@@ -147,20 +202,23 @@ def _stride(size: int, length: int) -> int:
     return 2**round(math.log2(size / length))
 
 
-def _symmetric_positions(length: int, count: int, spacing: int = 1) -> List[int]:
-    """``count`` positions in the middle half of ``0..length-1``, in pairs symmetric
-    about its middle, pairs ``spacing`` apart (so that a pull towards the middle
-    cancels in their mean)."""
+def _symmetric_positions(length: int, count: int) -> List[int]:
+    """``count`` positions spread over the middle half of ``0..length-1``, in pairs
+    symmetric about its middle (so that a pull towards the middle cancels in their
+    mean, and positions fall at every phase of a coarse level or an attention
+    window)."""
     last = length - 1
+    pairs = max(count // 2, 1)
+    start, end = last / 4, last / 2
     positions = []
     for k in range(count):
-        low = last // 2 - min((k // 2) * spacing, last // 2 - last // 4)
+        low = int(start + (end - start) * (k // 2) / pairs)
         positions.append(low if k % 2 == 0 else last - low)
     return positions
 
 
 def _centres(image: Tensor, output: Tensor, positions: Sequence[int],
-             retain: bool = False) -> List[float]:
+             retain: bool = False, power: int = 1) -> List[float]:
     """Centre of mass along rows (one per image), then along columns, of the
     ``|gradient|`` of a random projection of ``output[b, :, p_b, p_b]``."""
     batch, channels = output.shape[:2]
@@ -170,7 +228,7 @@ def _centres(image: Tensor, output: Tensor, positions: Sequence[int],
     projection = torch.randn(batch, channels)
     grad, = torch.autograd.grad((picked * projection).sum(), image,
                                 retain_graph=retain)
-    magnitude = grad.abs().sum(1, dtype=torch.float64)  # (batch, H, W)
+    magnitude = grad.double().abs().pow(power).sum(1)  # (batch, H, W)
     centres = []
     for profile in (magnitude.sum(2), magnitude.sum(1)):
         coords = torch.arange(profile.shape[1], dtype=torch.float64)
