@@ -143,8 +143,8 @@ def as_offset(value: Number) -> Fraction:
     try:
         offset = Fraction(value)
     except (ValueError, ZeroDivisionError):
-        raise ValueError(f'grid offset {value!r} is not a number; write e.g. 0, 1.5 '
-                         "or '3/2'") from None
+        raise ValueError(f'grid offset {value!r} is not a number nor a grid name of '
+                         f"{GRID_NAMES}; write e.g. 0, 1.5 or '3/2'") from None
     return offset.limit_denominator(64) if isinstance(value, float) else offset
 
 
@@ -154,7 +154,7 @@ def in_level_grids(in_grids: Union[str, Sequence[Number]],
     (see ``GRID_NAMES``) or by one entry per level: a grid name or the offset of
     pixel 0 of the level, in input pixels (see ``as_offset``)."""
     if isinstance(in_grids, str):
-        in_grids = (in_grids, ) * len(in_strides)
+        return tuple(named_grid(in_grids, s) for s in in_strides)
     in_grids = tuple(in_grids)
     if len(in_grids) != len(in_strides):
         raise ValueError(f'in_grids={in_grids!r} needs one entry per input level '
