@@ -87,7 +87,8 @@ def test_corner_upsampling_is_chosen_per_step():
     (dict(in_grids='diagonal'), "'diagonal' is not a grid name"),
     (dict(in_grids=(0, 0)), r'one entry per input level \(3\)'),
     (dict(in_grids=(0, 1, 0)), 'tools/probe_grids.py'),
-    (dict(in_grids=(3, 3, 3)), r'start 3 px inside the image'),
+    (dict(in_grids=(3, 3, 3), upsample='bilinear'), r'start 3 px inside the image'),
+    (dict(in_grids=(8, 8, 8)), r'start 1 px inside the image'),
 ])
 def test_grids_that_cannot_be_aligned_name_the_fix(kwargs, match):
     with pytest.raises(ValueError, match=match):
