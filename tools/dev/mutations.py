@@ -32,6 +32,7 @@ GEOMETRY_TESTS = ('tests/models/test_geometry.py', HEAD)
 UPSAMPLE_TESTS = ('tests/models/utils/test_upsample.py', HEAD)
 BACKBONE_TESTS = ('tests/models/backbones/test_fully_conv_vgg.py', )
 HEAD_TESTS = (HEAD, 'tests/models/decode_heads/test_fcn_skip_head_no_resize.py')
+GRID_HEAD = 'tests/models/decode_heads/test_fcn_skip_head_grids.py'
 COMMON_TESTS = ('tests/converters/test_common.py', 'tests/converters/test_vgg.py')
 PREPROCESSOR_TESTS = (
     'tests/tools/test_model_converters.py',
@@ -66,6 +67,12 @@ MUTATIONS = (
     Mutation('geometry:interpolate-shift-sign', PKG + 'models/geometry.py',
              'Fraction(1 - factor, 2 * factor)', 'Fraction(factor - 1, 2 * factor)',
              GEOMETRY_TESTS),
+    Mutation('geometry:corner-named-centre', PKG + 'models/geometry.py',
+             "if name == 'centre' else Fraction(0)", "if name != 'centre' else Fraction(0)",
+             GEOMETRY_TESTS + (GRID_HEAD, )),
+    Mutation('geometry:float-offset-inexact', PKG + 'models/geometry.py',
+             'offset.limit_denominator(64) if isinstance(value, float)',
+             'offset if isinstance(value, float)', GEOMETRY_TESTS + (GRID_HEAD, )),
     Mutation('geometry:crop-wrong-map', PKG + 'models/geometry.py',
              'return (shift, 0) if shift >= 0 else (0, -shift)',
              'return (0, shift) if shift >= 0 else (-shift, 0)', GEOMETRY_TESTS),
@@ -79,13 +86,17 @@ MUTATIONS = (
 
              'align_corners=False)', 'align_corners=True)', UPSAMPLE_TESTS),
     Mutation('upsample:deconv-grid-padding', PKG + 'models/utils/upsample.py',
-             'return grid.transposed_conv(2 * self.factor, self.factor)',
-             'return grid.transposed_conv(2 * self.factor, self.factor, 1)',
-             UPSAMPLE_TESTS),
+             'return grid.transposed_conv(kernel, factor)',
+             'return grid.transposed_conv(kernel, factor, 1)', UPSAMPLE_TESTS),
     Mutation('upsample:learnable-cross-channel', PKG + 'models/utils/upsample.py',
-             'weight = torch.zeros(channels, channels, 2 * factor, 2 * factor)',
-             'weight = torch.ones(channels, channels, 2 * factor, 2 * factor)',
-             UPSAMPLE_TESTS),
+             'weight = torch.zeros(channels, channels, size, size)',
+             'weight = torch.ones(channels, channels, size, size)', UPSAMPLE_TESTS),
+    Mutation('upsample:corner-grid-even-kernel', PKG + 'models/utils/upsample.py',
+             'kernel = 2 * factor - 1 if align_corners else 2 * factor',
+             'kernel = 2 * factor', UPSAMPLE_TESTS + (GRID_HEAD, )),
+    Mutation('upsample:corner-bilinear-no-edge', PKG + 'models/utils/upsample.py',
+             "x = F.pad(x, [0, 1, 0, 1], mode='replicate')", 'x = x',
+             UPSAMPLE_TESTS + (GRID_HEAD, )),
     # converters
     Mutation('converters:fc6-channels-last', PKG + 'converters/common.py',
              'return weight.reshape(weight.shape[0], in_channels, kernel, kernel)',
@@ -336,6 +347,14 @@ MUTATIONS = (
     Mutation('head:left-out-skip-off-by-one',
              PKG + 'models/decode_heads/fcn_skip_head.py',
              'if step >= num_levels - 1:', 'if step > num_levels - 1:', HEAD_TESTS),
+    Mutation('head:default-grid-corner', PKG + 'models/decode_heads/fcn_skip_head.py',
+             "in_level_grids(self.in_grids or 'centre', self.in_strides)",
+             "in_level_grids(self.in_grids or 'corner', self.in_strides)",
+             HEAD_TESTS + (GRID_HEAD, )),
+    Mutation('head:final-upsample-to-finest-level',
+             PKG + 'models/decode_heads/fcn_skip_head.py',
+             'targets = [Grid.input()] + list(grids[:-1])',
+             'targets = list(grids[:-1]) + [Grid.input()]', (GRID_HEAD, )),
     Mutation('head:crop-bottom-right', PKG + 'models/decode_heads/fcn_skip_head.py',
              'return logits[..., :height, :width]',
              'return logits[..., -height:, -width:]', HEAD_TESTS),

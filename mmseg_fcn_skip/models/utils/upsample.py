@@ -110,8 +110,8 @@ def upsampled_grid(grid: Grid, factor: int, mode: str, align_corners: bool) -> G
         return Grid(grid.stride / factor, grid.offset)
     if mode == 'bilinear':
         return grid.interpolate(factor)
-    size = 2 * factor - 1 if align_corners else 2 * factor
-    return grid.transposed_conv(size, factor)
+    kernel = 2 * factor - 1 if align_corners else 2 * factor
+    return grid.transposed_conv(kernel, factor)
 
 
 def upsample_alignment(source: Grid, target: Grid, factor: int, mode: str) -> bool:
