@@ -2,7 +2,8 @@ from fractions import Fraction
 
 import pytest
 
-from mmseg_fcn_skip.models.geometry import Grid, crop_offsets, in_level_grids, named_grid
+from mmseg_fcn_skip.models.geometry import (Grid, as_offset, crop_offsets, in_level_grids,
+                                            named_grid)
 
 
 def test_conv_and_pool_move_the_grid():
@@ -59,3 +60,8 @@ def test_level_grids_from_a_name_or_one_entry_per_level():
 def test_bad_level_grids_name_the_entry(in_grids, match):
     with pytest.raises(ValueError, match=match):
         in_level_grids(in_grids, (8, 16))
+
+
+def test_float_offsets_are_read_as_the_fraction_they_round():
+    assert as_offset(1 / 3) == Fraction(1, 3) and as_offset(0.1) == Fraction(1, 10)
+    assert as_offset('7/2') == as_offset(3.5) == Fraction(7, 2)
