@@ -36,9 +36,12 @@ DILATED = dict(strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4))
 NUM_CLASSES = 5
 
 
-def skip_head(in_grids: Optional[str]) -> dict:
-    return dict(type='FCNSkipHead', in_channels=(32, 64, 128), in_index=(0, 1, 2),
-                in_grids=in_grids, num_classes=NUM_CLASSES, score_init='normal',
+def skip_head(in_grids: Optional[str], num_levels: int = 3) -> dict:
+    """FCN-8s (3 levels: stages 1..3) or FCN-4s (4 levels) on ``LIGHT_RESNET``."""
+    channels = (16, 32, 64, 128)[-num_levels:]
+    return dict(type='FCNSkipHead', in_channels=channels,
+                in_index=tuple(range(num_levels)), in_grids=in_grids,
+                num_classes=NUM_CLASSES, score_init='normal',
                 loss_decode=dict(type='CrossEntropyLoss', loss_weight=1.0))
 
 
@@ -46,6 +49,8 @@ def skip_head(in_grids: Optional[str]) -> dict:
 MODELS = {
     'skip8s-centre': (dict(out_indices=(1, 2, 3)), skip_head(None)),
     'skip8s-corner': (dict(out_indices=(1, 2, 3)), skip_head('corner')),
+    'skip4s-centre': (dict(out_indices=(0, 1, 2, 3)), skip_head(None, 4)),
+    'skip4s-corner': (dict(out_indices=(0, 1, 2, 3)), skip_head('corner', 4)),
     'fcnhead-d8': (dict(DILATED, out_indices=(3, )),
                    dict(type='FCNHead', in_channels=128, in_index=0, channels=64,
                         num_convs=2, concat_input=True, dropout_ratio=0.1,
@@ -60,6 +65,8 @@ MODELS = {
                      loss_decode=dict(type='CrossEntropyLoss', loss_weight=1.0))),
 }
 
+DEFAULT_MODELS = ['skip8s-centre', 'skip8s-corner', 'fcnhead-d8', 'upernet']
+
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     """Parse the command line."""
@@ -69,7 +76,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='toy shapes (default: generated into the work dir)')
     parser.add_argument('--iters', type=int, default=400, help='iterations per run')
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
-    parser.add_argument('--models', nargs='+', default=list(MODELS),
+    parser.add_argument('--models', nargs='+', default=DEFAULT_MODELS,
                         choices=list(MODELS))
     parser.add_argument('--threads', type=int, default=1, help='torch CPU threads')
     return parser.parse_args(argv)
