@@ -27,10 +27,12 @@ class FCNSkipHead(BaseDecodeHead):
     score and added to it; the last sum is upsampled to the input resolution. One input
     is FCN-32s, two FCN-16s (+pool4), three FCN-8s (+pool3), four FCN-4s (+pool2).
 
-    The crops follow from where each map lies on the input (see ``geometry``), so the
-    returned logits are aligned with the input pixels: ``logits[..., i, j]`` scores input
-    pixel ``(i, j)``. The logits may extend past the bottom and right of the input; loss
-    and prediction crop them to the image size.
+    The upsampling kernels and the crops follow from where each level lies on the input
+    (``in_grids``, see ``geometry``), so the returned logits are aligned with the input
+    pixels: ``logits[..., i, j]`` scores input pixel ``(i, j)``, on ``FullyConvVGG``
+    (both pad modes) and on mmseg's backbones given their grid (docs/backbones.md).
+    The logits may extend past the bottom and right of the input; loss and prediction
+    crop them to the image size.
 
     The level sizes are checked against ``in_strides`` and ``pad_mode`` (see
     ``level_check``): relative to each other in every forward, and to the network
@@ -55,8 +57,8 @@ class FCNSkipHead(BaseDecodeHead):
         in_grids (str or Sequence, optional): Where each level lies on the input, for
             ``pad_mode='same'``: ``'centre'`` (pixel ``j`` of a stride ``s`` level on
             input pixel ``s * j + (s - 1) / 2``: ``FullyConvVGG``, Swin), ``'corner'``
-            (on ``s * j``: mmseg's ResNet/ResNetV1c/V1d, MobileNetV2/V3, MiT, HRNet,
-            which downsample with centred odd kernels), or one entry per level, finest
+            (on ``s * j``: mmseg's ResNet, ResNetV1c, MobileNetV2, MiT, which
+            downsample with centred odd kernels), or one entry per level, finest
             first: a name or the offset of pixel 0 in input pixels (int, ``Fraction``,
             ``'3/2'`` or a float). ``tools/probe_grids.py`` measures them for any
             backbone; docs/backbones.md lists mmseg's. Default: None (``'centre'``;
