@@ -82,7 +82,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def run_config(name: str, seed: int, iters: int, data_root: str, work_dir: Path) -> Config:
+def run_config(name: str, seed: int, iters: int, data_root: str,
+               work_dir: Path) -> Config:
     """configs/fcn8s_toy.py with the model ``name``, ``iters`` iterations, ``seed``."""
     cfg = Config.fromfile(str(REPO / 'configs' / 'fcn8s_toy.py'))
     overrides, head = MODELS[name]
@@ -133,7 +134,8 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, list]:
 
 def format_table(results: Dict[str, list]) -> str:
     """Markdown table: mIoU and bar IoU per model, range over seeds and each seed."""
-    lines = ['| model | mIoU (range) | bar IoU (range) | mIoU per seed | bar IoU per seed |',
+    lines = ['| model | mIoU (range) | bar IoU (range) | mIoU per seed '
+             '| bar IoU per seed |',
              '|---|---|---|---|---|']
     for name, runs in results.items():
         miou = [r['mIoU'] for r in runs]

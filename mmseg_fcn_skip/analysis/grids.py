@@ -249,7 +249,8 @@ def _level_grid(stride: int, samples: List[Tuple[int, float]],
     var_p = sum((p - mean_p)**2 for p in positions)
     pull = 0.0
     if var_p > 0:
-        slope = sum((p - mean_p) * (c - mean_c) for p, c in zip(positions, centres)) / var_p
+        covariance = sum((p - mean_p) * (c - mean_c) for p, c in zip(positions, centres))
+        slope = covariance / var_p
         pull = min(max(1 - slope / stride, 0.0), 0.9)
     # centre = (1 - pull) * (stride * p + offset) + pull * middle
     values = [(c - pull * middle) / (1 - pull) - stride * p for p, c in samples]

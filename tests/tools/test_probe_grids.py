@@ -18,7 +18,8 @@ def test_the_tool_prints_the_grids_and_the_shift(capsys, in_grids, shifted):
     assert result['in_grids'] == 'corner'
     assert "FCNSkipHead: in_grids='corner'" in printed
     shift, _ = result['shift']
-    assert (abs(shift) > 3) is shifted and f'mean shift of the logits: {shift:+.2f}' in printed
+    assert (abs(shift) > 3) is shifted
+    assert f'mean shift of the logits: {shift:+.2f}' in printed
 
 
 def test_an_odd_batch_is_refused(capsys):

@@ -11,9 +11,9 @@ STRIDES = (8, 16, 32)
 
 def unit_head(in_grids, upsample='deconv', strides=STRIDES) -> FCNSkipHead:
     """One channel per level, one class, every score conv the identity."""
-    head = FCNSkipHead(in_channels=(1, ) * len(strides), in_index=tuple(range(len(strides))),
-                       in_strides=strides, in_grids=in_grids, upsample=upsample,
-                       num_classes=1)
+    head = FCNSkipHead(in_channels=(1, ) * len(strides),
+                       in_index=tuple(range(len(strides))), in_strides=strides,
+                       in_grids=in_grids, upsample=upsample, num_classes=1)
     for module in head.modules():
         if isinstance(module, nn.Conv2d):
             nn.init.ones_(module.weight)
@@ -40,7 +40,8 @@ def test_corner_grid_puts_level_pixel_j_on_input_pixel_stride_times_j(level, ups
     assert peak == (stride, stride)
     # symmetric about it: the score spreads equally up and down
     column = logits[:, stride]
-    torch.testing.assert_close(column[stride - 3:stride], column[stride + 1:stride + 4].flip(0))
+    torch.testing.assert_close(column[stride - 3:stride],
+                               column[stride + 1:stride + 4].flip(0))
 
 
 @pytest.mark.parametrize('upsample', ['deconv', 'bilinear'])
