@@ -65,8 +65,10 @@ def main(argv: Optional[List[str]] = None) -> dict:
     grids = probe_level_grids(backbone, args.size, seeds, args.batch, args.power)
     print(f'{"output":>6} {"stride":>6} {"offset":>8} {"spread":>7}  grid')
     for k, grid in enumerate(grids):
+        unclear = '  (spread above the stride: no clear grid)' if (
+            grid.spread > grid.stride) else ''
         print(f'{k:>6} {grid.stride:>6} {grid.offset:>8.2f} {grid.spread:>7.2f}  '
-              f'{grid.name or "-"}')
+              f'{grid.name or "-"}{unclear}')
     value = config_value(grids)
     shown = value if isinstance(value, str) else tuple(str(v) for v in value)
     print(f'FCNSkipHead: in_grids={shown!r} (for the outputs it takes, in order)')
