@@ -5,6 +5,7 @@ import torch
 import torch.nn as nn
 
 from mmseg_fcn_skip.models import FCNSkipHead
+from mmseg_fcn_skip.models.utils import Upsample
 
 STRIDES = (8, 16, 32)
 
@@ -75,12 +76,16 @@ def test_a_common_shift_of_every_level_shifts_the_logits():
     torch.testing.assert_close(shifted[..., 1:40, 1:40], corner[..., :39, :39])
 
 
+def upsamplings(head: FCNSkipHead) -> list:
+    """The head's upsamplings, deepest first, the final one last."""
+    return [m for m in head.modules() if isinstance(m, Upsample)]
+
+
 def test_corner_upsampling_is_chosen_per_step():
-    head = unit_head('corner')
-    ups = [*head.fuse_upsamples, head.final_upsample]
+    ups = upsamplings(unit_head('corner'))
     assert [u.align_corners for u in ups] == [True, True, True]
     assert [u.weight.shape[-1] for u in ups] == [3, 3, 15]
-    assert all(not u.align_corners for u in unit_head(None).fuse_upsamples)
+    assert not any(u.align_corners for u in upsamplings(unit_head(None)))
 
 
 @pytest.mark.parametrize('kwargs, match', [
@@ -94,3 +99,12 @@ def test_corner_upsampling_is_chosen_per_step():
 def test_grids_that_cannot_be_aligned_name_the_fix(kwargs, match):
     with pytest.raises(ValueError, match=match):
         FCNSkipHead(in_channels=(1, 1, 1), in_index=(0, 1, 2), num_classes=1, **kwargs)
+
+
+def test_mixed_grids_choose_each_upsampling_from_its_two_levels():
+    """ResNetV1d's shortcut grids (docs/backbones.md): offsets 0, 2, 6, 14 at strides
+    4..32 are centre-like between levels and corner at stride 4."""
+    head = FCNSkipHead(in_channels=(1, 1, 1, 1), in_index=(0, 1, 2, 3),
+                       in_grids=(0, 2, 6, 14), num_classes=1)
+    assert [u.align_corners for u in upsamplings(head)] == [False, False, False, True]
+    assert head.fuse_crops == [(1, 0), (1, 0), (1, 0)] and head.final_crop == 3
