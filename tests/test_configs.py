@@ -8,6 +8,7 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 from mmseg.registry import MODELS
+from composition import shrink_model
 from scores_by_hand import confusion_matrix, scores
 from mmseg_fcn_skip.converters.vgg import CAFFE_PREPROCESSOR, TORCHVISION_PREPROCESSOR
 from mmseg_fcn_skip.weights import WEIGHTS
@@ -20,6 +21,7 @@ CONFIGS = sorted(p for p in (REPO / 'configs').rglob('*.py') if '_base_' not in 
 #: the Caffe VGG16 the reference FCNs start from (BGR, 0..255).
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 CAFFE_MEAN_BGR = (104.00699, 116.66877, 122.67892)
+OPENMMLAB_PRETRAIN = 'https://download.openmmlab.com/mmsegmentation/v0.5/pretrain/'
 EXPECTED_PREPROCESSORS = {
     'torchvision': dict(bgr_to_rgb=True, mean=[255 * m for m in IMAGENET_MEAN],
                         std=[255 * s for s in IMAGENET_STD]),
@@ -36,8 +38,8 @@ def without_pretrained(cfg: Config) -> Config:
 def weights_convention(path: Path, cfg: Config) -> str:
     """The input convention of the weights a config starts from, by where they come
     from: the caffe configs (Caffe VGG16 or a trained reference FCN), a published net
-    in load_from, torchvision's VGG, open-mmlab's ResNet (RGB, ImageNet mean/std like
-    torchvision), or none."""
+    in load_from, torchvision's VGG, open-mmlab's ResNet, MiT and Swin (RGB, ImageNet
+    mean/std like torchvision), or none."""
     checkpoint = (cfg.model.backbone.get('init_cfg') or {}).get('checkpoint')
     if 'fcn_skip_caffe' in path.parts:
         return 'caffe'
@@ -48,6 +50,8 @@ def weights_convention(path: Path, cfg: Config) -> str:
     if checkpoint in WEIGHTS:  # published weights by short name
         return WEIGHTS[checkpoint].convention
     if 'torchvision' in checkpoint or checkpoint == 'open-mmlab://resnet50_v1c':
+        return 'torchvision'
+    if checkpoint.startswith(OPENMMLAB_PRETRAIN):  # MiT, Swin: ImageNet RGB mean/std
         return 'torchvision'
     raise AssertionError(f'{path}: unknown weights {checkpoint}; add their convention')
 
@@ -63,10 +67,12 @@ def test_config_builds_its_model_with_matching_levels(path):
     assert model.decode_head.num_classes == cfg.model.decode_head.num_classes
     if hasattr(backbone, 'level_channels'):
         channels, strides = backbone.out_channels, backbone.out_strides
-    else:  # mmseg's ResNet: stage k has 64 * 2**k * expansion channels, stride 4 * 2**k
-        expansion = backbone.block.expansion
-        channels = tuple(64 * 2**k * expansion for k in backbone.out_indices)
-        strides = tuple(4 * 2**k for k in backbone.out_indices)
+    else:  # mmseg's backbones: read from the levels of a 64x64 input
+        backbone.eval()
+        with torch.no_grad():
+            levels = backbone(torch.zeros(1, 3, 64, 64))
+        channels = tuple(level.shape[1] for level in levels)
+        strides = tuple(64 // level.shape[-1] for level in levels)
     for head in heads:
         index = head.in_index if isinstance(head.in_index, (list, tuple)) else [
             head.in_index]
@@ -101,9 +107,16 @@ def test_every_convention_is_used_by_some_config():
     assert conventions == {'torchvision', 'caffe', 'none'}
 
 
-@pytest.mark.parametrize('name', ['fcn8s-auxpool4_vgg16_4xb4-40k_voc12aug-512x512.py',
-                                  'pspnet_vgg16_4xb4-40k_voc12aug-512x512.py',
-                                  'fcn8s_r50_4xb4-40k_voc12aug-512x512.py'])
+COMPOSED = ['fcn8s-auxpool4_vgg16_4xb4-40k_voc12aug-512x512.py',
+            'pspnet_vgg16_4xb4-40k_voc12aug-512x512.py',
+            'fcn8s_r50_4xb4-40k_voc12aug-512x512.py',
+            'fcn4s_r50-v1c_4xb4-40k_voc12aug-512x512.py',
+            'fcn4s_mit-b0_4xb4-40k_voc12aug-512x512.py',
+            'fcn4s_swin-t_4xb4-40k_voc12aug-512x512.py',
+            'upernet_vgg16_4xb4-40k_voc12aug-512x512.py']
+
+
+@pytest.mark.parametrize('name', COMPOSED)
 def test_composed_config_trains_on_the_toy_shapes(name, toy_data_root, tmp_path,
                                                   light_toy_options):
     """mmseg heads on FullyConvVGG, FCNSkipHead beside FCNHead or on ResNet."""
@@ -132,31 +145,10 @@ def test_composed_config_trains_on_the_toy_shapes(name, toy_data_root, tmp_path,
 
 def _shrink_model(model: Config) -> None:
     """Few channels, 5 classes, plain BN: same structure, CPU-sized."""
-    backbone = model.backbone
-    backbone.init_cfg = None
-    if backbone.type == 'FullyConvVGG':
-        backbone.update(base_channels=4, fc_channels=16)
-        channels = dict(pool3=16, pool4=32, fc7=16)
-    else:
-        backbone.update(depth=18, base_channels=8, norm_cfg=dict(type='BN'))
-        channels = dict(pool3=16, pool4=32, fc7=64)
-    by_index = [channels[level] for level in _levels(backbone)]
+    shrink_model(model)
     for head in (model.decode_head, model.get('auxiliary_head')):
         if head is None:
             continue
         head.num_classes = 5
         if head.get('norm_cfg') is not None:
             head.norm_cfg = dict(type='BN', requires_grad=True)
-        if isinstance(head.in_channels, int):
-            head.in_channels = by_index[head.in_index]
-            head.channels = 8
-        else:
-            head.in_channels = [by_index[i] for i in head.in_index]
-
-
-def _levels(backbone: Config) -> list:
-    if backbone.type == 'FullyConvVGG':
-        names = ('pool1', 'pool2', 'pool3', 'pool4', 'pool5', 'fc7')
-    else:
-        names = ('stage1', 'pool3', 'pool4', 'fc7')
-    return [names[i] for i in backbone.out_indices]

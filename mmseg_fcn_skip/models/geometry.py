@@ -5,11 +5,28 @@ of a map (along one axis) is centred on input coordinate ``stride * j + offset``
 layer changes the grid in a known way, so the grid of any map follows from the layer
 list alone. The FCN crop offsets (19; 5 and 27; 5, 9 and 31 in the reference nets) are
 differences between two grids, divided by their common stride.
+
+The tables of ``FullyConvVGG``'s levels live here too (not in the backbone), since the
+backbone builds its layers from them and ``FCNSkipHead`` derives its crops from them.
 """
 from fractions import Fraction
-from typing import NamedTuple, Tuple, Union
+from typing import NamedTuple, Sequence, Tuple, Union
 
-Number = Union[int, float, Fraction]
+Number = Union[int, float, Fraction, str]
+
+#: ``FullyConvVGG``'s output levels, their strides and its pad modes.
+LEVEL_NAMES = ('pool1', 'pool2', 'pool3', 'pool4', 'pool5', 'fc7')
+LEVEL_STRIDES = (2, 4, 8, 16, 32, 32)
+PAD_MODES = ('same', 'caffe')
+#: Padding of conv1_1 and of fc6 in each pad mode.
+CONV1_PADDING = {'same': 1, 'caffe': 100}
+FC6_PADDING = {'same': 3, 'caffe': 0}
+#: Names of the two common level grids: where pixel ``j`` of a stride-``s`` level lies.
+#: ``'centre'``: on ``s * j + (s - 1) / 2``, the centre of its ``s x s`` input window
+#: (2x2 pooling, non-overlapping patch embeddings: FullyConvVGG 'same', Swin).
+#: ``'corner'``: on ``s * j`` (centred odd kernels: 3x3 stride 2 pad 1, 7x7 stride 2
+#: pad 3, 1x1 stride 2: mmseg's ResNets, MobileNets, MiT).
+GRID_NAMES = ('centre', 'corner')
 
 
 class Grid(NamedTuple):
@@ -67,3 +84,81 @@ def crop_offsets(first: Grid, second: Grid) -> Tuple[int, int]:
             'whole-pixel shift can be cropped away')
     shift = int(shift)
     return (shift, 0) if shift >= 0 else (0, -shift)
+
+
+def named_grid(name: str, stride: int) -> Grid:
+    """The grid ``'centre'`` or ``'corner'`` (see ``GRID_NAMES``) of a stride-``stride``
+    level."""
+    if name not in GRID_NAMES:
+        raise ValueError(f'grid {name!r} is not a grid name; use one of {GRID_NAMES} or '
+                         'the offset of pixel 0 of each level')
+    offset = Fraction(stride - 1, 2) if name == 'centre' else Fraction(0)
+    return Grid(Fraction(stride), offset)
+
+
+def level_grids(pad_mode: str) -> Tuple[Grid, ...]:
+    """Sampling grid of each output level (pool1..pool5, fc7) of ``FullyConvVGG``.
+
+    The 3x3 convolutions after conv1_1 are padded by 1 and do not move the grid, so the
+    grids do not depend on the depth.
+    """
+    check_pad_mode(pad_mode)
+    grid = Grid.input().conv(3, padding=CONV1_PADDING[pad_mode])
+    grids = []
+    for _ in range(5):
+        grid = grid.conv(2, stride=2)
+        grids.append(grid)
+    grids.append(grid.conv(7, padding=FC6_PADDING[pad_mode]).conv(1))
+    return tuple(grids)
+
+
+def level_sizes(pad_mode: str, size: int) -> Tuple[int, ...]:
+    """Size of each output level (pool1..pool5, fc7) of ``FullyConvVGG`` along one axis
+    for an input of ``size`` pixels along it.
+
+    ``'same'``: ``ceil(size / stride)``. ``'caffe'``: conv1_1 padded by 100 adds 198,
+    each pooling halves rounding up and the unpadded 7x7 fc6 takes 6 off pool5.
+    """
+    check_pad_mode(pad_mode)
+    size += 2 * CONV1_PADDING[pad_mode] - 2
+    sizes = []
+    for _ in range(5):
+        size = -(-size // 2)
+        sizes.append(size)
+    sizes.append(size + 2 * FC6_PADDING[pad_mode] - 6)
+    return tuple(sizes)
+
+
+def check_pad_mode(pad_mode: str) -> None:
+    if pad_mode not in PAD_MODES:
+        raise ValueError(f'pad_mode={pad_mode!r} is not supported; use one of {PAD_MODES}')
+
+
+def as_offset(value: Number) -> Fraction:
+    """An exact offset from an int, a ``Fraction``, a string such as ``'3/2'`` or a
+    float (taken as the nearest fraction of denominator at most 64, e.g. 1.5 -> 3/2)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, Fraction, str)):
+        raise ValueError(f'grid offset {value!r} must be a number (int, float, Fraction '
+                         "or a string such as '3/2')")
+    try:
+        offset = Fraction(value)
+    except (ValueError, ZeroDivisionError):
+        raise ValueError(f'grid offset {value!r} is not a number nor a grid name of '
+                         f"{GRID_NAMES}; write e.g. 0, 1.5 or '3/2'") from None
+    return offset.limit_denominator(64) if isinstance(value, float) else offset
+
+
+def in_level_grids(in_grids: Union[str, Sequence[Number]],
+                   in_strides: Sequence[int]) -> Tuple[Grid, ...]:
+    """Grids of levels of ``in_strides``, described by one grid name for all levels
+    (see ``GRID_NAMES``) or by one entry per level: a grid name or the offset of
+    pixel 0 of the level, in input pixels (see ``as_offset``)."""
+    if isinstance(in_grids, str):
+        return tuple(named_grid(in_grids, s) for s in in_strides)
+    in_grids = tuple(in_grids)
+    if len(in_grids) != len(in_strides):
+        raise ValueError(f'in_grids={in_grids!r} needs one entry per input level '
+                         f'({len(in_strides)}), or one grid name of {GRID_NAMES}')
+    return tuple(
+        named_grid(g, s) if isinstance(g, str) and g in GRID_NAMES else Grid(
+            Fraction(s), as_offset(g)) for s, g in zip(in_strides, in_grids))

@@ -2,7 +2,8 @@ from fractions import Fraction
 
 import pytest
 
-from mmseg_fcn_skip.models.geometry import Grid, crop_offsets
+from mmseg_fcn_skip.models.geometry import (Grid, as_offset, crop_offsets, in_level_grids,
+                                            named_grid)
 
 
 def test_conv_and_pool_move_the_grid():
@@ -33,3 +34,34 @@ def test_crop_offsets_reject_unalignable_grids():
         crop_offsets(Grid(Fraction(8), Fraction(0)), Grid(Fraction(16), Fraction(0)))
     with pytest.raises(ValueError, match='whole-pixel'):
         crop_offsets(Grid(Fraction(8), Fraction(0)), Grid(Fraction(8), Fraction(4)))
+
+
+def test_named_grids_put_pixel_zero_on_the_window_centre_or_corner():
+    assert named_grid('centre', 8) == Grid(Fraction(8), Fraction(7, 2))
+    assert named_grid('corner', 8) == Grid(Fraction(8), Fraction(0))
+    with pytest.raises(ValueError, match="'middle' is not a grid name"):
+        named_grid('middle', 8)
+
+
+def test_level_grids_from_a_name_or_one_entry_per_level():
+    assert in_level_grids('corner', (8, 16)) == (named_grid('corner', 8),
+                                                 named_grid('corner', 16))
+    grids = in_level_grids(('centre', 1.5, '3/2', Fraction(-2)), (4, 8, 16, 32))
+    assert grids == (Grid(Fraction(4), Fraction(3, 2)), Grid(Fraction(8), Fraction(3, 2)),
+                     Grid(Fraction(16), Fraction(3, 2)), Grid(Fraction(32), Fraction(-2)))
+
+
+@pytest.mark.parametrize('in_grids, match', [
+    (('corner', ), 'one entry per input level'),
+    (('corner', 'x/2'), "'x/2' is not a number"),
+    (('corner', None), 'must be a number'),
+    (('corner', True), 'must be a number'),
+])
+def test_bad_level_grids_name_the_entry(in_grids, match):
+    with pytest.raises(ValueError, match=match):
+        in_level_grids(in_grids, (8, 16))
+
+
+def test_float_offsets_are_read_as_the_fraction_they_round():
+    assert as_offset(1 / 3) == Fraction(1, 3) and as_offset(0.1) == Fraction(1, 10)
+    assert as_offset('7/2') == as_offset(3.5) == Fraction(7, 2)

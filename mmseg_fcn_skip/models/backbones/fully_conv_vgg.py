@@ -9,7 +9,8 @@ from torch import Tensor
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmseg.registry import MODELS
-from ..geometry import Grid
+from ..geometry import (CONV1_PADDING, FC6_PADDING, LEVEL_NAMES, LEVEL_STRIDES,
+                        check_pad_mode)
 
 #: Convolutions per block for each depth; every block ends in 2x2/2 max pooling.
 VGG_BLOCKS: Dict[int, Tuple[int, ...]] = {
@@ -20,50 +21,6 @@ VGG_BLOCKS: Dict[int, Tuple[int, ...]] = {
 }
 #: Width of each block relative to ``base_channels``.
 BLOCK_WIDTHS = (1, 2, 4, 8, 8)
-LEVEL_NAMES = ('pool1', 'pool2', 'pool3', 'pool4', 'pool5', 'fc7')
-LEVEL_STRIDES = (2, 4, 8, 16, 32, 32)
-PAD_MODES = ('same', 'caffe')
-#: Padding of conv1_1 and of fc6 in each pad mode.
-CONV1_PADDING = {'same': 1, 'caffe': 100}
-FC6_PADDING = {'same': 3, 'caffe': 0}
-
-
-def level_grids(pad_mode: str) -> Tuple[Grid, ...]:
-    """Sampling grid of each output level (pool1..pool5, fc7) of ``FullyConvVGG``.
-
-    The 3x3 convolutions after conv1_1 are padded by 1 and do not move the grid, so the
-    grids do not depend on the depth.
-    """
-    _check_pad_mode(pad_mode)
-    grid = Grid.input().conv(3, padding=CONV1_PADDING[pad_mode])
-    grids = []
-    for _ in range(5):
-        grid = grid.conv(2, stride=2)
-        grids.append(grid)
-    grids.append(grid.conv(7, padding=FC6_PADDING[pad_mode]).conv(1))
-    return tuple(grids)
-
-
-def level_sizes(pad_mode: str, size: int) -> Tuple[int, ...]:
-    """Size of each output level (pool1..pool5, fc7) of ``FullyConvVGG`` along one axis
-    for an input of ``size`` pixels along it.
-
-    ``'same'``: ``ceil(size / stride)``. ``'caffe'``: conv1_1 padded by 100 adds 198,
-    each pooling halves rounding up and the unpadded 7x7 fc6 takes 6 off pool5.
-    """
-    _check_pad_mode(pad_mode)
-    size += 2 * CONV1_PADDING[pad_mode] - 2
-    sizes = []
-    for _ in range(5):
-        size = -(-size // 2)
-        sizes.append(size)
-    sizes.append(size + 2 * FC6_PADDING[pad_mode] - 6)
-    return tuple(sizes)
-
-
-def _check_pad_mode(pad_mode: str) -> None:
-    if pad_mode not in PAD_MODES:
-        raise ValueError(f'pad_mode={pad_mode!r} is not supported; use one of {PAD_MODES}')
 
 
 @MODELS.register_module()
@@ -134,7 +91,7 @@ class FullyConvVGG(BaseModule):
         if depth not in VGG_BLOCKS:
             raise ValueError(f'depth={depth!r} is not supported; use one of '
                              f'{tuple(VGG_BLOCKS)}')
-        _check_pad_mode(pad_mode)
+        check_pad_mode(pad_mode)
         _check_positive_int('base_channels', base_channels)
         _check_positive_int('fc_channels', fc_channels)
         _check_layer_cfg('norm_cfg', norm_cfg)

@@ -1,5 +1,4 @@
 """The FCN decode head: score maps of several levels fused coarse to fine."""
-from fractions import Fraction
 from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
@@ -11,9 +10,9 @@ from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.models.losses import accuracy
 from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, SampleList
-from ..backbones.fully_conv_vgg import LEVEL_STRIDES, PAD_MODES, level_grids
-from ..geometry import Grid, crop_offsets
-from ..utils import Upsample, is_tracing
+from ..geometry import (LEVEL_STRIDES, PAD_MODES, Grid, crop_offsets, in_level_grids,
+                        level_grids)
+from ..utils import Upsample, is_tracing, upsample_alignment
 from .level_check import input_size_candidates, level_mismatch
 from .loss_check import check_class_weights
 from .level_names import default_strides, level_name, positional_renames
@@ -31,10 +30,12 @@ class FCNSkipHead(BaseDecodeHead):
     score and added to it; the last sum is upsampled to the input resolution. One input
     is FCN-32s, two FCN-16s (+pool4), three FCN-8s (+pool3), four FCN-4s (+pool2).
 
-    The crops follow from where each map lies on the input (see ``geometry``), so the
-    returned logits are aligned with the input pixels: ``logits[..., i, j]`` scores input
-    pixel ``(i, j)``. The logits may extend past the bottom and right of the input; loss
-    and prediction crop them to the image size.
+    The upsampling kernels and the crops follow from where each level lies on the input
+    (``in_grids``, see ``geometry``), so the returned logits are aligned with the input
+    pixels: ``logits[..., i, j]`` scores input pixel ``(i, j)``, on ``FullyConvVGG``
+    (both pad modes) and on mmseg's backbones given their grid (docs/backbones.md).
+    The logits may extend past the bottom and right of the input; loss and prediction
+    crop them to the image size.
 
     The level sizes are checked against ``in_strides`` and ``pad_mode`` (see
     ``level_check``): relative to each other in every forward, and to the network
@@ -51,17 +52,31 @@ class FCNSkipHead(BaseDecodeHead):
         in_strides (Sequence[int], optional): Stride of each input level. Each must be
             a whole multiple (at least 2x) of the previous one. Default: deepest at 32,
             each finer level at half the stride of the next.
-        pad_mode (str): Where the levels lie on the input. ``'same'``: pixel ``j`` of a
-            stride ``s`` level is centred on input pixel ``s * j + (s - 1) / 2``, as in
-            ``FullyConvVGG(pad_mode='same')`` (other backbones are aligned to within a
-            fraction of their stride). ``'caffe'``: the levels of
-            ``FullyConvVGG(pad_mode='caffe')``, the deepest being fc7. Default:
-            ``'same'``.
+        pad_mode (str): The sizes of the levels. ``'same'``: about ``H / s`` at stride
+            ``s`` (``FullyConvVGG(pad_mode='same')`` and mmseg's backbones), lying
+            where ``in_grids`` says. ``'caffe'``: the levels of
+            ``FullyConvVGG(pad_mode='caffe')``, the deepest being fc7, on that net's
+            grids. Default: ``'same'``.
+        in_grids (str or Sequence, optional): Where each level lies on the input, for
+            ``pad_mode='same'``: ``'centre'`` (pixel ``j`` of a stride ``s`` level on
+            input pixel ``s * j + (s - 1) / 2``: ``FullyConvVGG``, Swin), ``'corner'``
+            (on ``s * j``: mmseg's ResNet, ResNetV1c, MobileNetV2, MiT, which
+            downsample with centred odd kernels), or one entry per level, finest
+            first: a name or the offset of pixel 0 in input pixels (int, ``Fraction``,
+            ``'3/2'`` or a float). ``tools/probe_grids.py`` measures them for any
+            backbone; docs/backbones.md lists mmseg's. Default: None (``'centre'``;
+            the ``'caffe'`` grids with ``pad_mode='caffe'``). The upsampling follows:
+            see ``upsample``.
         skip_scales (Sequence[float], optional): Fixed factor applied to each skip level
             (all inputs but the deepest, in input order) before scoring it; FCN-8s
             at-once uses ``(0.0001, 0.01)`` for pool3, pool4. Default: None (no scaling).
         upsample (str): ``'deconv'`` (bilinear-initialised transposed convolution, as in
             the reference) or ``'bilinear'`` (interpolation). Default: ``'deconv'``.
+            Each upsampling suits the grids of its two levels (``Upsample``): on
+            centre-aligned grids (and the ``'caffe'`` ones) a ``2f`` kernel or
+            ``align_corners=False``, on corner-aligned grids a ``2f - 1`` kernel or
+            ``align_corners=True``; both modes support both. Levels whose offsets are
+            a fraction of a pixel apart either way raise a ``ValueError``.
         learn_upsample (bool): Learn the deconv weights instead of keeping them fixed.
             Default: False.
         score_init (str): ``'zeros'`` (reference) or ``'normal'`` (std 0.01, mmseg's
@@ -93,6 +108,7 @@ class FCNSkipHead(BaseDecodeHead):
                  in_index: Sequence[int],
                  in_strides: Optional[Sequence[int]] = None,
                  pad_mode: str = 'same',
+                 in_grids: Optional[Union[str, Sequence]] = None,
                  skip_scales: Optional[Sequence[float]] = None,
                  upsample: str = 'deconv',
                  learn_upsample: bool = False,
@@ -107,6 +123,10 @@ class FCNSkipHead(BaseDecodeHead):
         if pad_mode not in PAD_MODES:
             raise ValueError(f'pad_mode={pad_mode!r} is not supported; use one of '
                              f'{PAD_MODES} (the backbone\'s pad mode)')
+        if in_grids is not None and pad_mode == 'caffe':
+            raise ValueError(f"in_grids={in_grids!r} with pad_mode='caffe': the caffe "
+                             "levels have FullyConvVGG's grids; leave in_grids out")
+        in_level_grids('centre' if in_grids is None else in_grids, in_strides)
         if skip_scales is not None and (len(skip_scales) != num_levels - 1
                                         or any(s <= 0 for s in skip_scales)):
             raise ValueError(
@@ -128,6 +148,8 @@ class FCNSkipHead(BaseDecodeHead):
         check_class_weights(self.loss_decode, self.num_classes)
         self.in_strides = in_strides
         self.pad_mode = pad_mode
+        self.in_grids = in_grids if in_grids is None or isinstance(
+            in_grids, str) else tuple(in_grids)
         self.skip_scales = None if skip_scales is None else tuple(skip_scales)
         self.score_init = score_init
         # ``conv_seg`` (from the base class) scores the deepest level, as score_fr.
@@ -137,18 +159,21 @@ class FCNSkipHead(BaseDecodeHead):
         self.skip_scores = nn.ModuleDict(
             (level_name(s), nn.Conv2d(c, self.out_channels, 1))
             for c, s in zip(in_channels[:-1], in_strides[:-1]))
-        steps = list(zip(in_strides[:-1], in_strides[1:]))
+        grids = self._input_grids()
+        corners = _upsample_corners(grids, upsample)
+        steps = list(zip(in_strides[:-1], in_strides[1:], corners[1:]))
         self.fuse_upsamples = nn.ModuleDict(
             (level_name(deep), Upsample(self.out_channels, deep // fine, upsample,
-                                        learn_upsample))
-            for fine, deep in reversed(steps))
+                                        learn_upsample, corner))
+            for fine, deep, corner in reversed(steps))
         self.final_upsample = Upsample(self.out_channels, in_strides[0], upsample,
-                                       learn_upsample)
-        self._plan_crops(self._input_grids())
+                                       learn_upsample, corners[0])
+        self._plan_crops(grids)
 
     def _input_grids(self) -> List[Grid]:
+        """Grid of each input level, finest first, from ``pad_mode`` and ``in_grids``."""
         if self.pad_mode == 'same':
-            return [Grid(Fraction(s), Fraction(s - 1, 2)) for s in self.in_strides]
+            return list(in_level_grids(self.in_grids or 'centre', self.in_strides))
         vgg_strides = LEVEL_STRIDES[:4]
         if self.in_strides[-1] != 32 or any(s not in vgg_strides
                                             for s in self.in_strides[:-1]):
@@ -173,9 +198,10 @@ class FCNSkipHead(BaseDecodeHead):
                                               Grid.input())
         if input_crop:
             raise ValueError(
-                f'with pad_mode={self.pad_mode!r} the upsampled scores start '
-                f'{input_crop} px inside the image and cannot cover it; check pad_mode '
-                'and in_strides against the backbone')
+                f'with pad_mode={self.pad_mode!r} and in_grids={self.in_grids!r} the '
+                f'upsampled scores start {input_crop} px inside the image and cannot '
+                'cover it; check pad_mode, in_grids and in_strides against the backbone '
+                '(tools/probe_grids.py measures its grids)')
         self.final_crop = final_crop
 
     def forward(self,
@@ -321,6 +347,19 @@ class FCNSkipHead(BaseDecodeHead):
         if mismatch is not None:
             raise ValueError(mismatch)
         return levels
+
+
+def _upsample_corners(grids: Sequence[Grid], mode: str) -> List[bool]:
+    """``align_corners`` of each upsampling, finest first: entry 0 upsamples level 0
+    to the input, entry ``k`` level ``k`` to level ``k - 1`` (``upsample_alignment``).
+
+    A fused map lies on the grid of its finer level up to whole pixels, so each step
+    depends on its two levels only."""
+    targets = [Grid.input()] + list(grids[:-1])
+    return [
+        upsample_alignment(source, target, int(source.stride / target.stride), mode)
+        for source, target in zip(grids, targets)
+    ]
 
 
 def crop_to_size(logits: Tensor, size: Sequence[int]) -> Tensor:

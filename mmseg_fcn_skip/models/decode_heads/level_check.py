@@ -27,7 +27,7 @@ from typing import Optional, Sequence, Tuple
 
 import torch
 
-from ..backbones.fully_conv_vgg import LEVEL_STRIDES, level_sizes
+from ..geometry import LEVEL_STRIDES, level_sizes
 
 #: ``(height, width)`` of each level, finest first.
 Sizes = Tuple[Tuple[int, int], ...]

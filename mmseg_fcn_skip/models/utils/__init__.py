@@ -1,4 +1,4 @@
 from .tracing import is_tracing
-from .upsample import Upsample, bilinear_kernel
+from .upsample import Upsample, bilinear_kernel, upsample_alignment
 
-__all__ = ['Upsample', 'bilinear_kernel', 'is_tracing']
+__all__ = ['Upsample', 'bilinear_kernel', 'is_tracing', 'upsample_alignment']

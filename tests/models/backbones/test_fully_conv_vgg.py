@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 
 from mmseg_fcn_skip.models import FullyConvVGG
-from mmseg_fcn_skip.models.backbones.fully_conv_vgg import level_grids
+from mmseg_fcn_skip.models.geometry import level_grids
 
 LIGHT = dict(base_channels=4, fc_channels=8)
 

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from mmseg_fcn_skip.models import FullyConvVGG
-from mmseg_fcn_skip.models.backbones.fully_conv_vgg import level_sizes
+from mmseg_fcn_skip.models.geometry import level_sizes
 
 
 @pytest.mark.parametrize('pad_mode', ['same', 'caffe'])

@@ -1,0 +1,35 @@
+"""Light versions of the configs that compose the plugin with mmseg's backbones and heads:
+same structure and level grids, a handful of channels."""
+from mmengine.config import Config
+
+#: Backbone settings that make each backbone light, and the channels of its outputs
+#: (by output index) with those settings.
+LIGHT_BACKBONES = {
+    'FullyConvVGG': (dict(base_channels=4, fc_channels=16), (4, 8, 16, 32, 32, 16)),
+    'ResNetV1c': (dict(depth=18, base_channels=8, norm_cfg=dict(type='BN')),
+                  (8, 16, 32, 64)),
+    'MixVisionTransformer': (dict(embed_dims=4, num_layers=[1, 1, 1, 1]),
+                             (4, 8, 20, 32)),
+    'SwinTransformer': (dict(embed_dims=24, depths=[2, 2, 2, 2]), (24, 48, 96, 192)),
+}
+
+
+def shrink_model(model: Config) -> None:
+    """Make ``model`` (a config's ``model``) light in place: the backbone of
+    ``LIGHT_BACKBONES`` without pretrained weights, the heads' ``in_channels`` and
+    ``channels`` to match."""
+    backbone = model.backbone
+    backbone.init_cfg = None
+    settings, channels = LIGHT_BACKBONES[backbone.type]
+    backbone.update(settings)
+    by_index = [channels[i] for i in backbone.out_indices]
+    for head in (model.decode_head, model.get('auxiliary_head')):
+        if head is None:
+            continue
+        if isinstance(head.in_channels, int):
+            head.in_channels = by_index[head.in_index]
+            head.channels = 8
+        else:
+            head.in_channels = [by_index[i] for i in head.in_index]
+            if head.type != 'FCNSkipHead':
+                head.channels = 8
