@@ -109,7 +109,7 @@ def test_every_convention_is_used_by_some_config():
 
 COMPOSED = ['fcn8s-auxpool4_vgg16_4xb4-40k_voc12aug-512x512.py',
             'pspnet_vgg16_4xb4-40k_voc12aug-512x512.py',
-            'fcn8s_r50_4xb4-40k_voc12aug-512x512.py',
+            'fcn8s_r50-v1c_4xb4-40k_voc12aug-512x512.py',
             'fcn4s_r50-v1c_4xb4-40k_voc12aug-512x512.py',
             'fcn4s_mit-b0_4xb4-40k_voc12aug-512x512.py',
             'fcn4s_swin-t_4xb4-40k_voc12aug-512x512.py',

@@ -2,7 +2,7 @@
 # 4, 8, 16, 32 (fc6/fc7 are not computed), with an auxiliary FCNHead on pool4; recipe
 # of fcn8s_voc.py. UPerHead resizes its levels with align_corners=False, which suits
 # the centre-aligned grids of FullyConvVGG.
-_base_ = '../fcn8s_voc.py'
+_base_ = './fcn8s_vgg16_4xb4-40k_voc12aug-512x512.py'
 norm_cfg = dict(type='SyncBN', requires_grad=True)
 model = dict(
     backbone=dict(out_indices=(1, 2, 3, 4)),

@@ -82,7 +82,7 @@ def test_levels_of_no_named_grid_give_their_offsets():
 
 
 COMPOSED = [
-    'fcn8s_r50_voc.py', 'fcn_skip/fcn4s_r50-v1c_4xb4-40k_voc12aug-512x512.py',
+    'fcn_skip/fcn8s_r50-v1c_4xb4-40k_voc12aug-512x512.py', 'fcn_skip/fcn4s_r50-v1c_4xb4-40k_voc12aug-512x512.py',
     'fcn_skip/fcn4s_mit-b0_4xb4-40k_voc12aug-512x512.py',
     'fcn_skip/fcn4s_swin-t_4xb4-40k_voc12aug-512x512.py'
 ]

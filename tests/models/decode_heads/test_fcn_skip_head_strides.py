@@ -102,7 +102,8 @@ def test_fusion_of_any_strides_equals_the_fusion_by_hand(in_strides, mode):
                                                 ((2, 4, 8, 32), [4, 2, 2, 2])])
 def test_upsampling_factors_go_from_the_deepest_pair_to_the_input(in_strides, factors):
     head = make_head(in_strides)
-    applied = [u.factor for u in head.fuse_upsamples] + [head.final_upsample.factor]
+    upsamples = list(head.fuse_upsamples.values()) + [head.final_upsample]
+    applied = [u.factor for u in upsamples]
     assert applied == factors
     # Each factor brings the map from one level's stride to the next finer one's.
     strides = list(reversed(in_strides)) + [1]
@@ -130,7 +131,7 @@ def test_skip_scales_must_be_one_positive_factor_per_skip(scales):
 def test_learned_upsampling_learns_every_upsampling_layer():
     in_strides = (4, 16, 32)
     head = make_head(in_strides, learn_upsample=True)
-    upsamples = list(head.fuse_upsamples) + [head.final_upsample]
+    upsamples = list(head.fuse_upsamples.values()) + [head.final_upsample]
     learned = {id(p) for p in head.parameters() if p.requires_grad}
     for upsample in upsamples:
         assert upsample.learnable and id(upsample.weight) in learned
