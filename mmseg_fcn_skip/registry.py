@@ -8,6 +8,7 @@ so a lookup falls through to mmseg's and finds the plugin's modules and mmseg's 
 mmengine fills a registry from its ``locations`` only when it is searched itself, not
 when a child falls through to it, so each child fills its parent first.
 """
+
 from mmengine.registry import Registry
 from mmseg import registry as mmseg_registry
 
@@ -29,8 +30,11 @@ def _child(parent: Registry) -> Registry:
     return ChildRegistry(parent.name, parent=parent, scope=SCOPE, locations=['mmseg_fcn_skip'])
 
 
-_PARENTS = {name: value for name, value in vars(mmseg_registry).items()
-            if name.isupper() and isinstance(value, Registry)}
+_PARENTS = {
+    name: value
+    for name, value in vars(mmseg_registry).items()
+    if name.isupper() and isinstance(value, Registry)
+}
 globals().update({name: _child(parent) for name, parent in _PARENTS.items()})
 
 __all__ = sorted(_PARENTS)

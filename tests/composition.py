@@ -1,15 +1,14 @@
 """Light versions of the configs that compose the plugin with mmseg's backbones and heads:
 same structure and level grids, a handful of channels."""
+
 from mmengine.config import Config
 
 #: Backbone settings that make each backbone light, and the channels of its outputs
 #: (by output index) with those settings.
 LIGHT_BACKBONES = {
     'FullyConvVGG': (dict(base_channels=4, fc_channels=16), (4, 8, 16, 32, 32, 16)),
-    'ResNetV1c': (dict(depth=18, base_channels=8, norm_cfg=dict(type='BN')),
-                  (8, 16, 32, 64)),
-    'MixVisionTransformer': (dict(embed_dims=4, num_layers=[1, 1, 1, 1]),
-                             (4, 8, 20, 32)),
+    'ResNetV1c': (dict(depth=18, base_channels=8, norm_cfg=dict(type='BN')), (8, 16, 32, 64)),
+    'MixVisionTransformer': (dict(embed_dims=4, num_layers=[1, 1, 1, 1]), (4, 8, 20, 32)),
     'SwinTransformer': (dict(embed_dims=24, depths=[2, 2, 2, 2]), (24, 48, 96, 192)),
 }
 

@@ -1,8 +1,8 @@
 import pytest
 import torch
+from mmseg.utils import register_all_modules
 
 import mmseg_fcn_skip  # noqa: F401  (registers the plugin's modules)
-from mmseg.utils import register_all_modules
 
 register_all_modules(init_default_scope=True)
 
@@ -16,6 +16,7 @@ def _seed():
 def toy_data_root(tmp_path_factory) -> str:
     """A tiny built-in shapes dataset (8 train, 4 val images of odd sizes)."""
     from mmseg_fcn_skip.datasets import generate_toy_shapes
+
     root = tmp_path_factory.mktemp('toy_shapes')
     generate_toy_shapes(root, num_train=8, num_val=4, seed=0, size_range=(33, 71))
     return str(root)

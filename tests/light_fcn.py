@@ -4,6 +4,7 @@
 that building, saving and running a model takes milliseconds. Importable as
 ``light_fcn``: pytest puts ``tests/`` on ``sys.path`` when it loads ``tests/conftest.py``.
 """
+
 import importlib.util
 import os
 import socket
@@ -18,34 +19,34 @@ import numpy as np
 import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
-
 from mmseg.registry import MODELS
+
 from mmseg_fcn_skip.datasets import TOY_SHAPES_CLASSES, TOY_SHAPES_PALETTE
 
 REPO = Path(__file__).resolve().parents[1]
 #: Backbone levels of FCN-32s, 16s and 8s, deepest last.
-OUT_INDICES = {1: (5, ), 2: (3, 5), 3: (2, 3, 5)}
+OUT_INDICES = {1: (5,), 2: (3, 5), 3: (2, 3, 5)}
 #: Channels of pool1..pool5 and fc7 with base_channels=8, fc_channels=32.
 LEVEL_CHANNELS = (8, 16, 32, 64, 64, 32)
 DATASET_META = dict(classes=TOY_SHAPES_CLASSES, palette=TOY_SHAPES_PALETTE)
 
 
-def write_config(directory: Path,
-                 pad_mode: str = 'same',
-                 num_levels: int = 3,
-                 num_classes: int = 5) -> Path:
+def write_config(
+    directory: Path, pad_mode: str = 'same', num_levels: int = 3, num_classes: int = 5
+) -> Path:
     """Write a light FCN config (FCN-32s/16s/8s by ``num_levels``) and return its path."""
     out_indices = OUT_INDICES[num_levels]
     channels = tuple(LEVEL_CHANNELS[i] for i in out_indices)
     path = Path(directory) / f'fcn{32 >> (num_levels - 1)}s_{pad_mode}_{num_classes}.py'
     path.write_text(
-        f"_base_ = {str(REPO / 'configs' / 'fcn8s_toy.py')!r}\n"
+        f'_base_ = {str(REPO / "configs" / "fcn8s_toy.py")!r}\n'
         'model = dict(\n'
         f'    backbone=dict(depth=11, pad_mode={pad_mode!r}, base_channels=8,\n'
         f'                  fc_channels=32, out_indices={out_indices!r}),\n'
         f'    decode_head=dict(in_channels={channels!r},\n'
         f'                     in_index={tuple(range(num_levels))!r},\n'
-        f'                     pad_mode={pad_mode!r}, num_classes={num_classes}))\n')
+        f'                     pad_mode={pad_mode!r}, num_classes={num_classes}))\n'
+    )
     return path
 
 
@@ -65,10 +66,9 @@ def save_checkpoint(config: Path, path: Path, seed: int = 0) -> Path:
     return Path(path)
 
 
-def light_model(directory: Path,
-                pad_mode: str = 'same',
-                num_levels: int = 3,
-                num_classes: int = 5) -> Tuple[Path, Path]:
+def light_model(
+    directory: Path, pad_mode: str = 'same', num_levels: int = 3, num_classes: int = 5
+) -> Tuple[Path, Path]:
     """Config and checkpoint of a light FCN, written into ``directory``."""
     config = write_config(directory, pad_mode, num_levels, num_classes)
     return config, save_checkpoint(config, config.with_suffix('.pth'))
@@ -77,13 +77,11 @@ def light_model(directory: Path,
 def blob_image(height: int, width: int, rng: np.random.Generator) -> np.ndarray:
     """A BGR image of smooth random colour blobs (the light models' predictions vary
     over it, unlike over pixel noise)."""
-    small = rng.integers(0, 256, (max(height // 16, 2), max(width // 16, 2), 3),
-                         dtype=np.uint8)
+    small = rng.integers(0, 256, (max(height // 16, 2), max(width // 16, 2), 3), dtype=np.uint8)
     return cv2.resize(small, (width, height), interpolation=cv2.INTER_CUBIC)
 
 
-def write_images(directory: Path, sizes: Iterable[Tuple[int, int]],
-                 seed: int = 0) -> List[Path]:
+def write_images(directory: Path, sizes: Iterable[Tuple[int, int]], seed: int = 0) -> List[Path]:
     """Write blob PNG images of the given ``(height, width)`` sizes."""
     directory.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
@@ -97,8 +95,7 @@ def write_images(directory: Path, sizes: Iterable[Tuple[int, int]],
 
 def load_tool(name: str) -> ModuleType:
     """Import ``tools/<name>.py`` as a module, to call its ``main(argv)``."""
-    spec = importlib.util.spec_from_file_location(f'tools_{name}',
-                                                  REPO / 'tools' / f'{name}.py')
+    spec = importlib.util.spec_from_file_location(f'tools_{name}', REPO / 'tools' / f'{name}.py')
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -107,10 +104,10 @@ def load_tool(name: str) -> ModuleType:
 def run_python(*args: str) -> subprocess.CompletedProcess:
     """Run ``python ARGS`` in a fresh process, the repo importable."""
     env = dict(os.environ)
-    env['PYTHONPATH'] = os.pathsep.join(
-        [str(REPO)] + [p for p in [env.get('PYTHONPATH')] if p])
-    return subprocess.run([sys.executable, *args], capture_output=True, text=True,
-                          env=env, timeout=300)
+    env['PYTHONPATH'] = os.pathsep.join([str(REPO)] + [p for p in [env.get('PYTHONPATH')] if p])
+    return subprocess.run(
+        [sys.executable, *args], capture_output=True, text=True, env=env, timeout=300
+    )
 
 
 def run_tool(name: str, *args: str) -> subprocess.CompletedProcess:

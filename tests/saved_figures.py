@@ -2,6 +2,7 @@
 
 Importable as ``saved_figures`` (``tests/`` is on ``sys.path``, see ``light_fcn``).
 """
+
 from typing import Dict, List, Tuple
 
 import numpy as np
@@ -24,17 +25,20 @@ def record_saved_figures(monkeypatch) -> List[Figure]:
 
 def image_panels(figure: Figure) -> List[Tuple[str, np.ndarray]]:
     """``(title, array shown)`` of each axis that shows an image, left to right."""
-    axes = sorted((a for a in figure.axes if a.get_images()),
-                  key=lambda a: a.get_position().x0)
+    axes = sorted((a for a in figure.axes if a.get_images()), key=lambda a: a.get_position().x0)
     return [(a.get_title(), np.asarray(a.get_images()[0].get_array())) for a in axes]
 
 
 def curves(figure: Figure) -> Dict[str, Dict[str, Tuple[list, list]]]:
     """``{panel title: {line label: (x values, y values)}}`` of a figure's line plots."""
-    return {axis.get_title(): {line.get_label(): (list(line.get_xdata()),
-                                                  list(line.get_ydata()))
-                               for line in axis.get_lines()}
-            for axis in figure.axes if axis.get_visible()}
+    return {
+        axis.get_title(): {
+            line.get_label(): (list(line.get_xdata()), list(line.get_ydata()))
+            for line in axis.get_lines()
+        }
+        for axis in figure.axes
+        if axis.get_visible()
+    }
 
 
 def legend_labels(figure: Figure) -> List[str]:

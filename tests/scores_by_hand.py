@@ -1,14 +1,19 @@
 """Segmentation scores computed by hand from a model's predictions, to check the
 evaluators against. Importable as ``scores_by_hand`` (``tests/`` is on ``sys.path``)."""
+
 from typing import Callable, Dict, Iterable, Optional
 
 import numpy as np
 import torch
 
 
-def confusion_matrix(model, dataloader: Iterable, num_classes: int,
-                     ignore_index: int = 255,
-                     truth_of: Optional[Callable] = None) -> np.ndarray:
+def confusion_matrix(
+    model,
+    dataloader: Iterable,
+    num_classes: int,
+    ignore_index: int = 255,
+    truth_of: Optional[Callable] = None,
+) -> np.ndarray:
     """``(C, C)`` pixel counts, row: label, column: prediction, over a data loader.
 
     Each batch goes through ``model.val_step``; pixels labelled ``ignore_index`` are
@@ -22,11 +27,15 @@ def confusion_matrix(model, dataloader: Iterable, num_classes: int,
             outputs = model.val_step(batch)
         for output in outputs:
             prediction = output.pred_sem_seg.data[0].numpy().ravel()
-            truth = (output.gt_sem_seg.data[0].numpy() if truth_of is None else
-                     truth_of(output)).ravel().astype(np.int64)
+            truth = (
+                (output.gt_sem_seg.data[0].numpy() if truth_of is None else truth_of(output))
+                .ravel()
+                .astype(np.int64)
+            )
             valid = truth != ignore_index
-            counts += np.bincount(num_classes * truth[valid] + prediction[valid],
-                                  minlength=num_classes**2).reshape(num_classes, -1)
+            counts += np.bincount(
+                num_classes * truth[valid] + prediction[valid], minlength=num_classes**2
+            ).reshape(num_classes, -1)
     return counts
 
 
@@ -40,8 +49,9 @@ def scores(counts: np.ndarray) -> Dict[str, float]:
         accuracy = hits / labelled
         iu = hits / (labelled + predicted - hits)
     present = labelled > 0
-    return dict(aAcc=round(100 * hits.sum() / labelled.sum(), 2),
-                mAcc=round(100 * np.nanmean(accuracy), 2),
-                mIoU=round(100 * np.nanmean(iu), 2),
-                fwIoU=round(100 * (labelled[present] * iu[present]).sum() /
-                            labelled.sum(), 2))
+    return dict(
+        aAcc=round(100 * hits.sum() / labelled.sum(), 2),
+        mAcc=round(100 * np.nanmean(accuracy), 2),
+        mIoU=round(100 * np.nanmean(iu), 2),
+        fwIoU=round(100 * (labelled[present] * iu[present]).sum() / labelled.sum(), 2),
+    )

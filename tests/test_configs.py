@@ -1,15 +1,16 @@
 """Every shipped config builds through the registry; the composing ones train."""
+
 import argparse
 from pathlib import Path
 
 import pytest
 import torch
+from composition import shrink_model
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
-
 from mmseg.registry import MODELS
-from composition import shrink_model
 from scores_by_hand import confusion_matrix, scores
+
 from mmseg_fcn_skip.converters.vgg import CAFFE_PREPROCESSOR, TORCHVISION_PREPROCESSOR
 from mmseg_fcn_skip.weights import WEIGHTS
 
@@ -23,8 +24,9 @@ IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 CAFFE_MEAN_BGR = (104.00699, 116.66877, 122.67892)
 OPENMMLAB_PRETRAIN = 'https://download.openmmlab.com/mmsegmentation/v0.5/pretrain/'
 EXPECTED_PREPROCESSORS = {
-    'torchvision': dict(bgr_to_rgb=True, mean=[255 * m for m in IMAGENET_MEAN],
-                        std=[255 * s for s in IMAGENET_STD]),
+    'torchvision': dict(
+        bgr_to_rgb=True, mean=[255 * m for m in IMAGENET_MEAN], std=[255 * s for s in IMAGENET_STD]
+    ),
     'caffe': dict(bgr_to_rgb=False, mean=list(CAFFE_MEAN_BGR), std=[1.0] * 3),
 }
 
@@ -62,8 +64,7 @@ def test_config_builds_its_model_with_matching_levels(path):
     cfg = without_pretrained(Config.fromfile(str(path)))
     model = MODELS.build(cfg.model)
     backbone = model.backbone
-    heads = [model.decode_head] + ([model.auxiliary_head] if model.with_auxiliary_head
-                                   else [])
+    heads = [model.decode_head] + ([model.auxiliary_head] if model.with_auxiliary_head else [])
     assert model.decode_head.num_classes == cfg.model.decode_head.num_classes
     if hasattr(backbone, 'level_channels'):
         channels, strides = backbone.out_channels, backbone.out_strides
@@ -74,10 +75,10 @@ def test_config_builds_its_model_with_matching_levels(path):
         channels = tuple(level.shape[1] for level in levels)
         strides = tuple(64 // level.shape[-1] for level in levels)
     for head in heads:
-        index = head.in_index if isinstance(head.in_index, (list, tuple)) else [
-            head.in_index]
-        head_channels = head.in_channels if isinstance(head.in_channels, (
-            list, tuple)) else [head.in_channels]
+        index = head.in_index if isinstance(head.in_index, (list, tuple)) else [head.in_index]
+        head_channels = (
+            head.in_channels if isinstance(head.in_channels, (list, tuple)) else [head.in_channels]
+        )
         assert list(head_channels) == [channels[i] for i in index], head
         if hasattr(head, 'in_strides'):
             assert list(head.in_strides) == [strides[i] for i in index]
@@ -93,8 +94,7 @@ def test_the_data_preprocessor_matches_the_weights_the_config_starts_from(path):
     if convention == 'none':
         return
     preprocessor = cfg.model.data_preprocessor
-    written = dict(torchvision=TORCHVISION_PREPROCESSOR,
-                   caffe=CAFFE_PREPROCESSOR)[convention]
+    written = dict(torchvision=TORCHVISION_PREPROCESSOR, caffe=CAFFE_PREPROCESSOR)[convention]
     assert {k: preprocessor[k] for k in written} == written
     expected = EXPECTED_PREPROCESSORS[convention]
     assert preprocessor.bgr_to_rgb is expected['bgr_to_rgb']
@@ -107,28 +107,36 @@ def test_every_convention_is_used_by_some_config():
     assert conventions == {'torchvision', 'caffe', 'none'}
 
 
-COMPOSED = ['fcn8s-auxpool4_vgg16_4xb4-40k_voc12aug-512x512.py',
-            'pspnet_vgg16_4xb4-40k_voc12aug-512x512.py',
-            'fcn8s_r50-v1c_4xb4-40k_voc12aug-512x512.py',
-            'fcn4s_r50-v1c_4xb4-40k_voc12aug-512x512.py',
-            'fcn4s_mit-b0_4xb4-40k_voc12aug-512x512.py',
-            'fcn4s_swin-t_4xb4-40k_voc12aug-512x512.py',
-            'upernet_vgg16_4xb4-40k_voc12aug-512x512.py']
+COMPOSED = [
+    'fcn8s-auxpool4_vgg16_4xb4-40k_voc12aug-512x512.py',
+    'pspnet_vgg16_4xb4-40k_voc12aug-512x512.py',
+    'fcn8s_r50-v1c_4xb4-40k_voc12aug-512x512.py',
+    'fcn4s_r50-v1c_4xb4-40k_voc12aug-512x512.py',
+    'fcn4s_mit-b0_4xb4-40k_voc12aug-512x512.py',
+    'fcn4s_swin-t_4xb4-40k_voc12aug-512x512.py',
+    'upernet_vgg16_4xb4-40k_voc12aug-512x512.py',
+]
 
 
 @pytest.mark.parametrize('name', COMPOSED)
-def test_composed_config_trains_on_the_toy_shapes(name, toy_data_root, tmp_path,
-                                                  light_toy_options):
+def test_composed_config_trains_on_the_toy_shapes(name, toy_data_root, tmp_path, light_toy_options):
     """mmseg heads on FullyConvVGG, FCNSkipHead beside FCNHead or on ResNet."""
     cfg = Config.fromfile(str(REPO / 'configs' / 'fcn_skip' / name))
     toy = Config.fromfile(str(REPO / 'configs' / 'fcn8s_toy.py'))
     parser = argparse.ArgumentParser()
     parser.add_argument('--options', nargs='+', action=DictAction)
-    toy.merge_from_dict(
-        parser.parse_args(['--options', *light_toy_options(2)]).options)
-    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader', 'val_evaluator',
-                'test_evaluator', 'train_cfg', 'param_scheduler', 'optim_wrapper',
-                'default_hooks'):
+    toy.merge_from_dict(parser.parse_args(['--options', *light_toy_options(2)]).options)
+    for key in (
+        'train_dataloader',
+        'val_dataloader',
+        'test_dataloader',
+        'val_evaluator',
+        'test_evaluator',
+        'train_cfg',
+        'param_scheduler',
+        'optim_wrapper',
+        'default_hooks',
+    ):
         cfg[key] = toy[key]
     cfg.model.data_preprocessor.size = toy.model.data_preprocessor.size
     _shrink_model(cfg.model)

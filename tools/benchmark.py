@@ -9,6 +9,7 @@ Without CUDA it says so and runs a small CPU measurement. FLOPs and TFLOP/s coun
 multiply-add as 2 FLOPs (``mmseg_fcn_skip.benchmark.flops``). ``--help`` lists the
 options.
 """
+
 import argparse
 from typing import List, Optional
 
@@ -17,9 +18,14 @@ from mmseg.utils import register_all_modules
 
 from mmseg_fcn_skip.benchmark.measure import HOST_TIMERS, PRECISIONS
 from mmseg_fcn_skip.benchmark.report import format_report, write_json
-from mmseg_fcn_skip.benchmark.runner import (DEVICE_DEFAULTS, BenchmarkSettings,
-                                             default_configs, fill_device_defaults,
-                                             resolve_device, run_benchmark)
+from mmseg_fcn_skip.benchmark.runner import (
+    DEVICE_DEFAULTS,
+    BenchmarkSettings,
+    default_configs,
+    fill_device_defaults,
+    resolve_device,
+    run_benchmark,
+)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -27,49 +33,81 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     gpu, cpu = DEVICE_DEFAULTS['cuda'], DEVICE_DEFAULTS['cpu']
     parser = argparse.ArgumentParser(
         description='Training and inference throughput of segmentors against '
-        "mmseg's FCN R50-D8, measured in one run on one device.")
+        "mmseg's FCN R50-D8, measured in one run on one device."
+    )
     parser.add_argument(
-        '--configs', nargs='+', default=list(default_configs()), metavar='CONFIG',
+        '--configs',
+        nargs='+',
+        default=list(default_configs()),
+        metavar='CONFIG',
         help='model configs to measure (default: the FCN-8s configs '
         'fcn_skip/fcn8s_vgg16_4xb4-40k_voc12aug-512x512.py and '
         'fcn_skip_caffe/fcn8s_vgg16-caffe_4xb4-40k_voc12aug-512x512.py shipped '
-        'with the package)')
+        'with the package)',
+    )
     parser.add_argument(
-        '--shape', type=int, nargs=2, metavar=('H', 'W'),
-        help=f"input size (default: {gpu['shape']} on GPU, {cpu['shape']} on CPU)")
+        '--shape',
+        type=int,
+        nargs=2,
+        metavar=('H', 'W'),
+        help=f'input size (default: {gpu["shape"]} on GPU, {cpu["shape"]} on CPU)',
+    )
     parser.add_argument(
-        '--batch', type=int,
-        help=f"images per step (default: {gpu['batch']} on GPU, {cpu['batch']} on CPU)")
+        '--batch',
+        type=int,
+        help=f'images per step (default: {gpu["batch"]} on GPU, {cpu["batch"]} on CPU)',
+    )
     parser.add_argument('--num-classes', type=int, default=21, help='default: 21')
-    parser.add_argument('--precision', choices=PRECISIONS, default='fp32',
-                        help='bf16 = autocast to bfloat16 (default: fp32)')
-    parser.add_argument('--channels-last', action='store_true',
-                        help='channels-last model and inputs')
-    parser.add_argument('--compile', action='store_true',
-                        help="torch.compile the segmentor's loss and encode_decode")
     parser.add_argument(
-        '--device', help='cuda, cuda:N or cpu (default: cuda if available, else a '
-        'small CPU run)')
+        '--precision',
+        choices=PRECISIONS,
+        default='fp32',
+        help='bf16 = autocast to bfloat16 (default: fp32)',
+    )
     parser.add_argument(
-        '--warmup', type=int,
-        help=f"untimed calls first (default: {gpu['warmup']} GPU, {cpu['warmup']} CPU)")
+        '--channels-last', action='store_true', help='channels-last model and inputs'
+    )
     parser.add_argument(
-        '--repeats', type=int,
-        help=f"timed calls, median taken (default: {gpu['repeats']} GPU, "
-        f"{cpu['repeats']} CPU)")
+        '--compile',
+        action='store_true',
+        help="torch.compile the segmentor's loss and encode_decode",
+    )
     parser.add_argument(
-        '--rounds', type=int, default=1,
+        '--device', help='cuda, cuda:N or cpu (default: cuda if available, else a small CPU run)'
+    )
+    parser.add_argument(
+        '--warmup',
+        type=int,
+        help=f'untimed calls first (default: {gpu["warmup"]} GPU, {cpu["warmup"]} CPU)',
+    )
+    parser.add_argument(
+        '--repeats',
+        type=int,
+        help=f'timed calls, median taken (default: {gpu["repeats"]} GPU, {cpu["repeats"]} CPU)',
+    )
+    parser.add_argument(
+        '--rounds',
+        type=int,
+        default=1,
         help='measure every model this many times, in turn; ratios are the median '
-        'of the per-round ratios (default: 1)')
+        'of the per-round ratios (default: 1)',
+    )
     parser.add_argument(
-        '--timer', choices=tuple(HOST_TIMERS), default='wall',
+        '--timer',
+        choices=tuple(HOST_TIMERS),
+        default='wall',
         help='clock of CPU runs: wall (time.perf_counter) or process (CPU time of this '
         'process, steadier on a shared machine); CUDA runs use CUDA events '
-        '(default: wall)')
+        '(default: wall)',
+    )
     parser.add_argument(
-        '--profile', type=int, default=0, metavar='STEPS',
+        '--profile',
+        type=int,
+        default=0,
+        metavar='STEPS',
         help='also profile STEPS training steps and inference calls of each model '
-        '(torch.profiler) and list the costliest operators (default: 0, no profile)')
+        '(torch.profiler) and list the costliest operators (default: 0, no profile)',
+    )
     parser.add_argument('--json', metavar='OUT.json', help='also write the report here')
     return parser.parse_args(argv)
 
@@ -79,9 +117,11 @@ def settings_from_args(args: argparse.Namespace) -> BenchmarkSettings:
     device, note = resolve_device(args.device)
     if device.type == 'cpu':
         print(note or 'No CUDA device requested or available.')
-        print(f'CPU mode: a small CPU measurement ({torch.get_num_threads()} threads, '
-              f'{args.timer} clock); no peak memory. The GPU figures need a CUDA '
-              'machine: see docs/performance.md.')
+        print(
+            f'CPU mode: a small CPU measurement ({torch.get_num_threads()} threads, '
+            f'{args.timer} clock); no peak memory. The GPU figures need a CUDA '
+            'machine: see docs/performance.md.'
+        )
     settings = BenchmarkSettings(
         configs=tuple(args.configs),
         num_classes=args.num_classes,
@@ -91,7 +131,8 @@ def settings_from_args(args: argparse.Namespace) -> BenchmarkSettings:
         device=str(device),
         rounds=args.rounds,
         host_timer=args.timer,
-        profile_steps=args.profile)
+        profile_steps=args.profile,
+    )
     return fill_device_defaults(settings, vars(args))
 
 
@@ -99,6 +140,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
     """Run the benchmark, print the report and return it."""
     args = parse_args(argv)
     import mmseg_fcn_skip  # noqa: F401  (fills the registries)
+
     register_all_modules(init_default_scope=True)
     settings = settings_from_args(args)
     report = run_benchmark(settings)

@@ -18,6 +18,7 @@ of the images' worth. The script exits with status 1 if an output is missing,
 infer.py failed, or the long run's peak exceeds the short run's by more than
 ``--max-growth-mb``.
 """
+
 import argparse
 import subprocess
 import sys
@@ -30,9 +31,9 @@ import numpy as np
 import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
+from mmseg.registry import MODELS
 
 import mmseg_fcn_skip  # noqa: F401  (fills the registries)
-from mmseg.registry import MODELS
 from mmseg_fcn_skip.datasets import TOY_SHAPES_CLASSES, TOY_SHAPES_PALETTE
 
 REPO = Path(__file__).resolve().parents[1]
@@ -55,22 +56,39 @@ class Sample(NamedTuple):
 def parse_args() -> argparse.Namespace:
     """Parse the command line."""
     parser = argparse.ArgumentParser(
-        description='Run tools/infer.py on many mixed-size images and watch its memory')
+        description='Run tools/infer.py on many mixed-size images and watch its memory'
+    )
     parser.add_argument('--num-images', type=int, default=1000, help='images to make')
-    parser.add_argument('--num-sizes', type=int, default=50,
-                        help='distinct image sizes; at most a quarter of --num-images')
-    parser.add_argument('--work-dir', default='work_dirs/check_infer_memory',
-                        help='folder for the images, the model and the outputs')
-    parser.add_argument('--batch-size', type=int, default=1,
-                        help='infer.py --batch-size (above 1, batch shapes also vary '
-                        'with how many images of a size there are)')
-    parser.add_argument('--batch-mode', default='group', choices=('group', 'pad'),
-                        help='infer.py --batch-mode')
-    parser.add_argument('--interval', type=float, default=1.0,
-                        help='seconds between memory readings')
-    parser.add_argument('--max-growth-mb', type=float, default=30.0,
-                        help='allowed rise of the peak RSS from the quarter run to the '
-                        'full run, in MiB')
+    parser.add_argument(
+        '--num-sizes',
+        type=int,
+        default=50,
+        help='distinct image sizes; at most a quarter of --num-images',
+    )
+    parser.add_argument(
+        '--work-dir',
+        default='work_dirs/check_infer_memory',
+        help='folder for the images, the model and the outputs',
+    )
+    parser.add_argument(
+        '--batch-size',
+        type=int,
+        default=1,
+        help='infer.py --batch-size (above 1, batch shapes also vary '
+        'with how many images of a size there are)',
+    )
+    parser.add_argument(
+        '--batch-mode', default='group', choices=('group', 'pad'), help='infer.py --batch-mode'
+    )
+    parser.add_argument(
+        '--interval', type=float, default=1.0, help='seconds between memory readings'
+    )
+    parser.add_argument(
+        '--max-growth-mb',
+        type=float,
+        default=30.0,
+        help='allowed rise of the peak RSS from the quarter run to the full run, in MiB',
+    )
     parser.add_argument('--seed', type=int, default=0, help='seed of the images')
     return parser.parse_args()
 
@@ -85,7 +103,7 @@ def make_images(folder: Path, count: int, num_sizes: int, seed: int) -> None:
     sizes = image_sizes(num_sizes, seed)
     for index in range(count):
         rng = np.random.default_rng([seed, index])
-        image = rng.integers(0, 256, sizes[index % num_sizes] + (3, ), dtype=np.uint8)
+        image = rng.integers(0, 256, sizes[index % num_sizes] + (3,), dtype=np.uint8)
         cv2.imwrite(str(folder / f'img_{index:05d}.png'), image)
 
 
@@ -148,24 +166,38 @@ def count_outputs(out_dir: Path) -> int:
     return sum(1 for _ in (out_dir / 'pred').glob('*.png'))
 
 
-def infer_run(work_dir: Path, name: str, count: int, model: Tuple[Path, Path],
-              args: argparse.Namespace) -> Tuple[int, int, List[Sample]]:
+def infer_run(
+    work_dir: Path, name: str, count: int, model: Tuple[Path, Path], args: argparse.Namespace
+) -> Tuple[int, int, List[Sample]]:
     """Make ``count`` images, run infer.py on them; return status, outputs, readings."""
     images, out_dir = work_dir / name / 'images', work_dir / name / 'out'
     make_images(images, count, args.num_sizes, args.seed)
-    command = [sys.executable, str(REPO / 'tools' / 'infer.py'), str(model[0]),
-               str(model[1]), str(images), '--out', str(out_dir), '--device', 'cpu',
-               '--batch-size', str(args.batch_size), '--batch-mode', args.batch_mode,
-               '--no-skip-existing']
+    command = [
+        sys.executable,
+        str(REPO / 'tools' / 'infer.py'),
+        str(model[0]),
+        str(model[1]),
+        str(images),
+        '--out',
+        str(out_dir),
+        '--device',
+        'cpu',
+        '--batch-size',
+        str(args.batch_size),
+        '--batch-mode',
+        args.batch_mode,
+        '--no-skip-existing',
+    ]
     status, samples = watch(command, out_dir, args.interval)
     if not samples:
-        raise RuntimeError(f'infer.py on {images} ended before its memory was read '
-                           f'(exit status {status}); lower --interval')
+        raise RuntimeError(
+            f'infer.py on {images} ended before its memory was read '
+            f'(exit status {status}); lower --interval'
+        )
     return status, count_outputs(out_dir), samples
 
 
-def report(name: str, count: int, status: int, written: int,
-           samples: List[Sample]) -> float:
+def report(name: str, count: int, status: int, written: int, samples: List[Sample]) -> float:
     """Print a run's readings at each tenth of the images and a summary; return peak."""
     print(f'{name}: {count} images')
     shown = -1
@@ -173,11 +205,12 @@ def report(name: str, count: int, status: int, written: int,
         tenth = sample.done * 10 // count
         if tenth > shown:
             shown = tenth
-            print(f'  {sample.seconds:7.1f} s  {sample.done:6d} done  '
-                  f'{sample.rss_mib:8.1f} MiB')
+            print(f'  {sample.seconds:7.1f} s  {sample.done:6d} done  {sample.rss_mib:8.1f} MiB')
     peak = max(s.rss_mib for s in samples)
-    print(f'  exit status {status}, {written}/{count} label maps, '
-          f'{samples[-1].seconds:.1f} s, RSS peak {peak:.1f} MiB')
+    print(
+        f'  exit status {status}, {written}/{count} label maps, '
+        f'{samples[-1].seconds:.1f} s, RSS peak {peak:.1f} MiB'
+    )
     return peak
 
 
@@ -185,9 +218,11 @@ def main() -> int:
     """Make the model, run infer.py on a quarter and on all images, compare peaks."""
     args = parse_args()
     if not 1 <= args.num_sizes <= args.num_images // 4:
-        raise ValueError(f'--num-sizes {args.num_sizes} must be in 1..'
-                         f'{args.num_images // 4} (a quarter of --num-images), so that '
-                         'both runs see every size')
+        raise ValueError(
+            f'--num-sizes {args.num_sizes} must be in 1..'
+            f'{args.num_images // 4} (a quarter of --num-images), so that '
+            'both runs see every size'
+        )
     work_dir = Path(args.work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)
     model = make_model(work_dir)
@@ -198,8 +233,10 @@ def main() -> int:
         peaks.append(report(name, count, status, written, samples))
         ok = ok and status == 0 and written == count
     growth = peaks[1] - peaks[0]
-    print(f'peak RSS growth from {args.num_images // 4} to {args.num_images} images: '
-          f'{growth:+.1f} MiB (limit {args.max_growth_mb} MiB)')
+    print(
+        f'peak RSS growth from {args.num_images // 4} to {args.num_images} images: '
+        f'{growth:+.1f} MiB (limit {args.max_growth_mb} MiB)'
+    )
     return 0 if ok and growth <= args.max_growth_mb else 1
 
 

@@ -15,6 +15,7 @@ arguments. Install mmdeploy beside the stack with ``pip install --no-deps
 mmdeploy==1.3.1 aenum multiprocess dill six terminaltables`` (its own requirements
 would replace the maintained mmengine); ``deploy.py`` comes with mmdeploy's sources.
 """
+
 import functools
 import importlib
 import sys
@@ -33,14 +34,15 @@ def load_deploy_script(path: str):
     script = Path(path)
     if not script.is_file():
         raise FileNotFoundError(
-            f'{script} is not a file: give the path of tools/deploy.py from mmdeploy\'s '
-            'sources (git clone -b v1.3.1 https://github.com/open-mmlab/mmdeploy)')
+            f"{script} is not a file: give the path of tools/deploy.py from mmdeploy's "
+            'sources (git clone -b v1.3.1 https://github.com/open-mmlab/mmdeploy)'
+        )
     # Imported by its name from its folder, so that processes it spawns (which get
     # this sys.path) find the functions it hands them.
     sys.path.insert(0, str(script.resolve().parent))
     module = importlib.import_module(script.stem)
     if not callable(getattr(module, 'main', None)):
-        raise ValueError(f'{script} has no main(); is it mmdeploy\'s tools/deploy.py?')
+        raise ValueError(f"{script} has no main(); is it mmdeploy's tools/deploy.py?")
     return module
 
 

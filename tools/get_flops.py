@@ -7,6 +7,7 @@ the logits at the input size, decode head included, auxiliary heads left out. To
 that count a multiply-add as one FLOP (mmengine's ``get_model_complexity_info``)
 report half.
 """
+
 import argparse
 from typing import List, Optional
 
@@ -18,17 +19,22 @@ from mmseg_fcn_skip.benchmark.flops import FLOP_CONVENTION, model_complexity
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     """Parse the command line."""
-    parser = argparse.ArgumentParser(
-        description='Count the parameters and FLOPs of a segmentor')
+    parser = argparse.ArgumentParser(description='Count the parameters and FLOPs of a segmentor')
     parser.add_argument('config', help='model config file')
     parser.add_argument(
-        '--shape', type=int, nargs='+', default=[512, 512], metavar='SIZE',
-        help='input size: H W, or one number for a square (default: 512 512)')
+        '--shape',
+        type=int,
+        nargs='+',
+        default=[512, 512],
+        metavar='SIZE',
+        help='input size: H W, or one number for a square (default: 512 512)',
+    )
     parser.add_argument(
         '--cfg-options',
         nargs='+',
         action=DictAction,
-        help='override config settings as key=value pairs')
+        help='override config settings as key=value pairs',
+    )
     args = parser.parse_args(argv)
     if len(args.shape) not in (1, 2):
         parser.error(f'--shape takes H W or one size, got {len(args.shape)} numbers')
@@ -43,9 +49,11 @@ def main(argv: Optional[List[str]] = None) -> dict:
         cfg.merge_from_dict(args.cfg_options)
     height, width = args.shape * 2 if len(args.shape) == 1 else args.shape
     result = model_complexity(cfg, (height, width))
-    print(f'Config: {args.config}\nInput shape: 3 x {height} x {width}\n'
-          f'FLOPs: {result["flops"] / 1e9:.2f} GFLOP ({FLOP_CONVENTION})\n'
-          f'Params: {result["params"] / 1e6:.2f} M')
+    print(
+        f'Config: {args.config}\nInput shape: 3 x {height} x {width}\n'
+        f'FLOPs: {result["flops"] / 1e9:.2f} GFLOP ({FLOP_CONVENTION})\n'
+        f'Params: {result["params"] / 1e6:.2f} M'
+    )
     return result
 
 

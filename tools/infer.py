@@ -7,6 +7,7 @@ done. Images inside an output folder (this run's or an earlier one's, marked by 
 ``.fcn_skip_outputs`` file) are never taken as inputs. Exits with status 1 if some
 images could not be read (the others are written).
 """
+
 import argparse
 import sys
 from pathlib import Path
@@ -23,39 +24,47 @@ from mmseg_fcn_skip.apis.inference import BATCH_MODES
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     """Parse the command line."""
     parser = argparse.ArgumentParser(
-        description='Predict label maps (palette PNGs) and colour overlays for images')
+        description='Predict label maps (palette PNGs) and colour overlays for images'
+    )
     parser.add_argument('config', help='model config file')
     parser.add_argument(
         'checkpoint',
         help='checkpoint file, a name of published weights (e.g. '
-        'fcn8s-heavy-pascal, fetched and converted on first use) or an http(s) URL')
+        'fcn8s-heavy-pascal, fetched and converted on first use) or an http(s) URL',
+    )
     parser.add_argument(
-        'input', help="an image, a folder (searched recursively) or a quoted glob "
-        "such as 'photos/**/*.jpg'")
+        'input',
+        help="an image, a folder (searched recursively) or a quoted glob such as 'photos/**/*.jpg'",
+    )
     parser.add_argument('--out', default='outputs', help='output folder')
     parser.add_argument(
         '--device',
         default='cuda:0' if torch.cuda.is_available() else 'cpu',
-        help='cpu or cuda:N (default: cuda:0 if available, else cpu)')
+        help='cpu or cuda:N (default: cuda:0 if available, else cpu)',
+    )
     parser.add_argument('--batch-size', type=int, default=1, help='images per batch')
     parser.add_argument(
         '--batch-mode',
         choices=BATCH_MODES,
         default='group',
         help='group: batch only equal sizes (same results as batch size 1); pad: pad '
-        'mixed sizes at the bottom/right (faster, edge pixels may differ slightly)')
+        'mixed sizes at the bottom/right (faster, edge pixels may differ slightly)',
+    )
     parser.add_argument(
         '--skip-existing',
         action=argparse.BooleanOptionalAction,
         default=True,
-        help='skip images whose outputs exist, so an interrupted run can be restarted')
+        help='skip images whose outputs exist, so an interrupted run can be restarted',
+    )
     parser.add_argument(
-        '--opacity', type=float, default=0.5, help='label colour weight in the overlay')
+        '--opacity', type=float, default=0.5, help='label colour weight in the overlay'
+    )
     parser.add_argument(
         '--cfg-options',
         nargs='+',
         action=DictAction,
-        help='override config settings as key=value pairs')
+        help='override config settings as key=value pairs',
+    )
     return parser.parse_args(argv)
 
 
@@ -66,13 +75,19 @@ def main(argv: Optional[List[str]] = None) -> int:
     paths, root = find_images(args.input, exclude=out_dir)
     model = load_model(args.config, args.checkpoint, args.device, args.cfg_options)
     summary = infer_images(
-        model, paths, root, out_dir,
+        model,
+        paths,
+        root,
+        out_dir,
         batch_size=args.batch_size,
         batch_mode=args.batch_mode,
         skip_existing=args.skip_existing,
-        opacity=args.opacity)
-    print(f'{summary.written} images written to {out_dir}, {summary.skipped} skipped '
-          f'(outputs exist), {len(summary.failed)} failed')
+        opacity=args.opacity,
+    )
+    print(
+        f'{summary.written} images written to {out_dir}, {summary.skipped} skipped '
+        f'(outputs exist), {len(summary.failed)} failed'
+    )
     for path, reason in summary.failed:
         print(f'failed: {path}: {reason}', file=sys.stderr)
     return 1 if summary.failed else 0

@@ -4,30 +4,43 @@ Usage: ``python tools/plot_curves.py WORK_DIR [WORK_DIR ...] --out curves.png
 [--labels A B] [--keys loss lr mIoU aAcc]``. Reads mmengine's
 ``WORK_DIR/<timestamp>/vis_data/scalars.json`` (a json file may be given instead).
 """
+
 import argparse
 from typing import List, Optional
 
-from mmseg_fcn_skip.analysis.curves import (DEFAULT_KEYS, find_scalar_logs, load_scalars,
-                                            plot_curves, run_label)
+from mmseg_fcn_skip.analysis.curves import (
+    DEFAULT_KEYS,
+    find_scalar_logs,
+    load_scalars,
+    plot_curves,
+    run_label,
+)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     """Parse the command line."""
     parser = argparse.ArgumentParser(
-        description='Plot training curves of mmengine work dirs, runs overlaid')
+        description='Plot training curves of mmengine work dirs, runs overlaid'
+    )
     parser.add_argument(
-        'runs', nargs='+', metavar='WORK_DIR',
-        help='work dir, run folder (<timestamp>) or scalars.json file')
+        'runs',
+        nargs='+',
+        metavar='WORK_DIR',
+        help='work dir, run folder (<timestamp>) or scalars.json file',
+    )
     parser.add_argument('--out', default='curves.png', help='output PNG file')
     parser.add_argument(
-        '--labels', nargs='+', help='legend label per run (default: work dir names)')
+        '--labels', nargs='+', help='legend label per run (default: work dir names)'
+    )
     parser.add_argument(
-        '--keys', nargs='+', default=list(DEFAULT_KEYS),
-        help='scalars to plot, one panel each (default: %(default)s)')
+        '--keys',
+        nargs='+',
+        default=list(DEFAULT_KEYS),
+        help='scalars to plot, one panel each (default: %(default)s)',
+    )
     args = parser.parse_args(argv)
     if args.labels is not None and len(args.labels) != len(args.runs):
-        parser.error(f'{len(args.labels)} labels for {len(args.runs)} runs; give one '
-                     'label per run')
+        parser.error(f'{len(args.labels)} labels for {len(args.runs)} runs; give one label per run')
     return args
 
 
@@ -36,10 +49,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
     labels = args.labels or [run_label(run) for run in args.runs]
     if len(set(labels)) != len(labels):
-        raise ValueError(f'runs with the same legend label {labels}; name them with '
-                         '--labels')
-    runs = {label: load_scalars(find_scalar_logs(run))
-            for label, run in zip(labels, args.runs)}
+        raise ValueError(f'runs with the same legend label {labels}; name them with --labels')
+    runs = {label: load_scalars(find_scalar_logs(run)) for label, run in zip(labels, args.runs)}
     drawn = plot_curves(runs, args.out, args.keys)
     print(f'Saved {", ".join(drawn)} of {len(runs)} run(s) to {args.out}')
 

@@ -4,6 +4,7 @@ Usage: ``python tools/test.py CONFIG CHECKPOINT [--show-dir DIR] [--tta]``.
 For several processes use ``tools/dist_test.sh`` (torchrun), which also
 works on CPU-only machines.
 """
+
 import argparse
 import os
 import os.path as osp
@@ -12,49 +13,47 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import mmseg_fcn_skip  # noqa: F401  (fills the registries)
-from mmseg_fcn_skip.utils import close_distributed, prepare_cpu_distributed
 from mmseg_fcn_skip.checkpoints import verify_checkpoint
+from mmseg_fcn_skip.utils import close_distributed, prepare_cpu_distributed
 from mmseg_fcn_skip.weights import resolve_checkpoint
 
 
 def parse_args() -> argparse.Namespace:
     """Parse the command line."""
-    parser = argparse.ArgumentParser(
-        description='Test (and evaluate) a segmentor')
+    parser = argparse.ArgumentParser(description='Test (and evaluate) a segmentor')
     parser.add_argument('config', help='test config file path')
     parser.add_argument(
         'checkpoint',
         help='checkpoint file, a name of published weights (e.g. '
-        'fcn8s-heavy-pascal, fetched and converted on first use) or an http(s) URL')
+        'fcn8s-heavy-pascal, fetched and converted on first use) or an http(s) URL',
+    )
     parser.add_argument(
-        '--work-dir',
-        help='the dir to save logs and the evaluation metrics as json')
-    parser.add_argument(
-        '--out', help='the dir to save predicted label maps for offline use')
-    parser.add_argument(
-        '--show', action='store_true', help='show prediction results')
+        '--work-dir', help='the dir to save logs and the evaluation metrics as json'
+    )
+    parser.add_argument('--out', help='the dir to save predicted label maps for offline use')
+    parser.add_argument('--show', action='store_true', help='show prediction results')
     parser.add_argument(
         '--show-dir',
         help='dir to save painted predictions in; a relative path is taken '
-        'relative to the work dir')
+        'relative to the work dir',
+    )
     parser.add_argument(
-        '--wait-time',
-        type=float,
-        default=2,
-        help='seconds each result is shown for with --show')
+        '--wait-time', type=float, default=2, help='seconds each result is shown for with --show'
+    )
     parser.add_argument(
         '--cfg-options',
         nargs='+',
         action=DictAction,
         help='override config settings as key=value pairs, e.g. '
-        'test_dataloader.batch_size=1 or key="[a,b]" for lists')
+        'test_dataloader.batch_size=1 or key="[a,b]" for lists',
+    )
     parser.add_argument(
         '--launcher',
         choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none',
-        help='job launcher')
-    parser.add_argument(
-        '--tta', action='store_true', help='test time augmentation')
+        help='job launcher',
+    )
+    parser.add_argument('--tta', action='store_true', help='test time augmentation')
     # torch.distributed.launch passes --local-rank (torch>=2.0) or
     # --local_rank (older); torchrun sets LOCAL_RANK instead.
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
@@ -74,7 +73,8 @@ def enable_visualization(cfg: Config, args: argparse.Namespace) -> None:
         raise ValueError(
             'default_hooks.visualization is missing, so --show/--show-dir '
             "cannot draw; add visualization=dict(type='SegVisualizationHook')"
-            ' to default_hooks.')
+            ' to default_hooks.'
+        )
     hook['draw'] = True
     hook['interval'] = 1
     if args.show:
@@ -96,8 +96,7 @@ def main() -> None:
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
     checkpoint = resolve_checkpoint(args.checkpoint)
     cfg.load_from = checkpoint
 

@@ -12,6 +12,7 @@ Usage::
 Prints a markdown table of mIoU and the thin-bar IoU per model: the range over the
 seeds and each seed's value; writes ``results.json`` in the work dir.
 """
+
 import argparse
 import json
 from pathlib import Path
@@ -28,10 +29,19 @@ from mmseg_fcn_skip.datasets import generate_toy_shapes
 REPO = Path(__file__).resolve().parents[1]
 #: ResNetV1c-18 at a quarter of the width, BN; non-dilated (strides 4..32) or dilated
 #: (the last two stages at stride 8, as mmseg's -d8 models).
-LIGHT_RESNET = dict(type='ResNetV1c', depth=18, base_channels=16, stem_channels=16,
-                    norm_cfg=dict(type='BN', requires_grad=True), norm_eval=False,
-                    style='pytorch', contract_dilation=True, init_cfg=None,
-                    strides=(1, 2, 2, 2), dilations=(1, 1, 1, 1))
+LIGHT_RESNET = dict(
+    type='ResNetV1c',
+    depth=18,
+    base_channels=16,
+    stem_channels=16,
+    norm_cfg=dict(type='BN', requires_grad=True),
+    norm_eval=False,
+    style='pytorch',
+    contract_dilation=True,
+    init_cfg=None,
+    strides=(1, 2, 2, 2),
+    dilations=(1, 1, 1, 1),
+)
 DILATED = dict(strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4))
 NUM_CLASSES = 5
 
@@ -39,10 +49,15 @@ NUM_CLASSES = 5
 def skip_head(in_grids: Optional[str], num_levels: int = 3) -> dict:
     """FCN-8s (3 levels: stages 1..3) or FCN-4s (4 levels) on ``LIGHT_RESNET``."""
     channels = (16, 32, 64, 128)[-num_levels:]
-    return dict(type='FCNSkipHead', in_channels=channels,
-                in_index=tuple(range(num_levels)), in_grids=in_grids,
-                num_classes=NUM_CLASSES, score_init='normal',
-                loss_decode=dict(type='CrossEntropyLoss', loss_weight=1.0))
+    return dict(
+        type='FCNSkipHead',
+        in_channels=channels,
+        in_index=tuple(range(num_levels)),
+        in_grids=in_grids,
+        num_classes=NUM_CLASSES,
+        score_init='normal',
+        loss_decode=dict(type='CrossEntropyLoss', loss_weight=1.0),
+    )
 
 
 #: name: (backbone overrides, decode head)
@@ -51,18 +66,37 @@ MODELS = {
     'skip8s-corner': (dict(out_indices=(1, 2, 3)), skip_head('corner')),
     'skip4s-centre': (dict(out_indices=(0, 1, 2, 3)), skip_head(None, 4)),
     'skip4s-corner': (dict(out_indices=(0, 1, 2, 3)), skip_head('corner', 4)),
-    'fcnhead-d8': (dict(DILATED, out_indices=(3, )),
-                   dict(type='FCNHead', in_channels=128, in_index=0, channels=64,
-                        num_convs=2, concat_input=True, dropout_ratio=0.1,
-                        num_classes=NUM_CLASSES, norm_cfg=dict(type='BN'),
-                        align_corners=False,
-                        loss_decode=dict(type='CrossEntropyLoss', loss_weight=1.0))),
-    'upernet': (dict(out_indices=(0, 1, 2, 3)),
-                dict(type='UPerHead', in_channels=(16, 32, 64, 128),
-                     in_index=(0, 1, 2, 3), pool_scales=(1, 2, 3, 6), channels=64,
-                     dropout_ratio=0.1, num_classes=NUM_CLASSES,
-                     norm_cfg=dict(type='BN'), align_corners=False,
-                     loss_decode=dict(type='CrossEntropyLoss', loss_weight=1.0))),
+    'fcnhead-d8': (
+        dict(DILATED, out_indices=(3,)),
+        dict(
+            type='FCNHead',
+            in_channels=128,
+            in_index=0,
+            channels=64,
+            num_convs=2,
+            concat_input=True,
+            dropout_ratio=0.1,
+            num_classes=NUM_CLASSES,
+            norm_cfg=dict(type='BN'),
+            align_corners=False,
+            loss_decode=dict(type='CrossEntropyLoss', loss_weight=1.0),
+        ),
+    ),
+    'upernet': (
+        dict(out_indices=(0, 1, 2, 3)),
+        dict(
+            type='UPerHead',
+            in_channels=(16, 32, 64, 128),
+            in_index=(0, 1, 2, 3),
+            pool_scales=(1, 2, 3, 6),
+            channels=64,
+            dropout_ratio=0.1,
+            num_classes=NUM_CLASSES,
+            norm_cfg=dict(type='BN'),
+            align_corners=False,
+            loss_decode=dict(type='CrossEntropyLoss', loss_weight=1.0),
+        ),
+    ),
 }
 
 DEFAULT_MODELS = ['skip8s-centre', 'skip8s-corner', 'fcnhead-d8', 'upernet']
@@ -72,18 +106,17 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     """Parse the command line."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--work-dir', required=True, help='runs and results go here')
-    parser.add_argument('--data-root', default=None,
-                        help='toy shapes (default: generated into the work dir)')
+    parser.add_argument(
+        '--data-root', default=None, help='toy shapes (default: generated into the work dir)'
+    )
     parser.add_argument('--iters', type=int, default=400, help='iterations per run')
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
-    parser.add_argument('--models', nargs='+', default=DEFAULT_MODELS,
-                        choices=list(MODELS))
+    parser.add_argument('--models', nargs='+', default=DEFAULT_MODELS, choices=list(MODELS))
     parser.add_argument('--threads', type=int, default=1, help='torch CPU threads')
     return parser.parse_args(argv)
 
 
-def run_config(name: str, seed: int, iters: int, data_root: str,
-               work_dir: Path) -> Config:
+def run_config(name: str, seed: int, iters: int, data_root: str, work_dir: Path) -> Config:
     """configs/fcn8s_toy.py with the model ``name``, ``iters`` iterations, ``seed``."""
     cfg = Config.fromfile(str(REPO / 'configs' / 'fcn8s_toy.py'))
     overrides, head = MODELS[name]
@@ -123,8 +156,9 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, list]:
             cfg = run_config(name, seed, args.iters, data_root, run_dir)
             cfg.dump(str(run_dir.with_suffix('.py')))
             Runner.from_cfg(cfg).train()
-            scores = score_checkpoint(str(run_dir.with_suffix('.py')),
-                                      run_dir / f'iter_{args.iters}.pth')
+            scores = score_checkpoint(
+                str(run_dir.with_suffix('.py')), run_dir / f'iter_{args.iters}.pth'
+            )
             entry = dict(seed=seed, **scores.to_dict())
             results.setdefault(name, []).append(entry)
             (work / 'results.json').write_text(json.dumps(results, indent=1))
@@ -134,16 +168,19 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, list]:
 
 def format_table(results: Dict[str, list]) -> str:
     """Markdown table: mIoU and bar IoU per model, range over seeds and each seed."""
-    lines = ['| model | mIoU (range) | bar IoU (range) | mIoU per seed '
-             '| bar IoU per seed |',
-             '|---|---|---|---|---|']
+    lines = [
+        '| model | mIoU (range) | bar IoU (range) | mIoU per seed | bar IoU per seed |',
+        '|---|---|---|---|---|',
+    ]
     for name, runs in results.items():
         miou = [r['mIoU'] for r in runs]
         bar = [r['IoU']['bar'] for r in runs]
-        lines.append(f'| {name} | {min(miou):.1f}-{max(miou):.1f} | '
-                     f'{min(bar):.1f}-{max(bar):.1f} | '
-                     f'{", ".join(f"{v:.1f}" for v in miou)} | '
-                     f'{", ".join(f"{v:.1f}" for v in bar)} |')
+        lines.append(
+            f'| {name} | {min(miou):.1f}-{max(miou):.1f} | '
+            f'{min(bar):.1f}-{max(bar):.1f} | '
+            f'{", ".join(f"{v:.1f}" for v in miou)} | '
+            f'{", ".join(f"{v:.1f}" for v in bar)} |'
+        )
     return '\n'.join(lines)
 
 

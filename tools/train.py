@@ -11,6 +11,7 @@ finer variant, whose extra trained layers would be dropped, needs
 For several processes use ``tools/dist_train.sh`` (torchrun), which also
 works on CPU-only machines.
 """
+
 import argparse
 import os
 import os.path as osp
@@ -35,22 +36,26 @@ def parse_args() -> argparse.Namespace:
         '--resume',
         action='store_true',
         help='resume from the newest intact checkpoint in the work_dir (or '
-        'from load_from, if the config sets it); damaged ones are passed over')
+        'from load_from, if the config sets it); damaged ones are passed over',
+    )
     parser.add_argument(
         '--amp',
         action='store_true',
-        help='enable automatic mixed precision training (bfloat16 on CPU)')
+        help='enable automatic mixed precision training (bfloat16 on CPU)',
+    )
     parser.add_argument(
         '--cfg-options',
         nargs='+',
         action=DictAction,
         help='override config settings as key=value pairs, e.g. '
-        'train_cfg.max_iters=100 or key="[a,b]" for lists')
+        'train_cfg.max_iters=100 or key="[a,b]" for lists',
+    )
     parser.add_argument(
         '--launcher',
         choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none',
-        help='job launcher')
+        help='job launcher',
+    )
     # torch.distributed.launch passes --local-rank (torch>=2.0) or
     # --local_rank (older); torchrun sets LOCAL_RANK instead.
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
@@ -71,8 +76,7 @@ def main() -> None:
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
 
     if args.amp:
         enable_amp(cfg)
@@ -93,8 +97,12 @@ def main() -> None:
         # Checked before the first iteration: mmengine would skip weights that do
         # not fit with a warning. Resuming needs the same model; load_from may be a
         # coarser FCN variant (staged training) or have other classes (fine-tuning).
-        check_load_from(runner.model, cfg.load_from, exact=args.resume,
-                        drop_layers=bool(cfg.get(DROP_LAYERS_KEY, False)))
+        check_load_from(
+            runner.model,
+            cfg.load_from,
+            exact=args.resume,
+            drop_layers=bool(cfg.get(DROP_LAYERS_KEY, False)),
+        )
     runner.train()
 
 

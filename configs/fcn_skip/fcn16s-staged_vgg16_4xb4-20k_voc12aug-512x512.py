@@ -9,9 +9,7 @@
 _base_ = './fcn16s_vgg16_4xb4-40k_voc12aug-512x512.py'
 model = dict(backbone=dict(init_cfg=None))  # all weights come from load_from
 optim_wrapper = dict(optimizer=dict(lr=1e-4))
-param_scheduler = [
-    dict(type='PolyLR', eta_min=1e-7, power=0.9, begin=0, end=20000, by_epoch=False)
-]
+param_scheduler = [dict(type='PolyLR', eta_min=1e-7, power=0.9, begin=0, end=20000, by_epoch=False)]
 train_cfg = dict(max_iters=20000, val_interval=2000)
 default_hooks = dict(checkpoint=dict(interval=2000))
 load_from = 'work_dirs/fcn32s_vgg16_4xb4-40k_voc12aug-512x512/iter_40000.pth'

@@ -1,5 +1,5 @@
 # FCN-16s (pool4 + fc7), same recipe as fcn8s_vgg16_4xb4-40k_voc12aug-512x512.py.
 _base_ = './fcn8s_vgg16_4xb4-40k_voc12aug-512x512.py'
 model = dict(
-    backbone=dict(out_indices=(3, 5)),
-    decode_head=dict(in_channels=(512, 4096), in_index=(0, 1)))
+    backbone=dict(out_indices=(3, 5)), decode_head=dict(in_channels=(512, 4096), in_index=(0, 1))
+)

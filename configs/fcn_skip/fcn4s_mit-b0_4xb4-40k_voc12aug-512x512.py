@@ -4,12 +4,16 @@
 # in_grids='corner' (docs/backbones.md). SegFormer's recipe: AdamW, lr 6e-5, the
 # head at 10x, no decay on norms and position embeddings, linear warm-up then poly.
 _base_ = [
-    '../_base_/models/fcn8s_vgg16.py', '../_base_/datasets/pascal_voc12_aug.py',
-    '../_base_/default_runtime.py', '../_base_/schedules/schedule_40k.py'
+    '../_base_/models/fcn8s_vgg16.py',
+    '../_base_/datasets/pascal_voc12_aug.py',
+    '../_base_/default_runtime.py',
+    '../_base_/schedules/schedule_40k.py',
 ]
 crop_size = (512, 512)
-checkpoint = ('https://download.openmmlab.com/mmsegmentation/v0.5/pretrain/segformer/'
-              'mit_b0_20220624-7e0fe6dd.pth')
+checkpoint = (
+    'https://download.openmmlab.com/mmsegmentation/v0.5/pretrain/segformer/'
+    'mit_b0_20220624-7e0fe6dd.pth'
+)
 model = dict(
     data_preprocessor=dict(size=crop_size),
     backbone=dict(
@@ -28,22 +32,29 @@ model = dict(
         drop_rate=0.0,
         attn_drop_rate=0.0,
         drop_path_rate=0.1,
-        init_cfg=dict(type='Pretrained', checkpoint=checkpoint)),
+        init_cfg=dict(type='Pretrained', checkpoint=checkpoint),
+    ),
     decode_head=dict(
         in_channels=(32, 64, 160, 256),
         in_index=(0, 1, 2, 3),
         in_grids='corner',
-        score_init='normal'))
+        score_init='normal',
+    ),
+)
 train_dataloader = dict(batch_size=4)
 optim_wrapper = dict(
     _delete_=True,
     type='OptimWrapper',
     optimizer=dict(type='AdamW', lr=6e-5, betas=(0.9, 0.999), weight_decay=0.01),
-    paramwise_cfg=dict(custom_keys=dict(
-        pos_block=dict(decay_mult=0.0),
-        norm=dict(decay_mult=0.0),
-        decode_head=dict(lr_mult=10.0))))
+    paramwise_cfg=dict(
+        custom_keys=dict(
+            pos_block=dict(decay_mult=0.0),
+            norm=dict(decay_mult=0.0),
+            decode_head=dict(lr_mult=10.0),
+        )
+    ),
+)
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-6, by_epoch=False, begin=0, end=1500),
-    dict(type='PolyLR', eta_min=0.0, power=1.0, begin=1500, end=40000, by_epoch=False)
+    dict(type='PolyLR', eta_min=0.0, power=1.0, begin=1500, end=40000, by_epoch=False),
 ]

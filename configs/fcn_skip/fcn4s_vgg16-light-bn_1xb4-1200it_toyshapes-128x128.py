@@ -4,4 +4,5 @@
 _base_ = './fcn8s_vgg16-light-bn_1xb4-1200it_toyshapes-128x128.py'
 model = dict(
     backbone=dict(out_indices=(1, 2, 3, 5)),
-    decode_head=dict(in_channels=(32, 64, 128, 128), in_index=(0, 1, 2, 3)))
+    decode_head=dict(in_channels=(32, 64, 128, 128), in_index=(0, 1, 2, 3)),
+)

@@ -18,7 +18,8 @@ model = dict(
         norm_eval=False,
         style='pytorch',
         contract_dilation=True,
-        init_cfg=dict(type='Pretrained', checkpoint='open-mmlab://resnet50_v1c')),
-    decode_head=dict(
-        in_channels=(512, 1024, 2048), in_index=(0, 1, 2), in_grids='corner'))
+        init_cfg=dict(type='Pretrained', checkpoint='open-mmlab://resnet50_v1c'),
+    ),
+    decode_head=dict(in_channels=(512, 1024, 2048), in_index=(0, 1, 2), in_grids='corner'),
+)
 optim_wrapper = dict(optimizer=dict(lr=0.01))

@@ -8,22 +8,27 @@
 # with other skips. Make the data first: python tools/make_toy_dataset.py --out
 # data/toy_shapes
 _base_ = [
-    '../_base_/models/fcn8s_vgg16.py', '../_base_/datasets/toy_shapes.py',
-    '../_base_/default_runtime.py'
+    '../_base_/models/fcn8s_vgg16.py',
+    '../_base_/datasets/toy_shapes.py',
+    '../_base_/default_runtime.py',
 ]
 crop_size = (128, 128)
 model = dict(
     data_preprocessor=dict(size=crop_size),
     backbone=dict(
-        base_channels=16, fc_channels=128, dropout_ratio=0.1,
-        norm_cfg=dict(type='BN'), init_cfg=None),
-    decode_head=dict(in_channels=(64, 128, 128), num_classes=5, score_init='normal'))
-optim_wrapper = dict(
-    type='OptimWrapper', optimizer=dict(type='AdamW', lr=3e-3, weight_decay=1e-4))
+        base_channels=16,
+        fc_channels=128,
+        dropout_ratio=0.1,
+        norm_cfg=dict(type='BN'),
+        init_cfg=None,
+    ),
+    decode_head=dict(in_channels=(64, 128, 128), num_classes=5, score_init='normal'),
+)
+optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='AdamW', lr=3e-3, weight_decay=1e-4))
 max_iters = 1200
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, begin=0, end=50, by_epoch=False),
-    dict(type='PolyLR', eta_min=1e-5, power=0.9, begin=50, end=max_iters, by_epoch=False)
+    dict(type='PolyLR', eta_min=1e-5, power=0.9, begin=50, end=max_iters, by_epoch=False),
 ]
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
 val_cfg = dict(type='ValLoop')
@@ -34,5 +39,6 @@ default_hooks = dict(
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=max_iters),
     sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='SegVisualizationHook'))
+    visualization=dict(type='SegVisualizationHook'),
+)
 randomness = dict(seed=0)

@@ -13,8 +13,10 @@
 # AmpOptimWrapper needs a GPU; on CPU add
 # --cfg-options optim_wrapper.type=CPUAmpOptimWrapper (bfloat16 autocast on CPU).
 _base_ = [
-    '../_base_/models/fcn8s_vgg16.py', '../_base_/datasets/cityscapes.py',
-    '../_base_/default_runtime.py', '../_base_/schedules/schedule_80k.py'
+    '../_base_/models/fcn8s_vgg16.py',
+    '../_base_/datasets/cityscapes.py',
+    '../_base_/default_runtime.py',
+    '../_base_/schedules/schedule_80k.py',
 ]
 crop_size = (512, 1024)
 data_preprocessor = dict(size=crop_size)

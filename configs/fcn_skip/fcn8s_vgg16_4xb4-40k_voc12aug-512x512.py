@@ -8,8 +8,10 @@
 # layers start at zero and the upsampling stays a fixed bilinear kernel, as in the
 # reference; bf16 is one flag away (tools/train.py --amp).
 _base_ = [
-    '../_base_/models/fcn8s_vgg16.py', '../_base_/datasets/pascal_voc12_aug.py',
-    '../_base_/default_runtime.py', '../_base_/schedules/schedule_40k.py'
+    '../_base_/models/fcn8s_vgg16.py',
+    '../_base_/datasets/pascal_voc12_aug.py',
+    '../_base_/default_runtime.py',
+    '../_base_/schedules/schedule_40k.py',
 ]
 crop_size = (512, 512)
 data_preprocessor = dict(size=crop_size)

@@ -6,19 +6,19 @@
 # docs/performance.md. AmpOptimWrapper needs a GPU; for a CPU run use tools/train.py
 # with --cfg-options optim_wrapper.type=CPUAmpOptimWrapper compile=False.
 _base_ = './fcn8s_vgg16_4xb4-40k_voc12aug-512x512.py'
-model = dict(
-    data_preprocessor=dict(type='ChannelsLastSegDataPreProcessor', non_blocking=True))
+model = dict(data_preprocessor=dict(type='ChannelsLastSegDataPreProcessor', non_blocking=True))
 # The constructor gives the optimizer plain-dict param groups, which `compile` needs
 # (mmseg_fcn_skip/performance/compile.py).
 optim_wrapper = dict(
     type='AmpOptimWrapper',
     dtype='bfloat16',
     loss_scale=dict(enabled=False),
-    constructor='CompilableOptimWrapperConstructor')
+    constructor='CompilableOptimWrapperConstructor',
+)
 custom_hooks = [
     dict(type='NonFiniteLossHook'),
     dict(type='IterationSeedHook'),
-    dict(type='ChannelsLastHook')
+    dict(type='ChannelsLastHook'),
 ]
 env_cfg = dict(cudnn_benchmark=True)
 compile = True

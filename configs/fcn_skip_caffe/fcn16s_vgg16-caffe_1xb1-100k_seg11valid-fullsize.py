@@ -10,6 +10,7 @@
 _base_ = './fcn32s_vgg16-caffe_1xb1-100k_seg11valid-fullsize.py'
 model = dict(
     backbone=dict(out_indices=(3, 5), init_cfg=None),
-    decode_head=dict(in_channels=(512, 4096), in_index=(0, 1)))
+    decode_head=dict(in_channels=(512, 4096), in_index=(0, 1)),
+)
 optim_wrapper = dict(optimizer=dict(lr=2.5e-7))
 load_from = 'work_dirs/fcn32s_vgg16-caffe_1xb1-100k_seg11valid-fullsize/iter_100000.pth'

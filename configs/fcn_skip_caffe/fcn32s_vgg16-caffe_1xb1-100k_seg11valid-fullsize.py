@@ -17,34 +17,37 @@
 # -> 2.5e-5 and weight decay 5e-4 -> 2e-9. (Keeping 5e-4 would decay the weights 250,000
 # times faster than the reference.)
 _base_ = [
-    '../_base_/models/fcn8s_vgg16.py', '../_base_/datasets/sbd_seg11valid.py',
-    '../_base_/default_runtime.py'
+    '../_base_/models/fcn8s_vgg16.py',
+    '../_base_/datasets/sbd_seg11valid.py',
+    '../_base_/default_runtime.py',
 ]
 # size_divisor=1: training batches of one whole image are stacked without padding.
 data_preprocessor = dict(
-    mean=[104.00699, 116.66877, 122.67892],
-    std=[1.0, 1.0, 1.0],
-    bgr_to_rgb=False,
-    size_divisor=1)
+    mean=[104.00699, 116.66877, 122.67892], std=[1.0, 1.0, 1.0], bgr_to_rgb=False, size_divisor=1
+)
 # Set once, taken by both the backbone and the head (they must agree).
 pad_mode = 'caffe'
 model = dict(
     data_preprocessor=data_preprocessor,
     backbone=dict(
         pad_mode=pad_mode,
-        out_indices=(5, ),
-        init_cfg=dict(type='Pretrained', checkpoint='vgg16_caffe')),
+        out_indices=(5,),
+        init_cfg=dict(type='Pretrained', checkpoint='vgg16_caffe'),
+    ),
     decode_head=dict(
         pad_mode=pad_mode,
-        in_channels=(4096, ),
-        in_index=(0, ),
+        in_channels=(4096,),
+        in_index=(0,),
         loss_decode=dict(
-            type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0,
-            avg_non_ignore=False)))
+            type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0, avg_non_ignore=False
+        ),
+    ),
+)
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='SGD', lr=2.5e-5, momentum=0.99, weight_decay=2e-9),
-    paramwise_cfg=dict(bias_lr_mult=2.0, bias_decay_mult=0.0))
+    paramwise_cfg=dict(bias_lr_mult=2.0, bias_decay_mult=0.0),
+)
 # No param_scheduler: the learning rate stays fixed.
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=100000, val_interval=4000)
 val_cfg = dict(type='ValLoop')
@@ -55,4 +58,5 @@ default_hooks = dict(
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=4000),
     sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='SegVisualizationHook'))
+    visualization=dict(type='SegVisualizationHook'),
+)

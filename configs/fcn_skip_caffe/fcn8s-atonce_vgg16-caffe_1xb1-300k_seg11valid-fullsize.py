@@ -11,6 +11,6 @@
 _base_ = './fcn32s_vgg16-caffe_1xb1-100k_seg11valid-fullsize.py'
 model = dict(
     backbone=dict(out_indices=(2, 3, 5)),
-    decode_head=dict(
-        in_channels=(256, 512, 4096), in_index=(0, 1, 2), skip_scales=(0.0001, 0.01)))
+    decode_head=dict(in_channels=(256, 512, 4096), in_index=(0, 1, 2), skip_scales=(0.0001, 0.01)),
+)
 train_cfg = dict(max_iters=300000)

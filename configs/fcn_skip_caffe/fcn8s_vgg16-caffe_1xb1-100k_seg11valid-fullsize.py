@@ -11,6 +11,7 @@
 _base_ = './fcn16s_vgg16-caffe_1xb1-100k_seg11valid-fullsize.py'
 model = dict(
     backbone=dict(out_indices=(2, 3, 5)),
-    decode_head=dict(in_channels=(256, 512, 4096), in_index=(0, 1, 2)))
+    decode_head=dict(in_channels=(256, 512, 4096), in_index=(0, 1, 2)),
+)
 optim_wrapper = dict(optimizer=dict(lr=2.5e-9))
 load_from = 'work_dirs/fcn16s_vgg16-caffe_1xb1-100k_seg11valid-fullsize/iter_100000.pth'

@@ -18,8 +18,9 @@
 # decay, poly decay from lr 1e-3 over 20k iterations; score layers start at zero.
 # To start from the released FCN-8s instead, see fcn8s_vgg16_custom-dataset_from-fcn8s.py.
 _base_ = [
-    '../_base_/models/fcn8s_vgg16.py', '../_base_/default_runtime.py',
-    '../_base_/schedules/schedule_20k.py'
+    '../_base_/models/fcn8s_vgg16.py',
+    '../_base_/default_runtime.py',
+    '../_base_/schedules/schedule_20k.py',
 ]
 
 # ---- EDIT: your dataset ---------------------------------------------------------------
@@ -53,10 +54,10 @@ model = dict(
         num_classes=num_classes,
         ignore_index=ignore_index,
         loss_decode=dict(
-            type='CrossEntropyLoss',
-            use_sigmoid=False,
-            loss_weight=1.0,
-            class_weight=class_weight)))
+            type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0, class_weight=class_weight
+        ),
+    ),
+)
 # An auxiliary head (as in configs/fcn_skip/fcn8s-auxpool4_vgg16_4xb4-40k_voc12aug-512x512.py) needs the same num_classes
 # and class_weight in its own dict: model.auxiliary_head.num_classes and
 # model.auxiliary_head.loss_decode.class_weight.
@@ -70,16 +71,12 @@ train_pipeline = [
     dict(type='CheckSegPair', num_classes=num_classes, ignore_index=ignore_index),
     # (2048, 512): the short side resized to 512 (the long side at most 2048), then
     # rescaled by 0.5-2.0; set it to about the size of your images.
-    dict(
-        type='RandomResize',
-        scale=(2048, 512),
-        ratio_range=(0.5, 2.0),
-        keep_ratio=True),
+    dict(type='RandomResize', scale=(2048, 512), ratio_range=(0.5, 2.0), keep_ratio=True),
     dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PhotoMetricDistortion'),
     dict(type='Pad', size=crop_size),  # images 0, labels 255 (ignored)
-    dict(type='PackSegInputs')
+    dict(type='PackSegInputs'),
 ]
 test_pipeline = [
     dict(type='LoadImageFromFile'),
@@ -88,7 +85,7 @@ test_pipeline = [
     # label map (CheckSegPair, which compares it with the image, would see the resized
     # image here; the training pipeline checks the label values).
     dict(type='LoadAnnotations'),
-    dict(type='PackSegInputs')
+    dict(type='PackSegInputs'),
 ]
 dataset_common = dict(
     type=dataset_type,
@@ -97,7 +94,8 @@ dataset_common = dict(
     img_suffix=img_suffix,
     seg_map_suffix=seg_map_suffix,
     reduce_zero_label=reduce_zero_label,
-    ignore_index=ignore_index)
+    ignore_index=ignore_index,
+)
 train_dataloader = dict(
     batch_size=4,  # per GPU
     num_workers=4,
@@ -106,7 +104,9 @@ train_dataloader = dict(
     dataset=dict(
         **dataset_common,
         data_prefix=dict(img_path='img_dir/train', seg_map_path='ann_dir/train'),
-        pipeline=train_pipeline))
+        pipeline=train_pipeline,
+    ),
+)
 val_dataloader = dict(
     batch_size=1,
     num_workers=4,
@@ -115,7 +115,9 @@ val_dataloader = dict(
     dataset=dict(
         **dataset_common,
         data_prefix=dict(img_path='img_dir/val', seg_map_path='ann_dir/val'),
-        pipeline=test_pipeline))
+        pipeline=test_pipeline,
+    ),
+)
 test_dataloader = val_dataloader
 # mIoU with a table of IoU and accuracy per class, named by `classes`.
 val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])

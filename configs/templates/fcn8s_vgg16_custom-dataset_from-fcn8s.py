@@ -20,12 +20,14 @@
 # poly decay.
 _base_ = './fcn8s_vgg16_custom-dataset.py'
 data_preprocessor = dict(
-    mean=[104.00699, 116.66877, 122.67892], std=[1.0, 1.0, 1.0], bgr_to_rgb=False)
+    mean=[104.00699, 116.66877, 122.67892], std=[1.0, 1.0, 1.0], bgr_to_rgb=False
+)
 pad_mode = 'caffe'  # backbone and head must agree
 model = dict(
     data_preprocessor=data_preprocessor,
     # No ImageNet initialisation: load_from replaces the backbone's weights anyway.
     backbone=dict(pad_mode=pad_mode, init_cfg=None),
-    decode_head=dict(pad_mode=pad_mode))
+    decode_head=dict(pad_mode=pad_mode),
+)
 optim_wrapper = dict(optimizer=dict(lr=2.5e-5, momentum=0.99, weight_decay=2e-9))
 load_from = 'fcn8s-heavy-pascal'

@@ -7,6 +7,7 @@ the metrics (``mIoU``, ``aAcc``, ...), each with its ``step`` (the iteration, wi
 timestamp folder; the folders are read in order and a later value of a key at a step
 replaces an earlier one.
 """
+
 import json
 from pathlib import Path
 from typing import Dict, List, Mapping, Sequence, Tuple, Union
@@ -30,12 +31,14 @@ def find_scalar_logs(path: Union[str, Path]) -> List[Path]:
     if path.is_file():
         return [path]
     files = sorted(path.glob('*/vis_data/scalars.json')) + sorted(
-        path.glob('vis_data/scalars.json'))
+        path.glob('vis_data/scalars.json')
+    )
     if not files:
         raise FileNotFoundError(
             f'no scalar log under {path}: expected WORK_DIR/<timestamp>/vis_data/'
             "scalars.json, written by mmengine's LocalVisBackend (visualizer "
-            "vis_backends=[dict(type='LocalVisBackend')]); or pass the json file")
+            "vis_backends=[dict(type='LocalVisBackend')]); or pass the json file"
+        )
     return files
 
 
@@ -71,9 +74,9 @@ def run_label(path: Union[str, Path]) -> str:
     return path.stem if path.is_file() else path.name
 
 
-def plot_curves(runs: Mapping[str, Scalars],
-                out_file: Union[str, Path],
-                keys: Sequence[str] = DEFAULT_KEYS) -> List[str]:
+def plot_curves(
+    runs: Mapping[str, Scalars], out_file: Union[str, Path], keys: Sequence[str] = DEFAULT_KEYS
+) -> List[str]:
     """Draw one panel per key found in any run, the runs overlaid, and save a PNG.
 
     Returns:
@@ -85,8 +88,7 @@ def plot_curves(runs: Mapping[str, Scalars],
     drawn = [key for key in keys if any(key in scalars for scalars in runs.values())]
     if not drawn:
         available = sorted({key for scalars in runs.values() for key in scalars})
-        raise ValueError(f'none of {list(keys)} is in the logs; available keys: '
-                         f'{available}')
+        raise ValueError(f'none of {list(keys)} is in the logs; available keys: {available}')
     columns = min(len(drawn), 2)
     rows = -(-len(drawn) // columns)
     figure = Figure(figsize=(6 * columns, 3.6 * rows))
@@ -103,7 +105,7 @@ def plot_curves(runs: Mapping[str, Scalars],
         axis.set_xlabel('iteration')
         axis.grid(alpha=0.3)
         axis.legend(fontsize=8)
-    for axis in axes[len(drawn):]:
+    for axis in axes[len(drawn) :]:
         axis.set_visible(False)
     figure.tight_layout()
     out_file = Path(out_file)

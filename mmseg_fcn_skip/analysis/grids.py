@@ -13,6 +13,7 @@ receptive field is cut by the borders about equally on both sides.
 ``in_grids`` takes); ``probe_mean_shift`` the displacement of a backbone and head's
 logits from the pixels they score (0 when aligned).
 """
+
 import logging
 import math
 from fractions import Fraction
@@ -22,9 +23,9 @@ import torch
 import torch.nn as nn
 from mmengine.logging import MMLogger
 from mmengine.model import revert_sync_batchnorm
+from mmseg.registry import MODELS
 from torch import Tensor
 
-from mmseg.registry import MODELS
 from ..models.geometry import GRID_NAMES, named_grid
 
 ModelSpec = Union[dict, Callable[[], nn.Module]]
@@ -47,12 +48,14 @@ class LevelGrid(NamedTuple):
     name: Union[str, None]
 
 
-def probe_level_grids(backbone: ModelSpec,
-                      size: int = 192,
-                      seeds: Sequence[int] = (0, 1, 2),
-                      batch: int = 4,
-                      power: int = 1,
-                      strides: Optional[Sequence[int]] = None) -> List[LevelGrid]:
+def probe_level_grids(
+    backbone: ModelSpec,
+    size: int = 192,
+    seeds: Sequence[int] = (0, 1, 2),
+    batch: int = 4,
+    power: int = 1,
+    strides: Optional[Sequence[int]] = None,
+) -> List[LevelGrid]:
     """Measure the grid of every output of a backbone.
 
     Args:
@@ -83,15 +86,19 @@ def probe_level_grids(backbone: ModelSpec,
         outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
         if not samples:
             samples = [[] for _ in outputs]
-            level_strides = list(strides) if strides is not None else [
-                _stride(size, level.shape[-2]) for level in outputs]
+            level_strides = (
+                list(strides)
+                if strides is not None
+                else [_stride(size, level.shape[-2]) for level in outputs]
+            )
             if len(level_strides) != len(outputs):
-                raise ValueError(f'strides={tuple(strides)!r} needs one stride per '
-                                 f'output of the backbone ({len(outputs)})')
+                raise ValueError(
+                    f'strides={tuple(strides)!r} needs one stride per '
+                    f'output of the backbone ({len(outputs)})'
+                )
         for k, level in enumerate(outputs):
             positions = _symmetric_positions(level.shape[-2], batch)
-            centres = _centres(image, level, positions, retain=k < len(outputs) - 1,
-                               power=power)
+            centres = _centres(image, level, positions, retain=k < len(outputs) - 1, power=power)
             samples[k] += list(zip(positions * 2, centres))
     return [
         _level_grid(stride, values, (size - 1) / 2)
@@ -99,12 +106,14 @@ def probe_level_grids(backbone: ModelSpec,
     ]
 
 
-def probe_mean_shift(backbone: ModelSpec,
-                     head: ModelSpec,
-                     size: int = 160,
-                     seeds: Sequence[int] = (0, 1, 2),
-                     batch: int = 4,
-                     power: int = 1) -> Tuple[float, float]:
+def probe_mean_shift(
+    backbone: ModelSpec,
+    head: ModelSpec,
+    size: int = 160,
+    seeds: Sequence[int] = (0, 1, 2),
+    batch: int = 4,
+    power: int = 1,
+) -> Tuple[float, float]:
     """Mean displacement of a backbone and decode head's logits from their pixels.
 
     The head's conv weights are drawn anew (normal, std 0.01; zero-initialised score
@@ -150,7 +159,7 @@ def probe_mean_shift(backbone: ModelSpec,
     # the noise of the measurement.
     pairs = [(a + b) / 2 for a, b in zip(shifts[0::2], shifts[1::2])]
     mean = sum(pairs) / len(pairs)
-    return mean, _std(pairs, mean) / len(pairs)**0.5
+    return mean, _std(pairs, mean) / len(pairs) ** 0.5
 
 
 def config_value(grids: Sequence[LevelGrid]) -> Union[str, Tuple[Fraction, ...]]:
@@ -171,16 +180,19 @@ def _build(spec: ModelSpec, seed: int) -> nn.Module:
     elif callable(spec):
         model = spec()
     else:
-        raise ValueError(f'model {spec!r} must be a config dict or a function that '
-                         'builds the model')
+        raise ValueError(
+            f'model {spec!r} must be a config dict or a function that builds the model'
+        )
     model.eval()
     return model
 
 
 def _check_batch(batch: int) -> None:
     if not isinstance(batch, int) or batch < 2 or batch % 2:
-        raise ValueError(f'batch={batch!r} must be an even number of 2 or more: the '
-                         'probed positions come in symmetric pairs')
+        raise ValueError(
+            f'batch={batch!r} must be an even number of 2 or more: the '
+            'probed positions come in symmetric pairs'
+        )
 
 
 def _quiet_init(model: nn.Module) -> None:
@@ -197,9 +209,8 @@ def _quiet_init(model: nn.Module) -> None:
 
 def _stride(size: int, length: int) -> int:
     if length < 1:
-        raise ValueError(f'a level of size {length} for an input of {size}: use a '
-                         'larger size')
-    return 2**round(math.log2(size / length))
+        raise ValueError(f'a level of size {length} for an input of {size}: use a larger size')
+    return 2 ** round(math.log2(size / length))
 
 
 def _symmetric_positions(length: int, count: int) -> List[int]:
@@ -217,8 +228,9 @@ def _symmetric_positions(length: int, count: int) -> List[int]:
     return positions
 
 
-def _centres(image: Tensor, output: Tensor, positions: Sequence[int],
-             retain: bool = False, power: int = 1) -> List[float]:
+def _centres(
+    image: Tensor, output: Tensor, positions: Sequence[int], retain: bool = False, power: int = 1
+) -> List[float]:
     """Centre of mass along rows (one per image), then along columns, of the
     ``|gradient|`` of a random projection of ``output[b, :, p_b, p_b]``."""
     batch, channels = output.shape[:2]
@@ -226,8 +238,7 @@ def _centres(image: Tensor, output: Tensor, positions: Sequence[int],
     rows = torch.tensor(positions)
     picked = output[index, :, rows, rows]  # (batch, channels)
     projection = torch.randn(batch, channels)
-    grad, = torch.autograd.grad((picked * projection).sum(), image,
-                                retain_graph=retain)
+    (grad,) = torch.autograd.grad((picked * projection).sum(), image, retain_graph=retain)
     magnitude = grad.double().abs().pow(power).sum(1)  # (batch, H, W)
     centres = []
     for profile in (magnitude.sum(2), magnitude.sum(1)):
@@ -236,8 +247,7 @@ def _centres(image: Tensor, output: Tensor, positions: Sequence[int],
     return torch.cat(centres).tolist()
 
 
-def _level_grid(stride: int, samples: List[Tuple[int, float]],
-                middle: float) -> LevelGrid:
+def _level_grid(stride: int, samples: List[Tuple[int, float]], middle: float) -> LevelGrid:
     """Offset from centres of mass ``(position, centre)``: the line through them has
     slope ``stride * (1 - pull)`` where the receptive field is cut by the borders or
     spread over the whole input (pulled towards the ``middle`` of the input); the pull
@@ -246,7 +256,7 @@ def _level_grid(stride: int, samples: List[Tuple[int, float]],
     centres = [c for _, c in samples]
     mean_p = sum(positions) / len(positions)
     mean_c = sum(centres) / len(centres)
-    var_p = sum((p - mean_p)**2 for p in positions)
+    var_p = sum((p - mean_p) ** 2 for p in positions)
     pull = 0.0
     if var_p > 0:
         covariance = sum((p - mean_p) * (c - mean_c) for p, c in zip(positions, centres))
@@ -255,12 +265,11 @@ def _level_grid(stride: int, samples: List[Tuple[int, float]],
     # centre = (1 - pull) * (stride * p + offset) + pull * middle
     values = [(c - pull * middle) / (1 - pull) - stride * p for p, c in samples]
     mean = sum(values) / len(values)
-    distances = {name: abs(mean - float(named_grid(name, stride).offset))
-                 for name in GRID_NAMES}
+    distances = {name: abs(mean - float(named_grid(name, stride).offset)) for name in GRID_NAMES}
     nearest = min(distances, key=distances.get)
     name = nearest if distances[nearest] <= stride / 4 else None
     return LevelGrid(stride, mean, _std(values, mean), name)
 
 
 def _std(values: Sequence[float], mean: float) -> float:
-    return (sum((v - mean)**2 for v in values) / max(len(values) - 1, 1))**0.5
+    return (sum((v - mean) ** 2 for v in values) / max(len(values) - 1, 1)) ** 0.5

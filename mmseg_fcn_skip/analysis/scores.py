@@ -4,6 +4,7 @@
 the per-class IoU and accuracy so that several runs can be put in one table (the demo
 compares FCN-32s, 16s, 8s and 4s this way).
 """
+
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,22 +43,34 @@ class ClassScores:
 
     def summary(self) -> Dict[str, float]:
         """``aAcc``, ``mIoU`` and ``mAcc`` in percent, rounded as ``IoUMetric`` does."""
-        return {'aAcc': float(np.round(self.aacc * 100, 2)),
-                'mIoU': float(np.round(np.nanmean(self.iou) * 100, 2)),
-                'mAcc': float(np.round(np.nanmean(self.acc) * 100, 2))}
+        return {
+            'aAcc': float(np.round(self.aacc * 100, 2)),
+            'mIoU': float(np.round(np.nanmean(self.iou) * 100, 2)),
+            'mAcc': float(np.round(np.nanmean(self.acc) * 100, 2)),
+        }
 
     def to_dict(self) -> dict:
         """The summary and the per-class IoU and accuracy, in percent (JSON-ready)."""
+
         def per_class(values: np.ndarray) -> Dict[str, Optional[float]]:
-            return {name: None if np.isnan(v) else float(np.round(v * 100, 2))
-                    for name, v in zip(self.classes, values)}
-        return dict(self.summary(), IoU=per_class(self.iou), Acc=per_class(self.acc),
-                    num_images=self.num_images)
+            return {
+                name: None if np.isnan(v) else float(np.round(v * 100, 2))
+                for name, v in zip(self.classes, values)
+            }
+
+        return dict(
+            self.summary(),
+            IoU=per_class(self.iou),
+            Acc=per_class(self.acc),
+            num_images=self.num_images,
+        )
 
 
-def scores_from_areas(results: Sequence[Tuple[torch.Tensor, ...]],
-                      classes: Sequence[str],
-                      nan_to_num: Optional[float] = None) -> ClassScores:
+def scores_from_areas(
+    results: Sequence[Tuple[torch.Tensor, ...]],
+    classes: Sequence[str],
+    nan_to_num: Optional[float] = None,
+) -> ClassScores:
     """Per-class scores from the per-image areas that ``IoUMetric.process`` collects.
 
     Args:
@@ -67,21 +80,28 @@ def scores_from_areas(results: Sequence[Tuple[torch.Tensor, ...]],
         nan_to_num: ``IoUMetric``'s setting: the value that replaces NaN, if any.
     """
     if not results:
-        raise ValueError('no image was scored; check that the validation set is not '
-                         'empty (data_root and data_prefix of val_dataloader)')
+        raise ValueError(
+            'no image was scored; check that the validation set is not '
+            'empty (data_root and data_prefix of val_dataloader)'
+        )
     totals = [sum(area) for area in zip(*results)]
-    metrics = IoUMetric.total_area_to_metrics(*totals, metrics=['mIoU'],
-                                              nan_to_num=nan_to_num)
-    return ClassScores(classes=tuple(classes), iou=np.asarray(metrics['IoU'], float),
-                       acc=np.asarray(metrics['Acc'], float),
-                       aacc=float(metrics['aAcc']), num_images=len(results))
+    metrics = IoUMetric.total_area_to_metrics(*totals, metrics=['mIoU'], nan_to_num=nan_to_num)
+    return ClassScores(
+        classes=tuple(classes),
+        iou=np.asarray(metrics['IoU'], float),
+        acc=np.asarray(metrics['Acc'], float),
+        aacc=float(metrics['aAcc']),
+        num_images=len(results),
+    )
 
 
 @torch.no_grad()
-def score_checkpoint(config: Union[str, Path],
-                     checkpoint: Union[str, Path],
-                     device: str = 'cpu',
-                     cfg_options: Optional[dict] = None) -> ClassScores:
+def score_checkpoint(
+    config: Union[str, Path],
+    checkpoint: Union[str, Path],
+    device: str = 'cpu',
+    cfg_options: Optional[dict] = None,
+) -> ClassScores:
     """Score a checkpoint on its config's validation set with its ``val_evaluator``.
 
     The model, ``val_dataloader`` and ``val_evaluator`` are built from the config as the
@@ -104,8 +124,10 @@ def score_checkpoint(config: Union[str, Path],
     evaluator = Evaluator(cfg.val_evaluator)
     metric = evaluator.metrics[0]
     if len(evaluator.metrics) != 1 or not isinstance(metric, IoUMetric):
-        raise ValueError(f'{config}: val_evaluator must be one IoUMetric to score per '
-                         f'class, got {[type(m).__name__ for m in evaluator.metrics]}')
+        raise ValueError(
+            f'{config}: val_evaluator must be one IoUMetric to score per '
+            f'class, got {[type(m).__name__ for m in evaluator.metrics]}'
+        )
     model = load_model(cfg, checkpoint, device)
     dataloader = Runner.build_dataloader(cfg.val_dataloader)
     classes = dataloader.dataset.metainfo['classes']
@@ -123,8 +145,10 @@ def format_scores_table(scores: Mapping[str, ClassScores]) -> str:
     """
     class_lists = {run.classes for run in scores.values()}
     if len(class_lists) != 1:
-        raise ValueError(f'the runs have different classes {sorted(class_lists)}; '
-                         'compare runs of the same dataset')
+        raise ValueError(
+            f'the runs have different classes {sorted(class_lists)}; '
+            'compare runs of the same dataset'
+        )
     classes = class_lists.pop()
     header = ['model', 'mIoU', 'aAcc', 'mAcc'] + [f'IoU {name}' for name in classes]
     lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
@@ -140,6 +164,7 @@ def write_scores_json(scores: Mapping[str, ClassScores], path: Union[str, Path])
     """Save ``{run name: ClassScores.to_dict()}`` as JSON; returns the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({name: run.to_dict() for name, run in scores.items()},
-                               indent=2) + '\n')
+    path.write_text(
+        json.dumps({name: run.to_dict() for name, run in scores.items()}, indent=2) + '\n'
+    )
     return path

@@ -1,4 +1,5 @@
 """Build a segmentor from its config and load a checkpoint that must fit it exactly."""
+
 import re
 from copy import deepcopy
 from pathlib import Path
@@ -9,7 +10,6 @@ import torch
 import torch.nn as nn
 from mmengine.config import Config
 from mmengine.model import revert_sync_batchnorm
-
 from mmseg.apis import init_model
 from mmseg.models import BaseSegmentor
 from mmseg.registry import DATASETS
@@ -18,10 +18,12 @@ from ..checkpoints import check_exact_fit, read_checkpoint
 from ..weights import resolve_checkpoint
 
 
-def load_model(config: Union[str, Path, Config],
-               checkpoint: Union[str, Path],
-               device: str = 'cpu',
-               cfg_options: Optional[dict] = None) -> BaseSegmentor:
+def load_model(
+    config: Union[str, Path, Config],
+    checkpoint: Union[str, Path],
+    device: str = 'cpu',
+    cfg_options: Optional[dict] = None,
+) -> BaseSegmentor:
     """Build the segmentor of ``config`` in eval mode and load ``checkpoint`` into it.
 
     Unlike mmseg's ``init_model``, which warns about keys that do not fit and leaves
@@ -58,8 +60,7 @@ def load_model(config: Union[str, Path, Config],
     state_dict, meta = read_checkpoint(checkpoint)
     check_exact_fit(model, state_dict, checkpoint)
     model.load_state_dict(state_dict)
-    model.dataset_meta = resolve_dataset_meta(cfg, meta.get('dataset_meta'),
-                                              num_classes(model))
+    model.dataset_meta = resolve_dataset_meta(cfg, meta.get('dataset_meta'), num_classes(model))
     if not device.startswith('cuda'):
         model = revert_sync_batchnorm(model)
     return model.to(device).eval()
@@ -70,12 +71,13 @@ def check_device(device: str) -> None:
     if not re.fullmatch(r'cpu|cuda(:\d+)?', device):
         raise ValueError(f"device={device!r} is not supported; use 'cpu' or 'cuda:N'")
     if device.startswith('cuda') and not torch.cuda.is_available():
-        raise ValueError(f'device={device!r} but CUDA is not available on this machine '
-                         "(or this PyTorch build); use device 'cpu'")
+        raise ValueError(
+            f'device={device!r} but CUDA is not available on this machine '
+            "(or this PyTorch build); use device 'cpu'"
+        )
 
 
-def resolve_dataset_meta(cfg: Config, checkpoint_meta: Optional[Mapping],
-                         class_count: int) -> dict:
+def resolve_dataset_meta(cfg: Config, checkpoint_meta: Optional[Mapping], class_count: int) -> dict:
     """Classes and palette to draw predictions with.
 
     Taken from the checkpoint's ``dataset_meta`` if it has classes, else from the
@@ -88,13 +90,15 @@ def resolve_dataset_meta(cfg: Config, checkpoint_meta: Optional[Mapping],
     meta = dict(checkpoint_meta or {})
     source = 'the checkpoint meta'
     if not meta.get('classes'):
-        meta, source = _config_dataset_meta(cfg), 'the config\'s test dataset'
+        meta, source = _config_dataset_meta(cfg), "the config's test dataset"
     if not meta.get('classes'):
         meta, source = dict(classes=[f'class_{i}' for i in range(class_count)]), ''
     classes = tuple(meta['classes'])
     if len(classes) != class_count:
-        raise ValueError(f'{source} names {len(classes)} classes but the model predicts '
-                         f'{class_count}; set num_classes to match the dataset')
+        raise ValueError(
+            f'{source} names {len(classes)} classes but the model predicts '
+            f'{class_count}; set num_classes to match the dataset'
+        )
     palette = meta.get('palette')
     if not palette or len(palette) < class_count:
         palette = default_palette(class_count)

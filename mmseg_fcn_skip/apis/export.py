@@ -20,6 +20,7 @@ onnxruntime.
 mmdeploy 1.3.1 exports through ``torch.onnx.export`` without choosing the exporter;
 wrap its ``torch2onnx`` in :func:`torchscript_onnx_export` on torch >= 2.9.
 """
+
 import functools
 import importlib.util
 import warnings
@@ -30,9 +31,9 @@ from typing import Dict, Iterator, Optional, Sequence, Tuple
 import numpy as np
 import torch
 import torch.nn as nn
+from mmseg.models import BaseSegmentor
 from torch import Tensor
 
-from mmseg.models import BaseSegmentor
 from ..models.decode_heads import FCNSkipHead
 
 #: Relative tolerance of :func:`check_onnx`: max |ONNX - PyTorch| over the logits may be
@@ -60,11 +61,11 @@ class OnnxSegmentor(nn.Module):
                 f'the config builds a {type(model).__name__} with decode head '
                 f'{type(head).__name__}; ONNX export covers EncoderDecoder models with '
                 "the plugin's FCNSkipHead, use a config from configs/ (e.g. "
-                'configs/fcn8s_voc.py)')
+                'configs/fcn8s_voc.py)'
+            )
         self.model = model
         preprocessor = model.cfg.model.get('data_preprocessor') or {}
-        self.swap_channels = bool(preprocessor.get('bgr_to_rgb') or
-                                  preprocessor.get('rgb_to_bgr'))
+        self.swap_channels = bool(preprocessor.get('bgr_to_rgb') or preprocessor.get('rgb_to_bgr'))
         mean, std = preprocessor.get('mean'), preprocessor.get('std')
         self.register_buffer('mean', _channel_vector(mean, 0.0))
         self.register_buffer('std', _channel_vector(std, 1.0))
@@ -74,13 +75,12 @@ class OnnxSegmentor(nn.Module):
         x = image[:, [2, 1, 0]] if self.swap_channels else image
         x = (x - self.mean) / self.std
         logits = self.model.decode_head(self.model.extract_feat(x))
-        return logits[:, :, :image.shape[2], :image.shape[3]]
+        return logits[:, :, : image.shape[2], : image.shape[3]]
 
 
-def export_onnx(model: BaseSegmentor,
-                out_file: Path,
-                shape: Tuple[int, int] = (512, 512),
-                opset: int = 17) -> Path:
+def export_onnx(
+    model: BaseSegmentor, out_file: Path, shape: Tuple[int, int] = (512, 512), opset: int = 17
+) -> Path:
     """Export ``model`` to ``out_file`` with dynamic batch, height and width.
 
     Args:
@@ -90,8 +90,7 @@ def export_onnx(model: BaseSegmentor,
         opset: ONNX opset version.
     """
     if importlib.util.find_spec('onnx') is None:
-        raise ImportError("PyTorch's ONNX exporter needs the onnx package: "
-                          'pip install onnx')
+        raise ImportError("PyTorch's ONNX exporter needs the onnx package: pip install onnx")
     wrapper = OnnxSegmentor(model).cpu().eval()
     example = torch.rand(1, 3, *shape) * 255
     out_file = Path(out_file)
@@ -101,13 +100,15 @@ def export_onnx(model: BaseSegmentor,
         # Slices of dynamic extent are not constant-folded, which the exporter reports.
         warnings.filterwarnings('ignore', message='Constant folding')
         torch.onnx.export(
-            wrapper, (example, ),
+            wrapper,
+            (example,),
             str(out_file),
             dynamo=False,
             input_names=[INPUT_NAME],
             output_names=[OUTPUT_NAME],
             dynamic_axes={INPUT_NAME: dynamic, OUTPUT_NAME: dynamic},
-            opset_version=opset)
+            opset_version=opset,
+        )
     return out_file
 
 
@@ -133,9 +134,9 @@ def torchscript_onnx_export() -> Iterator[None]:
         torch.onnx.export = export
 
 
-def check_onnx(model: BaseSegmentor, onnx_file: Path,
-               shapes: Sequence[Tuple[int, int]],
-               seed: int = 0) -> Dict[Tuple[int, int], float]:
+def check_onnx(
+    model: BaseSegmentor, onnx_file: Path, shapes: Sequence[Tuple[int, int]], seed: int = 0
+) -> Dict[Tuple[int, int], float]:
     """Run the ONNX file with onnxruntime (CPU) and PyTorch on random images.
 
     Returns:
@@ -148,8 +149,7 @@ def check_onnx(model: BaseSegmentor, onnx_file: Path,
     """
     import onnxruntime
 
-    session = onnxruntime.InferenceSession(str(onnx_file),
-                                           providers=['CPUExecutionProvider'])
+    session = onnxruntime.InferenceSession(str(onnx_file), providers=['CPUExecutionProvider'])
     wrapper = OnnxSegmentor(model).cpu().eval()
     generator = torch.Generator().manual_seed(seed)
     errors = {}
@@ -159,15 +159,15 @@ def check_onnx(model: BaseSegmentor, onnx_file: Path,
             expected = wrapper(image).numpy()
         got = session.run([OUTPUT_NAME], {INPUT_NAME: image.numpy()})[0]
         if got.shape != expected.shape:
-            raise ValueError(f'ONNX logits of shape {got.shape} for a {height}x{width} '
-                             f'input, PyTorch {expected.shape}; the export is broken')
-        errors[(height, width)] = float(
-            np.abs(got - expected).max() / (1 + np.abs(expected).max()))
+            raise ValueError(
+                f'ONNX logits of shape {got.shape} for a {height}x{width} '
+                f'input, PyTorch {expected.shape}; the export is broken'
+            )
+        errors[(height, width)] = float(np.abs(got - expected).max() / (1 + np.abs(expected).max()))
     return errors
 
 
-def constant_logit(model: BaseSegmentor, shape: Tuple[int, int],
-                   seed: int = 0) -> Optional[float]:
+def constant_logit(model: BaseSegmentor, shape: Tuple[int, int], seed: int = 0) -> Optional[float]:
     """The value of every logit if the model gives one value everywhere, else None.
 
     A model whose score layers still hold their zero initialisation (fresh weights of

@@ -17,6 +17,7 @@ Batches (``batch_mode``):
   for mixed sizes, but pixels within the receptive field of the bottom/right edge see
   the padding and may differ slightly from batch size 1.
 """
+
 import copy
 import glob
 import os
@@ -33,11 +34,10 @@ import torch.nn.functional as F
 from mmengine.config import Config
 from mmengine.dataset import Compose
 from mmengine.utils import ProgressBar
-from PIL import Image
-from torch import Tensor
-
 from mmseg.models import BaseSegmentor
 from mmseg.structures import SegDataSample
+from PIL import Image
+from torch import Tensor
 
 IMAGE_SUFFIXES = ('.bmp', '.jpeg', '.jpg', '.png', '.tif', '.tiff', '.webp')
 BATCH_MODES = ('group', 'pad')
@@ -87,7 +87,8 @@ def find_images(source: str, exclude: Optional[Path] = None) -> Tuple[List[Path]
     if not paths:
         raise FileNotFoundError(
             f'{source!r} is not an image, a folder with images or a glob pattern that '
-            f'matches images (suffixes {", ".join(IMAGE_SUFFIXES)})')
+            f'matches images (suffixes {", ".join(IMAGE_SUFFIXES)})'
+        )
     return paths, root
 
 
@@ -108,8 +109,9 @@ def output_paths(image: Path, root: Path, out_dir: Path) -> Tuple[Path, Path]:
     return out_dir / LABEL_DIR / relative, out_dir / OVERLAY_DIR / relative
 
 
-def plan_batches(paths: Sequence[Path], batch_size: int,
-                 batch_mode: str = 'group') -> List[List[Path]]:
+def plan_batches(
+    paths: Sequence[Path], batch_size: int, batch_mode: str = 'group'
+) -> List[List[Path]]:
     """Split ``paths`` into batches of at most ``batch_size`` images.
 
     Sizes are read from the file headers only. ``'group'`` puts only images of one
@@ -119,15 +121,17 @@ def plan_batches(paths: Sequence[Path], batch_size: int,
     if batch_size < 1:
         raise ValueError(f'batch_size={batch_size!r} must be at least 1')
     if batch_mode not in BATCH_MODES:
-        raise ValueError(f'batch_mode={batch_mode!r} is not supported; use one of '
-                         f'{BATCH_MODES}')
+        raise ValueError(f'batch_mode={batch_mode!r} is not supported; use one of {BATCH_MODES}')
     sizes = {path: _header_size(path) for path in paths}
     readable = sorted((p for p in paths if sizes[p]), key=lambda p: (sizes[p], str(p)))
     batches: List[List[Path]] = [[p] for p in paths if not sizes[p]]
     for path in readable:
         last = batches[-1] if batches and sizes[batches[-1][0]] else None
-        if (last is not None and len(last) < batch_size
-                and (batch_mode == 'pad' or sizes[last[0]] == sizes[path])):
+        if (
+            last is not None
+            and len(last) < batch_size
+            and (batch_mode == 'pad' or sizes[last[0]] == sizes[path])
+        ):
             last.append(path)
         else:
             batches.append([path])
@@ -143,23 +147,27 @@ def build_inference_pipeline(cfg: Config) -> Compose:
     pipeline = cfg.get('test_dataloader', {}).get('dataset', {}).get('pipeline')
     pipeline = copy.deepcopy(pipeline or cfg.get('test_pipeline'))
     if not pipeline:
-        raise ValueError('the config has neither test_dataloader.dataset.pipeline nor '
-                         'test_pipeline; add the test pipeline the model was evaluated '
-                         'with')
-    pipeline = [t for t in pipeline if t['type'] not in ('LoadAnnotations',
-                                                         'LoadDepthAnnotation')]
+        raise ValueError(
+            'the config has neither test_dataloader.dataset.pipeline nor '
+            'test_pipeline; add the test pipeline the model was evaluated '
+            'with'
+        )
+    pipeline = [t for t in pipeline if t['type'] not in ('LoadAnnotations', 'LoadDepthAnnotation')]
     loaders = [t for t in pipeline if t['type'] == 'LoadImageFromFile']
     if not loaders:
-        raise ValueError("the test pipeline has no 'LoadImageFromFile' step to replace "
-                         'by loading from an array; start it with '
-                         "dict(type='LoadImageFromFile')")
+        raise ValueError(
+            "the test pipeline has no 'LoadImageFromFile' step to replace "
+            'by loading from an array; start it with '
+            "dict(type='LoadImageFromFile')"
+        )
     loaders[0]['type'] = 'LoadImageFromNDArray'
     return Compose(pipeline)
 
 
 @torch.no_grad()
-def predict_labels(model: BaseSegmentor, pipeline: Compose,
-                   images: Sequence[np.ndarray]) -> List[np.ndarray]:
+def predict_labels(
+    model: BaseSegmentor, pipeline: Compose, images: Sequence[np.ndarray]
+) -> List[np.ndarray]:
     """Label maps ``(H, W)`` of BGR ``images`` (any sizes), predicted as one batch.
 
     Each image goes through ``pipeline`` and the model's data preprocessor on its
@@ -177,15 +185,16 @@ def predict_labels(model: BaseSegmentor, pipeline: Compose,
     return [r.pred_sem_seg.data[0].cpu().numpy() for r in results]
 
 
-def preprocess(model: BaseSegmentor, pipeline: Compose,
-               images: Sequence[np.ndarray]) -> Tuple[Tensor, List[SegDataSample]]:
+def preprocess(
+    model: BaseSegmentor, pipeline: Compose, images: Sequence[np.ndarray]
+) -> Tuple[Tensor, List[SegDataSample]]:
     """Transform and normalise ``images`` and stack them, padded, into one batch."""
     inputs, samples = [], []
     for image in images:
         packed = pipeline(dict(img=image))
         data = model.data_preprocessor(
-            dict(inputs=[packed['inputs']], data_samples=[packed['data_samples']]),
-            False)
+            dict(inputs=[packed['inputs']], data_samples=[packed['data_samples']]), False
+        )
         inputs.append(data['inputs'])
         samples.append(data['data_samples'][0])
     height = max(x.shape[-2] for x in inputs)
@@ -194,11 +203,13 @@ def preprocess(model: BaseSegmentor, pipeline: Compose,
     padded = []
     for x, sample in zip(inputs, samples):
         bottom, right = height - x.shape[-2], width - x.shape[-1]
-        left, old_right, top, old_bottom = sample.metainfo.get('img_padding_size',
-                                                               (0, 0, 0, 0))
-        sample.set_metainfo(dict(
-            img_padding_size=[left, old_right + right, top, old_bottom + bottom],
-            pad_shape=(height, width)))
+        left, old_right, top, old_bottom = sample.metainfo.get('img_padding_size', (0, 0, 0, 0))
+        sample.set_metainfo(
+            dict(
+                img_padding_size=[left, old_right + right, top, old_bottom + bottom],
+                pad_shape=(height, width),
+            )
+        )
         padded.append(F.pad(x, (0, right, 0, bottom), value=pad_val))
     return torch.cat(padded), samples
 
@@ -221,23 +232,24 @@ def read_image(path: Path) -> np.ndarray:
 def colorize(label: np.ndarray, palette: Sequence[Sequence[int]]) -> np.ndarray:
     """RGB image of a label map; labels without a palette colour are white."""
     table = np.full((256, 3), 255, dtype=np.uint8)
-    table[:len(palette)] = np.asarray(palette, dtype=np.uint8)
+    table[: len(palette)] = np.asarray(palette, dtype=np.uint8)
     return table[label]
 
 
-def blend(image_rgb: np.ndarray, label: np.ndarray, palette: Sequence[Sequence[int]],
-          opacity: float = 0.5) -> np.ndarray:
+def blend(
+    image_rgb: np.ndarray, label: np.ndarray, palette: Sequence[Sequence[int]], opacity: float = 0.5
+) -> np.ndarray:
     """``image_rgb`` with the label colours laid over it at ``opacity``."""
     mixed = (1 - opacity) * image_rgb + opacity * colorize(label, palette)
     return mixed.round().astype(np.uint8)
 
 
-def save_label_png(label: np.ndarray, palette: Sequence[Sequence[int]],
-                   path: Path) -> None:
+def save_label_png(label: np.ndarray, palette: Sequence[Sequence[int]], path: Path) -> None:
     """Write ``label`` as a P-mode PNG: class indices as pixels, shown in colour."""
     if label.max(initial=0) > 255:
-        raise ValueError(f'label {int(label.max())} does not fit a palette PNG (at most '
-                         '256 classes)')
+        raise ValueError(
+            f'label {int(label.max())} does not fit a palette PNG (at most 256 classes)'
+        )
     png = Image.fromarray(label.astype(np.uint8))
     png.putpalette(np.asarray(palette, dtype=np.uint8).ravel().tolist())
     _save_atomically(png, path)
@@ -248,15 +260,17 @@ def save_rgb_png(image_rgb: np.ndarray, path: Path) -> None:
     _save_atomically(Image.fromarray(image_rgb), path)
 
 
-def infer_images(model: BaseSegmentor,
-                 paths: Sequence[Path],
-                 root: Path,
-                 out_dir: Path,
-                 batch_size: int = 1,
-                 batch_mode: str = 'group',
-                 skip_existing: bool = True,
-                 opacity: float = 0.5,
-                 show_progress: bool = True) -> InferenceSummary:
+def infer_images(
+    model: BaseSegmentor,
+    paths: Sequence[Path],
+    root: Path,
+    out_dir: Path,
+    batch_size: int = 1,
+    batch_mode: str = 'group',
+    skip_existing: bool = True,
+    opacity: float = 0.5,
+    show_progress: bool = True,
+) -> InferenceSummary:
     """Predict every image in ``paths`` and write its label PNG and overlay.
 
     Args:
@@ -297,8 +311,7 @@ def infer_images(model: BaseSegmentor,
             for (path, image), label in zip(group, labels):
                 label_path, overlay_path = output_paths(path, root, out_dir)
                 save_label_png(label, palette, label_path)
-                save_rgb_png(blend(image[..., ::-1], label, palette, opacity),
-                             overlay_path)
+                save_rgb_png(blend(image[..., ::-1], label, palette, opacity), overlay_path)
                 summary.written += 1
         if progress is not None:
             for _ in batch:
@@ -308,8 +321,9 @@ def infer_images(model: BaseSegmentor,
     return summary
 
 
-def _load_batch(batch: List[Path], batch_mode: str,
-                summary: InferenceSummary) -> List[List[Tuple[Path, np.ndarray]]]:
+def _load_batch(
+    batch: List[Path], batch_mode: str, summary: InferenceSummary
+) -> List[List[Tuple[Path, np.ndarray]]]:
     """Load a planned batch: whole for 'pad', split by the decoded sizes for 'group'.
 
     Files that fail to load are recorded in ``summary`` and left out.
@@ -333,8 +347,10 @@ def _check_unique_outputs(paths: Sequence[Path], root: Path) -> None:
     for path in paths:
         label_path = output_paths(path, root, Path())[0]
         if label_path in seen:
-            raise ValueError(f'{seen[label_path]} and {path} would both be written to '
-                             f'{label_path}; rename one or run them separately')
+            raise ValueError(
+                f'{seen[label_path]} and {path} would both be written to '
+                f'{label_path}; rename one or run them separately'
+            )
         seen[label_path] = path
 
 

@@ -7,6 +7,7 @@ trained score layers, upsampling and crops). That shows what each skip adds to t
 net; it is not what a separately trained FCN-32s predicts, and it is labelled so
 (e.g. ``'FCN-8s without the stride-16, 8 skips'``).
 """
+
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -14,9 +15,9 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
+from mmseg.models import BaseSegmentor
 from PIL import Image
 
-from mmseg.models import BaseSegmentor
 from ..models.decode_heads import FCNSkipHead
 from .inference import build_inference_pipeline, colorize, predict_labels, preprocess
 
@@ -30,7 +31,7 @@ def variant_name(model: BaseSegmentor, num_levels: Optional[int] = None) -> str:
     default: all of them.
     """
     head = _skip_head(model)
-    strides = head.in_strides[-(num_levels or len(head.in_strides)):]
+    strides = head.in_strides[-(num_levels or len(head.in_strides)) :]
     return f'FCN-{strides[0]}s'
 
 
@@ -41,17 +42,18 @@ def skip_removal_name(model: BaseSegmentor, num_levels: int) -> str:
     ``'FCN-8s without the stride-8 skip'`` (2) and ``'FCN-8s'`` (3).
     """
     strides = _skip_head(model).in_strides
-    left_out = strides[:len(strides) - num_levels]
+    left_out = strides[: len(strides) - num_levels]
     if not left_out:
         return variant_name(model)
     noun = 'skip' if len(left_out) == 1 else 'skips'
-    return (f'{variant_name(model)} without the stride-'
-            f'{", ".join(str(s) for s in reversed(left_out))} {noun}')
+    return (
+        f'{variant_name(model)} without the stride-'
+        f'{", ".join(str(s) for s in reversed(left_out))} {noun}'
+    )
 
 
 @torch.no_grad()
-def predict_skip_variants(model: BaseSegmentor,
-                          image: np.ndarray) -> Dict[str, np.ndarray]:
+def predict_skip_variants(model: BaseSegmentor, image: np.ndarray) -> Dict[str, np.ndarray]:
     """Label maps of one FCN model with its finer skips left out, coarsest first.
 
     For an FCN-8s model: ``{'FCN-8s without the stride-16, 8 skips': ...,
@@ -77,8 +79,7 @@ def predict_skip_variants(model: BaseSegmentor,
     return labels
 
 
-def predict_each_model(models: Sequence[BaseSegmentor],
-                       image: np.ndarray) -> Dict[str, np.ndarray]:
+def predict_each_model(models: Sequence[BaseSegmentor], image: np.ndarray) -> Dict[str, np.ndarray]:
     """Label map of each model, named by its variant (e.g. 'FCN-16s')."""
     labels = {}
     for model in models:
@@ -98,29 +99,36 @@ def read_label_map(path: Path) -> np.ndarray:
     """
     label = np.array(Image.open(path))
     if label.ndim != 2:
-        raise ValueError(f'{path} has {label.shape[-1]} channels; pass a label map of '
-                         'class indices (a palette or single-channel PNG), not a colour '
-                         'rendering')
+        raise ValueError(
+            f'{path} has {label.shape[-1]} channels; pass a label map of '
+            'class indices (a palette or single-channel PNG), not a colour '
+            'rendering'
+        )
     return label
 
 
-def pixel_accuracy(label: np.ndarray, ground_truth: np.ndarray,
-                   ignore_index: int = IGNORE_INDEX) -> float:
+def pixel_accuracy(
+    label: np.ndarray, ground_truth: np.ndarray, ignore_index: int = IGNORE_INDEX
+) -> float:
     """Fraction of the labelled pixels (not ``ignore_index``) predicted right."""
     if label.shape != ground_truth.shape:
-        raise ValueError(f'prediction of size {label.shape} and ground truth of size '
-                         f'{ground_truth.shape} differ; pass the label map of this image')
+        raise ValueError(
+            f'prediction of size {label.shape} and ground truth of size '
+            f'{ground_truth.shape} differ; pass the label map of this image'
+        )
     valid = ground_truth != ignore_index
     return float((label[valid] == ground_truth[valid]).mean()) if valid.any() else 0.0
 
 
-def draw_skip_figure(image_rgb: np.ndarray,
-                     labels: Dict[str, np.ndarray],
-                     classes: Sequence[str],
-                     palette: Sequence[Sequence[int]],
-                     out_file: Path,
-                     ground_truth: Optional[np.ndarray] = None,
-                     title: Optional[str] = None) -> Path:
+def draw_skip_figure(
+    image_rgb: np.ndarray,
+    labels: Dict[str, np.ndarray],
+    classes: Sequence[str],
+    palette: Sequence[Sequence[int]],
+    out_file: Path,
+    ground_truth: Optional[np.ndarray] = None,
+    title: Optional[str] = None,
+) -> Path:
     """Save the image, the ground truth (if given) and each prediction in one row.
 
     Args:
@@ -146,8 +154,7 @@ def draw_skip_figure(image_rgb: np.ndarray,
         panels.append((panel_title, colorize(label, palette)))
     height, width = image_rgb.shape[:2]
     panel_width = 3.2
-    figure = Figure(figsize=(panel_width * len(panels),
-                             panel_width * height / width + 1.3))
+    figure = Figure(figsize=(panel_width * len(panels), panel_width * height / width + 1.3))
     axes = figure.subplots(1, len(panels))
     for axis, (panel_title, picture) in zip(np.atleast_1d(axes), panels):
         axis.imshow(picture)
@@ -155,12 +162,15 @@ def draw_skip_figure(image_rgb: np.ndarray,
         axis.axis('off')
     if title:
         figure.suptitle(title, fontsize=10)
-    present = sorted(set(np.unique(np.concatenate([s.ravel() for s in shown]))) -
-                     {IGNORE_INDEX})
-    handles = [Patch(color=np.asarray(palette[i]) / 255, label=classes[i])
-               for i in present if i < len(classes)]
-    figure.legend(handles=handles, loc='lower center', ncol=max(len(handles), 1),
-                  fontsize=8, frameon=False)
+    present = sorted(set(np.unique(np.concatenate([s.ravel() for s in shown]))) - {IGNORE_INDEX})
+    handles = [
+        Patch(color=np.asarray(palette[i]) / 255, label=classes[i])
+        for i in present
+        if i < len(classes)
+    ]
+    figure.legend(
+        handles=handles, loc='lower center', ncol=max(len(handles), 1), fontsize=8, frameon=False
+    )
     figure.tight_layout(rect=(0, 0.08, 1, 1))
     out_file = Path(out_file)
     out_file.parent.mkdir(parents=True, exist_ok=True)
@@ -171,6 +181,8 @@ def draw_skip_figure(image_rgb: np.ndarray,
 def _skip_head(model: BaseSegmentor) -> FCNSkipHead:
     head = model.decode_head
     if not isinstance(head, FCNSkipHead):
-        raise ValueError(f'the model\'s decode head is {type(head).__name__}, not '
-                         'FCNSkipHead; use a config of this plugin (configs/fcn*.py)')
+        raise ValueError(
+            f"the model's decode head is {type(head).__name__}, not "
+            'FCNSkipHead; use a config of this plugin (configs/fcn*.py)'
+        )
     return head

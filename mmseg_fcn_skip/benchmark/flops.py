@@ -6,19 +6,21 @@ convolutions (forward and, when the counted call runs one, backward); element-wi
 work, resizing and optimizer updates are not counted. (mmengine's and fvcore's
 ``get_model_complexity_info`` count a multiply-add as one FLOP, so they report half.)
 """
+
 from typing import Callable, Dict, Tuple
 
 import torch
 from mmengine.config import Config
 from mmengine.model import revert_sync_batchnorm
 from mmengine.registry import init_default_scope
+from mmseg.registry import MODELS
 from torch.utils.flop_counter import FlopCounterMode
 
-from mmseg.registry import MODELS
-
 #: How the figures are counted, for reports and tools to print beside them.
-FLOP_CONVENTION = ('1 multiply-add = 2 FLOPs; matrix products and convolutions, '
-                   'counted by torch.utils.flop_counter')
+FLOP_CONVENTION = (
+    '1 multiply-add = 2 FLOPs; matrix products and convolutions, '
+    'counted by torch.utils.flop_counter'
+)
 
 
 def count_flops(fn: Callable[[], object]) -> int:
@@ -56,8 +58,11 @@ def model_complexity(cfg: Config, shape: Tuple[int, int]) -> Dict[str, int]:
         model.auxiliary_head = None
     image = torch.rand(3, height, width) * 255
     inputs = model.data_preprocessor(dict(inputs=[image]), False)['inputs']
-    metas = [dict(img_shape=(height, width), ori_shape=(height, width),
-                  pad_shape=tuple(inputs.shape[-2:]))]
+    metas = [
+        dict(
+            img_shape=(height, width), ori_shape=(height, width), pad_shape=tuple(inputs.shape[-2:])
+        )
+    ]
     with torch.no_grad():
         flops = count_flops(lambda: model.encode_decode(inputs, metas))
     return dict(flops=int(flops), params=sum(p.numel() for p in model.parameters()))

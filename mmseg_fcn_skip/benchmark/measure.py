@@ -1,4 +1,5 @@
 """Timing, memory, FLOP and numerics measurements of one segmentor."""
+
 import statistics
 import time
 from dataclasses import dataclass
@@ -35,10 +36,8 @@ class Measurement:
 def autocast(device: torch.device, precision: str) -> ContextManager:
     """Autocast to bfloat16 for ``'bf16'``; a disabled autocast for ``'fp32'``."""
     if precision not in PRECISIONS:
-        raise ValueError(f'precision={precision!r} is not supported; use one of '
-                         f'{PRECISIONS}')
-    return torch.autocast(device.type, dtype=torch.bfloat16,
-                          enabled=precision == 'bf16')
+        raise ValueError(f'precision={precision!r} is not supported; use one of {PRECISIONS}')
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == 'bf16')
 
 
 def synchronize(device: torch.device) -> None:
@@ -47,8 +46,13 @@ def synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def measure(fn: Callable[[], object], device: torch.device, warmup: int,
-            repeats: int, host_timer: str = 'wall') -> Measurement:
+def measure(
+    fn: Callable[[], object],
+    device: torch.device,
+    warmup: int,
+    repeats: int,
+    host_timer: str = 'wall',
+) -> Measurement:
     """Time ``repeats`` calls of ``fn`` after ``warmup`` untimed calls.
 
     On CUDA each call is timed with CUDA events and the peak memory allocated
@@ -57,8 +61,7 @@ def measure(fn: Callable[[], object], device: torch.device, warmup: int,
     ``HOST_TIMERS``) and no peak is recorded.
     """
     if repeats < 1 or warmup < 0:
-        raise ValueError(f'need repeats >= 1 and warmup >= 0, got {repeats} and '
-                         f'{warmup}')
+        raise ValueError(f'need repeats >= 1 and warmup >= 0, got {repeats} and {warmup}')
     if host_timer not in HOST_TIMERS:
         raise ValueError(f'host_timer={host_timer!r} is not one of {tuple(HOST_TIMERS)}')
     for _ in range(warmup):
@@ -93,10 +96,15 @@ def image_metas(samples: Sequence[SegDataSample]) -> List[dict]:
     return [sample.metainfo for sample in samples]
 
 
-def make_train_step(model: nn.Module, loss_fn: Callable[..., Dict],
-                    optimizer: torch.optim.Optimizer, inputs: torch.Tensor,
-                    samples: List[SegDataSample], device: torch.device,
-                    precision: str) -> Callable[[], None]:
+def make_train_step(
+    model: nn.Module,
+    loss_fn: Callable[..., Dict],
+    optimizer: torch.optim.Optimizer,
+    inputs: torch.Tensor,
+    samples: List[SegDataSample],
+    device: torch.device,
+    precision: str,
+) -> Callable[[], None]:
     """One SGD training step: loss on full-resolution logits, backward, update.
 
     ``loss_fn`` is the segmentor's ``loss`` (possibly compiled): the forward pass
@@ -115,10 +123,13 @@ def make_train_step(model: nn.Module, loss_fn: Callable[..., Dict],
     return step
 
 
-def make_inference(encode_decode: Callable[..., torch.Tensor],
-                   inputs: torch.Tensor, samples: List[SegDataSample],
-                   device: torch.device,
-                   precision: str) -> Callable[[], torch.Tensor]:
+def make_inference(
+    encode_decode: Callable[..., torch.Tensor],
+    inputs: torch.Tensor,
+    samples: List[SegDataSample],
+    device: torch.device,
+    precision: str,
+) -> Callable[[], torch.Tensor]:
     """A no-grad forward to full-resolution logits (``encode_decode``).
 
     ``encode_decode`` runs the backbone and the decode head and brings the logits
@@ -133,8 +144,9 @@ def make_inference(encode_decode: Callable[..., torch.Tensor],
     return infer
 
 
-def profile_top_ops(fn: Callable[[], object], device: torch.device, steps: int = 2,
-                    top: int = 12) -> List[dict]:
+def profile_top_ops(
+    fn: Callable[[], object], device: torch.device, steps: int = 2, top: int = 12
+) -> List[dict]:
     """The operators that take the most time over ``steps`` calls of ``fn``.
 
     Profiled with ``torch.profiler``; ranked by self time on the GPU for CUDA
@@ -155,25 +167,24 @@ def profile_top_ops(fn: Callable[[], object], device: torch.device, steps: int =
     events = [(event.key, getattr(event, key)) for event in profiler.key_averages()]
     events.sort(key=lambda event: event[1], reverse=True)
     total = sum(time_us for _, time_us in events) or 1
-    return [dict(op=name, ms_per_step=time_us / 1e3 / steps, share=time_us / total)
-            for name, time_us in events[:top]]
+    return [
+        dict(op=name, ms_per_step=time_us / 1e3 / steps, share=time_us / total)
+        for name, time_us in events[:top]
+    ]
 
 
-def inference_flops(model: nn.Module, inputs: torch.Tensor,
-                    samples: List[SegDataSample]) -> int:
+def inference_flops(model: nn.Module, inputs: torch.Tensor, samples: List[SegDataSample]) -> int:
     """FLOPs of the eval-mode forward of ``make_inference`` (fp32, eager)."""
     was_training = model.training
     model.eval()
     try:
         device = inputs.device
-        return count_flops(
-            make_inference(model.encode_decode, inputs, samples, device, 'fp32'))
+        return count_flops(make_inference(model.encode_decode, inputs, samples, device, 'fp32'))
     finally:
         model.train(was_training)
 
 
-def training_flops(model: nn.Module, inputs: torch.Tensor,
-                   samples: List[SegDataSample]) -> int:
+def training_flops(model: nn.Module, inputs: torch.Tensor, samples: List[SegDataSample]) -> int:
     """FLOPs of a training forward and backward (fp32, eager, no update).
 
     The backward computes only the gradients autograd needs (none for the
@@ -194,8 +205,9 @@ def training_flops(model: nn.Module, inputs: torch.Tensor,
         model.train(was_training)
 
 
-def matmul_tflops(device: torch.device, size: int, iterations: int,
-                  repeats: int = 3, host_timer: str = 'wall') -> float:
+def matmul_tflops(
+    device: torch.device, size: int, iterations: int, repeats: int = 3, host_timer: str = 'wall'
+) -> float:
     """Measured dense bfloat16 matrix multiplication rate, in TFLOP/s.
 
     Multiplies two ``size x size`` bfloat16 matrices ``iterations`` times per
@@ -215,8 +227,7 @@ def matmul_tflops(device: torch.device, size: int, iterations: int,
     return 2 * size**3 * iterations / seconds / 1e12
 
 
-def prediction_agreement(reference: torch.Tensor,
-                         candidate: torch.Tensor) -> Dict[str, float]:
+def prediction_agreement(reference: torch.Tensor, candidate: torch.Tensor) -> Dict[str, float]:
     """Compare two ``(N, C, H, W)`` logit maps of the same input.
 
     Returns:
@@ -226,8 +237,10 @@ def prediction_agreement(reference: torch.Tensor,
         range (max - min).
     """
     if reference.shape != candidate.shape:
-        raise ValueError(f'logits of shapes {tuple(reference.shape)} and '
-                         f'{tuple(candidate.shape)} cannot be compared')
+        raise ValueError(
+            f'logits of shapes {tuple(reference.shape)} and '
+            f'{tuple(candidate.shape)} cannot be compared'
+        )
     reference, candidate = reference.float(), candidate.float()
     agreement = (reference.argmax(1) == candidate.argmax(1)).float().mean()
     max_abs_diff = (reference - candidate).abs().max()
@@ -235,4 +248,5 @@ def prediction_agreement(reference: torch.Tensor,
     return dict(
         pixel_agreement=agreement.item(),
         max_abs_diff=max_abs_diff.item(),
-        relative_max_abs_diff=(max_abs_diff / logit_range).item())
+        relative_max_abs_diff=(max_abs_diff / logit_range).item(),
+    )

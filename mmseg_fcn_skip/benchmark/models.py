@@ -1,4 +1,5 @@
 """The segmentors under test: project configs and mmseg's FCN R50-D8 reference."""
+
 import logging
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,8 +20,10 @@ REFERENCE_NAME = 'mmseg FCN R50-D8'
 #: mmseg's model definition of FCN R50-D8, inside the installed package.
 REFERENCE_MODEL_FILE = Path('_base_', 'models', 'fcn_r50-d8.py')
 #: Configs measured when none are given, relative to the repository root.
-DEFAULT_CONFIGS = ('fcn_skip/fcn8s_vgg16_4xb4-40k_voc12aug-512x512.py',
-                   'fcn_skip_caffe/fcn8s_vgg16-caffe_4xb4-40k_voc12aug-512x512.py')
+DEFAULT_CONFIGS = (
+    'fcn_skip/fcn8s_vgg16_4xb4-40k_voc12aug-512x512.py',
+    'fcn_skip_caffe/fcn8s_vgg16-caffe_4xb4-40k_voc12aug-512x512.py',
+)
 #: Standard deviation of the weights that replace all-zero ones (see build_segmentor).
 REDRAW_STD = 0.01
 
@@ -112,7 +115,7 @@ def config_name(config: str) -> str:
     if 'configs' not in parts:
         return parts[-1]
     index = len(parts) - 1 - parts[::-1].index('configs')
-    return '/'.join(parts[index + 1:])
+    return '/'.join(parts[index + 1 :])
 
 
 @contextmanager
@@ -156,9 +159,9 @@ def redraw_zero_weights(model: nn.Module, std: float = REDRAW_STD) -> List[str]:
     return redrawn
 
 
-def random_batch(batch: int, shape: Sequence[int], num_classes: int,
-                 device: torch.device,
-                 seed: int = 0) -> Tuple[torch.Tensor, List[SegDataSample]]:
+def random_batch(
+    batch: int, shape: Sequence[int], num_classes: int, device: torch.device, seed: int = 0
+) -> Tuple[torch.Tensor, List[SegDataSample]]:
     """Normalised random images and full-resolution random labels.
 
     Drawn on the CPU from ``seed`` and then moved, so that every device gets the
@@ -171,10 +174,8 @@ def random_batch(batch: int, shape: Sequence[int], num_classes: int,
     height, width = shape
     generator = torch.Generator().manual_seed(seed)
     inputs = torch.randn(batch, 3, height, width, generator=generator)
-    labels = torch.randint(0, num_classes, (batch, 1, height, width),
-                           generator=generator)
-    meta = dict(img_shape=(height, width), ori_shape=(height, width),
-                pad_shape=(height, width))
+    labels = torch.randint(0, num_classes, (batch, 1, height, width), generator=generator)
+    meta = dict(img_shape=(height, width), ori_shape=(height, width), pad_shape=(height, width))
     samples = []
     for label in labels:
         sample = SegDataSample(metainfo=meta)

@@ -1,4 +1,5 @@
 """Measure several segmentors against mmseg's FCN R50-D8 in one run."""
+
 import datetime
 import gc
 import os
@@ -16,11 +17,27 @@ import torch.nn as nn
 from ..performance import to_channels_last
 from ..utils.packaged_configs import packaged_config
 from .flops import FLOP_CONVENTION
-from .measure import (SGD_SETTINGS, Measurement, inference_flops,
-                      make_inference, make_train_step, matmul_tflops, measure,
-                      prediction_agreement, profile_top_ops, training_flops)
-from .models import (DEFAULT_CONFIGS, REFERENCE_NAME, ModelSpec, build_segmentor,
-                     project_spec, random_batch, reference_spec)
+from .measure import (
+    SGD_SETTINGS,
+    Measurement,
+    inference_flops,
+    make_inference,
+    make_train_step,
+    matmul_tflops,
+    measure,
+    prediction_agreement,
+    profile_top_ops,
+    training_flops,
+)
+from .models import (
+    DEFAULT_CONFIGS,
+    REFERENCE_NAME,
+    ModelSpec,
+    build_segmentor,
+    project_spec,
+    random_batch,
+    reference_spec,
+)
 
 #: Measurement sizes per device type: a full GPU run and a light CPU run.
 DEVICE_DEFAULTS = {
@@ -37,10 +54,12 @@ MODES = ('train', 'infer')
 MODEL_SEED = 0
 #: Seed of the fixed input of the prediction check (the timed batch uses 0).
 CHECK_SEED = 1
-FLOPS_METHOD = (f'{FLOP_CONVENTION}; counted once per model in fp32 eager mode: '
-                'infer = the timed forward; train = forward and backward of the timed '
-                'step, counted (not 3x the forward); the SGD update and element-wise '
-                'work are not counted')
+FLOPS_METHOD = (
+    f'{FLOP_CONVENTION}; counted once per model in fp32 eager mode: '
+    'infer = the timed forward; train = forward and backward of the timed '
+    'step, counted (not 3x the forward); the SGD update and element-wise '
+    'work are not counted'
+)
 
 
 @dataclass
@@ -104,24 +123,27 @@ def resolve_device(requested: Optional[str]) -> Tuple[torch.device, Optional[str
     if device.type == 'cuda' and not torch.cuda.is_available():
         return torch.device('cpu'), (
             f'CUDA is not available on this machine (torch {torch.__version__}); '
-            f'running the small CPU measurement instead of --device {requested}.')
+            f'running the small CPU measurement instead of --device {requested}.'
+        )
     if device.type not in DEVICE_DEFAULTS:
         raise ValueError(f'device {requested!r} is not supported; use cuda[:N] or cpu')
     return device, None
 
 
-def fill_device_defaults(settings: BenchmarkSettings, given: Dict[str, object]
-                         ) -> BenchmarkSettings:
+def fill_device_defaults(
+    settings: BenchmarkSettings, given: Dict[str, object]
+) -> BenchmarkSettings:
     """Settings with the device's default sizes wherever ``given`` has None."""
     defaults = DEVICE_DEFAULTS[torch.device(settings.device).type]
-    chosen = {key: given.get(key) if given.get(key) is not None else value
-              for key, value in defaults.items()}
+    chosen = {
+        key: given.get(key) if given.get(key) is not None else value
+        for key, value in defaults.items()
+    }
     chosen['shape'] = tuple(chosen['shape'])
     return replace(settings, **chosen)
 
 
-def run_benchmark(settings: BenchmarkSettings,
-                  log: Callable[[str], None] = print) -> dict:
+def run_benchmark(settings: BenchmarkSettings, log: Callable[[str], None] = print) -> dict:
     """Measure the reference and every config; return the report (JSON-ready).
 
     With several rounds, every model is measured once per round, in turn, so that
@@ -139,32 +161,45 @@ def run_benchmark(settings: BenchmarkSettings,
     if device.type == 'cuda':
         torch.backends.cudnn.benchmark = True
     log(f'Measuring the dense bf16 matmul rate on {device_name(device)} ...')
-    matmul_rate = matmul_tflops(device, *MATMUL_SIZES[device.type],
-                                host_timer=settings.host_timer)
+    matmul_rate = matmul_tflops(device, *MATMUL_SIZES[device.type], host_timer=settings.host_timer)
     specs = model_specs(settings)
     runs: Dict[str, List[ModelRun]] = {spec.name: [] for spec in specs}
     for round_index in range(settings.rounds):
         for spec in specs:
-            log(f'Round {round_index + 1}/{settings.rounds}: {spec.name} '
-                f'({settings.variant}) ...')
+            log(f'Round {round_index + 1}/{settings.rounds}: {spec.name} ({settings.variant}) ...')
             runs[spec.name].append(
-                measure_model(spec, settings, device, first_round=round_index == 0))
+                measure_model(spec, settings, device, first_round=round_index == 0)
+            )
             free_memory(device)
-    results = [result_entry(model_runs, mode, settings.batch, matmul_rate)
-               for model_runs in runs.values() for mode in MODES]
+    results = [
+        result_entry(model_runs, mode, settings.batch, matmul_rate)
+        for model_runs in runs.values()
+        for mode in MODES
+    ]
     add_ratios(results, REFERENCE_NAME)
     return dict(
-        settings=dict(asdict(settings), shape=list(settings.shape),
-                      configs=list(settings.configs), variant=settings.variant),
+        settings=dict(
+            asdict(settings),
+            shape=list(settings.shape),
+            configs=list(settings.configs),
+            variant=settings.variant,
+        ),
         environment=environment(device, settings.host_timer),
         matmul_bf16_tflops=matmul_rate,
         flops_method=FLOPS_METHOD,
         reference=REFERENCE_NAME,
         results=results,
-        agreement=[model_runs[0].agreement for model_runs in runs.values()
-                   if model_runs[0].agreement is not None],
-        profile={name: model_runs[0].profile for name, model_runs in runs.items()
-                 if model_runs[0].profile is not None})
+        agreement=[
+            model_runs[0].agreement
+            for model_runs in runs.values()
+            if model_runs[0].agreement is not None
+        ],
+        profile={
+            name: model_runs[0].profile
+            for name, model_runs in runs.items()
+            if model_runs[0].profile is not None
+        },
+    )
 
 
 def model_specs(settings: BenchmarkSettings) -> List[ModelSpec]:
@@ -175,13 +210,16 @@ def model_specs(settings: BenchmarkSettings) -> List[ModelSpec]:
     names = [spec.name for spec in specs]
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
-        raise ValueError(f'configs named {duplicates} are given more than once (or '
-                         'share a name); use --rounds to measure them repeatedly')
+        raise ValueError(
+            f'configs named {duplicates} are given more than once (or '
+            'share a name); use --rounds to measure them repeatedly'
+        )
     return specs
 
 
-def measure_model(spec: ModelSpec, settings: BenchmarkSettings, device: torch.device,
-                  first_round: bool = True) -> ModelRun:
+def measure_model(
+    spec: ModelSpec, settings: BenchmarkSettings, device: torch.device, first_round: bool = True
+) -> ModelRun:
     """Time a training step and an inference forward of one model.
 
     The weights are drawn from ``MODEL_SEED``. FLOPs are counted, predictions
@@ -190,53 +228,63 @@ def measure_model(spec: ModelSpec, settings: BenchmarkSettings, device: torch.de
     """
     torch.manual_seed(MODEL_SEED)
     model = build_segmentor(spec, device)
-    inputs, samples = random_batch(settings.batch, settings.shape, settings.num_classes,
-                                   device)
+    inputs, samples = random_batch(settings.batch, settings.shape, settings.num_classes, device)
     if settings.channels_last:
         to_channels_last(model)
         inputs = inputs.contiguous(memory_format=torch.channels_last)
     flops = None
     if first_round:
-        flops = dict(train=training_flops(model, inputs, samples),
-                     infer=inference_flops(model, inputs, samples))
+        flops = dict(
+            train=training_flops(model, inputs, samples),
+            infer=inference_flops(model, inputs, samples),
+        )
     loss_fn, encode_decode = model.loss, model.encode_decode
     if settings.compile:
         loss_fn, encode_decode = torch.compile(loss_fn), torch.compile(encode_decode)
     optimizer = torch.optim.SGD(model.parameters(), **SGD_SETTINGS)
     calls = dict(
-        train=make_train_step(model, loss_fn, optimizer, inputs, samples, device,
-                              settings.precision),
-        infer=make_inference(encode_decode, inputs, samples, device, settings.precision))
+        train=make_train_step(
+            model, loss_fn, optimizer, inputs, samples, device, settings.precision
+        ),
+        infer=make_inference(encode_decode, inputs, samples, device, settings.precision),
+    )
     measurements, profile = {}, {}
     for mode in MODES:
         model.train(mode == 'train')
-        measurements[mode] = measure(calls[mode], device, settings.warmup,
-                                     settings.repeats, settings.host_timer)
+        measurements[mode] = measure(
+            calls[mode], device, settings.warmup, settings.repeats, settings.host_timer
+        )
         if first_round and settings.profile_steps:
             profile[mode] = profile_top_ops(calls[mode], device, settings.profile_steps)
     del calls, optimizer
     agreement = None
     if first_round and settings.changes_numerics:
-        agreement = dict(model=spec.name, variant=settings.variant,
-                         **check_predictions(model, encode_decode, settings, device))
+        agreement = dict(
+            model=spec.name,
+            variant=settings.variant,
+            **check_predictions(model, encode_decode, settings, device),
+        )
     return ModelRun(spec, measurements, flops, agreement, profile or None)
 
 
-def check_predictions(model: nn.Module, encode_decode: Callable[..., torch.Tensor],
-                      settings: BenchmarkSettings, device: torch.device) -> dict:
+def check_predictions(
+    model: nn.Module,
+    encode_decode: Callable[..., torch.Tensor],
+    settings: BenchmarkSettings,
+    device: torch.device,
+) -> dict:
     """Predictions of the measured variant against fp32 eager on a fixed input."""
-    inputs, samples = random_batch(settings.batch, settings.shape, settings.num_classes,
-                                   device, seed=CHECK_SEED)
+    inputs, samples = random_batch(
+        settings.batch, settings.shape, settings.num_classes, device, seed=CHECK_SEED
+    )
     reference = make_inference(model.encode_decode, inputs, samples, device, 'fp32')()
     if settings.channels_last:
         inputs = inputs.contiguous(memory_format=torch.channels_last)
-    candidate = make_inference(encode_decode, inputs, samples, device,
-                               settings.precision)()
+    candidate = make_inference(encode_decode, inputs, samples, device, settings.precision)()
     return prediction_agreement(reference, candidate)
 
 
-def result_entry(runs: List[ModelRun], mode: str, batch: int,
-                 matmul_rate: float) -> dict:
+def result_entry(runs: List[ModelRun], mode: str, batch: int, matmul_rate: float) -> dict:
     """The JSON entry of one model in one mode, over all rounds.
 
     ``img_per_s`` and the FLOP rates use the median step time over all rounds;
@@ -260,17 +308,21 @@ def result_entry(runs: List[ModelRun], mode: str, batch: int,
         peak_gib=None if None in peaks else max(peaks) / 2**30,
         gflop_per_img=flops / batch / 1e9,
         tflops=tflops,
-        matmul_fraction=tflops / matmul_rate)
+        matmul_fraction=tflops / matmul_rate,
+    )
 
 
 def add_ratios(results: List[dict], reference: str) -> None:
     """Add ``ratio_vs_reference``: the median over rounds of img/s over the
     reference's img/s in the same mode and round."""
-    reference_rates = {r['mode']: r['round_img_per_s'] for r in results
-                       if r['model'] == reference}
+    reference_rates = {r['mode']: r['round_img_per_s'] for r in results if r['model'] == reference}
     for result in results:
-        ratios = [rate / reference_rate for rate, reference_rate in zip(
-            result['round_img_per_s'], reference_rates[result['mode']])]
+        ratios = [
+            rate / reference_rate
+            for rate, reference_rate in zip(
+                result['round_img_per_s'], reference_rates[result['mode']]
+            )
+        ]
         result['ratio_vs_reference'] = statistics.median(ratios)
 
 
@@ -315,7 +367,8 @@ def environment(device: torch.device, host_timer: str = 'wall') -> dict:
         mmengine=mmengine.__version__,
         python=platform.python_version(),
         timer=timer_name(device, host_timer),
-        load_average=list(os.getloadavg()) if hasattr(os, 'getloadavg') else None)
+        load_average=list(os.getloadavg()) if hasattr(os, 'getloadavg') else None,
+    )
 
 
 def timer_name(device: torch.device, host_timer: str) -> str:

@@ -22,6 +22,7 @@ loaded and what is newly initialised. Old checkpoints whose skip layers are
 named by position are compared under their level names, as the head maps them
 when it loads them (see ``models.decode_heads.level_names``).
 """
+
 import math
 import re
 from typing import Dict, List, Mapping, NamedTuple, Optional, Tuple
@@ -34,9 +35,15 @@ from mmengine.model import BaseTTAModel, is_model_wrapper
 from ..models.decode_heads import FCNSkipHead
 from ..models.decode_heads.level_names import positional_renames
 from .layouts import CAFFE_FCN, CAFFE_VGG, TORCHVISION_VGG, weights_layout
-from .reader import (CAFFE_FCN_CONVERTER, CAFFE_VGG_CONVERTER, MAX_LISTED_KEYS,
-                     TORCHVISION_VGG_CONVERTER, CheckpointError, PathLike,
-                     read_state_dict)
+from .reader import (
+    CAFFE_FCN_CONVERTER,
+    CAFFE_VGG_CONVERTER,
+    MAX_LISTED_KEYS,
+    TORCHVISION_VGG_CONVERTER,
+    CheckpointError,
+    PathLike,
+    read_state_dict,
+)
 
 Shapes = Dict[str, Tuple[int, ...]]
 #: The top-level config key that lets ``load_from`` drop trained layers.
@@ -73,22 +80,30 @@ class Fit(NamedTuple):
     def summary(self, path: PathLike) -> str:
         """The log lines: what was loaded and what was newly initialised, and why."""
         if not self.kinds:
-            return (f'load_from {path} fits the model exactly: all {len(self.loaded)} '
-                    'tensors are loaded from it')
-        lines = [f'load_from {path}: {self.description}',
-                 f'  loaded from it: {_layer_listing(self.loaded)}']
+            return (
+                f'load_from {path} fits the model exactly: all {len(self.loaded)} '
+                'tensors are loaded from it'
+            )
+        lines = [
+            f'load_from {path}: {self.description}',
+            f'  loaded from it: {_layer_listing(self.loaded)}',
+        ]
         if self.initialised:
-            lines.append('  newly initialised: ' + ', '.join(
-                f'{layer} ({why})' for layer, why in self.initialised.items()))
+            lines.append(
+                '  newly initialised: '
+                + ', '.join(f'{layer} ({why})' for layer, why in self.initialised.items())
+            )
         if self.dropped:
-            lines.append(f'  dropped from the checkpoint ({DROP_LAYERS_KEY}=True): ' +
-                         ', '.join(f'{layer} ({why})'
-                                   for layer, why in self.dropped.items()))
+            lines.append(
+                f'  dropped from the checkpoint ({DROP_LAYERS_KEY}=True): '
+                + ', '.join(f'{layer} ({why})' for layer, why in self.dropped.items())
+            )
         return '\n'.join(lines)
 
 
-def check_exact_fit(model: nn.Module, state_dict: Mapping[str, torch.Tensor],
-                    path: PathLike) -> Fit:
+def check_exact_fit(
+    model: nn.Module, state_dict: Mapping[str, torch.Tensor], path: PathLike
+) -> Fit:
     """Raise unless ``state_dict`` fits ``model`` exactly (keys and shapes).
 
     ``model`` may be wrapped (DDP, TTA). Positional skip-layer names of older
@@ -103,10 +118,12 @@ def check_exact_fit(model: nn.Module, state_dict: Mapping[str, torch.Tensor],
     return _fit(model, state_dict, path, exact=True, drop_layers=False)
 
 
-def check_fit(model: nn.Module,
-              state_dict: Mapping[str, torch.Tensor],
-              path: PathLike,
-              drop_layers: bool = False) -> Fit:
+def check_fit(
+    model: nn.Module,
+    state_dict: Mapping[str, torch.Tensor],
+    path: PathLike,
+    drop_layers: bool = False,
+) -> Fit:
     """How ``state_dict`` fits ``model`` as ``load_from`` of a training.
 
     Accepted: an exact fit, a coarser FCN variant (its skip levels are the
@@ -121,10 +138,9 @@ def check_fit(model: nn.Module,
     return _fit(model, state_dict, path, exact=False, drop_layers=drop_layers)
 
 
-def check_load_from(model: nn.Module,
-                    path: PathLike,
-                    exact: bool = False,
-                    drop_layers: bool = False) -> Fit:
+def check_load_from(
+    model: nn.Module, path: PathLike, exact: bool = False, drop_layers: bool = False
+) -> Fit:
     """Check the ``load_from`` file and how it fits ``model``; log the summary.
 
     Cheap: the tensors are memory-mapped, not read.
@@ -139,8 +155,11 @@ def check_load_from(model: nn.Module,
         CheckpointError: if the file is damaged or its weights do not fit.
     """
     state_dict = read_state_dict(path)
-    fit = (check_exact_fit(model, state_dict, path) if exact else
-           check_fit(model, state_dict, path, drop_layers))
+    fit = (
+        check_exact_fit(model, state_dict, path)
+        if exact
+        else check_fit(model, state_dict, path, drop_layers)
+    )
     print_log(fit.summary(path), logger='current')
     return fit
 
@@ -161,8 +180,11 @@ class _Heads:
     """The model's ``FCNSkipHead`` modules by prefix, and how keys belong to them."""
 
     def __init__(self, model: nn.Module) -> None:
-        self.heads = {f'{name}.': module for name, module in model.named_modules()
-                      if isinstance(module, FCNSkipHead)}
+        self.heads = {
+            f'{name}.': module
+            for name, module in model.named_modules()
+            if isinstance(module, FCNSkipHead)
+        }
         backbone = getattr(model, 'backbone', None)
         self.vgg = type(backbone).__name__ == 'FullyConvVGG'
 
@@ -176,7 +198,7 @@ class _Heads:
         """The key relative to its skip head, or None if it is in none."""
         for prefix in self.heads:
             if key.startswith(prefix):
-                return key[len(prefix):]
+                return key[len(prefix) :]
         return None
 
     def is_class_layer(self, key: str) -> bool:
@@ -198,8 +220,13 @@ class _Heads:
         return f'the stride {stride} level'
 
 
-def _fit(model: nn.Module, state_dict: Mapping[str, torch.Tensor], path: PathLike,
-         exact: bool, drop_layers: bool) -> Fit:
+def _fit(
+    model: nn.Module,
+    state_dict: Mapping[str, torch.Tensor],
+    path: PathLike,
+    exact: bool,
+    drop_layers: bool,
+) -> Fit:
     model = _bare_model(model)
     heads = _Heads(model)
     renames = heads.renames(list(state_dict))
@@ -213,8 +240,15 @@ def _fit(model: nn.Module, state_dict: Mapping[str, torch.Tensor], path: PathLik
     if not (missing or unexpected or differing):
         return Fit((), 'exact', sorted(expected), {}, {})
     if exact:
-        _refuse(path, _diagnose(found, expected, str(path)), found, expected,
-                differing, missing, unexpected)
+        _refuse(
+            path,
+            _diagnose(found, expected, str(path)),
+            found,
+            expected,
+            differing,
+            missing,
+            unexpected,
+        )
     foreign = _foreign_layout(found, expected, str(path))
     if foreign:
         _refuse(path, [foreign], found, expected, differing, missing, unexpected)
@@ -230,24 +264,30 @@ def _fit(model: nn.Module, state_dict: Mapping[str, torch.Tensor], path: PathLik
         elif heads.part(key) == 'final_upsample.weight' and variant[0] != variant[1]:
             initialised[_layer(key)] = (
                 f'upsamples x{expected[key][-1] // 2} in the {variant[1]}, x'
-                f'{found[key][-1] // 2} in the {variant[0]}: starts bilinear')
+                f'{found[key][-1] // 2} in the {variant[0]}: starts bilinear'
+            )
         else:
             bad_differing.append(key)
     for key in missing:
         level = heads.level(key)
         if level and _layer(key) not in found_layers:
             kind, stride = level
-            initialised[_layer(key)] = (f'new skip level {heads.level_label(stride)}'
-                                        if kind == 'skip_scores' else
-                                        f'new fusion from stride {stride}')
+            initialised[_layer(key)] = (
+                f'new skip level {heads.level_label(stride)}'
+                if kind == 'skip_scores'
+                else f'new fusion from stride {stride}'
+            )
         elif not key.endswith('num_batches_tracked'):
             bad_missing.append(key)
     for key in unexpected:
         level = heads.level(key)
         if level and _layer(key) not in expected_layers:
             kind, stride = level
-            why = (f'skip level {heads.level_label(stride)}' if kind == 'skip_scores'
-                   else f'fusion from stride {stride}') + ' the config does not build'
+            why = (
+                f'skip level {heads.level_label(stride)}'
+                if kind == 'skip_scores'
+                else f'fusion from stride {stride}'
+            ) + ' the config does not build'
             if drop_layers:
                 dropped[_layer(key)] = why
             else:
@@ -263,11 +303,18 @@ def _fit(model: nn.Module, state_dict: Mapping[str, torch.Tensor], path: PathLik
             f'The checkpoint is an {variant[0]} but the config builds an {variant[1]}: '
             f'loading it would drop its trained layers {layers}. Use a config that '
             f'builds an {variant[0]}, or set {DROP_LAYERS_KEY} = True in the config '
-            f'(--cfg-options {DROP_LAYERS_KEY}=True) to drop them on purpose.')
+            f'(--cfg-options {DROP_LAYERS_KEY}=True) to drop them on purpose.'
+        )
     if lines:
-        _refuse(path, lines, found, expected, bad_differing,
-                bad_missing, bad_unexpected + [k for k in unexpected
-                                                if _layer(k) in dict(finer)])
+        _refuse(
+            path,
+            lines,
+            found,
+            expected,
+            bad_differing,
+            bad_missing,
+            bad_unexpected + [k for k in unexpected if _layer(k) in dict(finer)],
+        )
     kinds, parts = [], []
     if variant[0] != variant[1] and not dropped:
         kinds.append(STAGED)
@@ -284,12 +331,21 @@ def _fit(model: nn.Module, state_dict: Mapping[str, torch.Tensor], path: PathLik
     return Fit(tuple(kinds), '; '.join(parts), loaded, initialised, dropped)
 
 
-def _refuse(path: PathLike, lines: List[str], found: Shapes, expected: Shapes,
-            differing: List[str], missing: List[str], unexpected: List[str]) -> None:
+def _refuse(
+    path: PathLike,
+    lines: List[str],
+    found: Shapes,
+    expected: Shapes,
+    differing: List[str],
+    missing: List[str],
+    unexpected: List[str],
+) -> None:
     lines = [f'checkpoint {path} does not fit the model built from the config.'] + lines
     if differing:
-        lines.append('Shapes that differ (checkpoint vs model): ' + _listing(
-            [f'{k} {found[k]} vs {expected[k]}' for k in differing]))
+        lines.append(
+            'Shapes that differ (checkpoint vs model): '
+            + _listing([f'{k} {found[k]} vs {expected[k]}' for k in differing])
+        )
     if missing:
         lines.append('Keys the checkpoint lacks: ' + _listing(missing))
     if unexpected:
@@ -300,13 +356,17 @@ def _refuse(path: PathLike, lines: List[str], found: Shapes, expected: Shapes,
 def _backbone_hint(keys: List[str]) -> str:
     backbone = [k for k in keys if k.startswith('backbone.')]
     if backbone:
-        return ('Its backbone is not the config\'s (another depth or width): only '
-                'the score layers may differ for fine-tuning or staged training; use '
-                'a config with the checkpoint\'s backbone (model.backbone depth, '
-                'base_channels, fc_channels, norm_cfg) or start from ImageNet weights '
-                "(model.backbone.init_cfg=dict(type='Pretrained', checkpoint=...)).")
-    return ('Its layers outside the backbone differ from the model\'s beyond the '
-            'score layers (another head); use a checkpoint of this config\'s model.')
+        return (
+            "Its backbone is not the config's (another depth or width): only "
+            'the score layers may differ for fine-tuning or staged training; use '
+            "a config with the checkpoint's backbone (model.backbone depth, "
+            'base_channels, fc_channels, norm_cfg) or start from ImageNet weights '
+            "(model.backbone.init_cfg=dict(type='Pretrained', checkpoint=...))."
+        )
+    return (
+        "Its layers outside the backbone differ from the model's beyond the "
+        "score layers (another head); use a checkpoint of this config's model."
+    )
 
 
 def _diagnose(found: Shapes, expected: Shapes, path: str) -> List[str]:
@@ -324,7 +384,8 @@ def _diagnose(found: Shapes, expected: Shapes, path: str) -> List[str]:
             f'{_variant(found_skips)} (its decode_head.in_channels/in_index and '
             'backbone.out_indices list one level more per skip, as in '
             'configs/fcn_skip/fcn{32s,16s,8s}_vgg16_4xb4-40k_voc12aug-512x512.py) or a '
-            'checkpoint of this config.')
+            'checkpoint of this config.'
+        )
     classes = _class_counts(found, expected)
     if classes:
         lines.append(
@@ -332,7 +393,8 @@ def _diagnose(found: Shapes, expected: Shapes, path: str) -> List[str]:
             f'num_classes={classes[1]}; set model.decode_head.num_classes='
             f'{classes[0]} with a {classes[0]}-class dataset, or, to fine-tune '
             f'on {classes[1]} classes, train from it with tools/train.py '
-            f"--cfg-options load_from='{path}' (the score layers start afresh).")
+            f"--cfg-options load_from='{path}' (the score layers start afresh)."
+        )
     return lines
 
 
@@ -340,21 +402,29 @@ def _foreign_layout(found: Shapes, expected: Shapes, path: str) -> Optional[str]
     """Explain a state dict of another layout (needs a converter), if it is one."""
     layout = weights_layout(found)
     if layout == TORCHVISION_VGG:
-        return (f'It is a torchvision VGG state dict: convert it with '
-                f'{TORCHVISION_VGG_CONVERTER} and train from the result as '
-                "model.backbone.init_cfg=dict(type='Pretrained', checkpoint=...).")
+        return (
+            f'It is a torchvision VGG state dict: convert it with '
+            f'{TORCHVISION_VGG_CONVERTER} and train from the result as '
+            "model.backbone.init_cfg=dict(type='Pretrained', checkpoint=...)."
+        )
     if layout == CAFFE_FCN:
-        return (f'It is a Caffe FCN state dict: convert it with '
-                f'{CAFFE_FCN_CONVERTER} (matching the FCN variant of the config).')
+        return (
+            f'It is a Caffe FCN state dict: convert it with '
+            f'{CAFFE_FCN_CONVERTER} (matching the FCN variant of the config).'
+        )
     if layout == CAFFE_VGG:
-        return (f'It is a Caffe VGG state dict: convert it with '
-                f'{CAFFE_VGG_CONVERTER} and train from the result as '
-                "model.backbone.init_cfg=dict(type='Pretrained', checkpoint=...).")
+        return (
+            f'It is a Caffe VGG state dict: convert it with '
+            f'{CAFFE_VGG_CONVERTER} and train from the result as '
+            "model.backbone.init_cfg=dict(type='Pretrained', checkpoint=...)."
+        )
     if found and all(f'backbone.{key}' in expected for key in found):
-        return ('It holds backbone weights only (as the VGG converters write): '
-                f"train from them with model.backbone.init_cfg=dict(type='Pretrained',"
-                f" checkpoint='{path}'); testing and resuming need a checkpoint of "
-                'the whole segmentor.')
+        return (
+            'It holds backbone weights only (as the VGG converters write): '
+            f"train from them with model.backbone.init_cfg=dict(type='Pretrained',"
+            f" checkpoint='{path}'); testing and resuming need a checkpoint of "
+            'the whole segmentor.'
+        )
     return None
 
 
@@ -392,8 +462,7 @@ def _layer_listing(keys: List[str]) -> str:
             layers[_layer(key)] = None
         else:
             counts[top] = counts.get(top, 0) + 1
-    return ', '.join([f'{top} ({count} tensors)' for top, count in counts.items()] +
-                     list(layers))
+    return ', '.join([f'{top} ({count} tensors)' for top, count in counts.items()] + list(layers))
 
 
 def _bare_model(model: nn.Module) -> nn.Module:

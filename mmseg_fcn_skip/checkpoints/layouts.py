@@ -7,13 +7,19 @@ command lines (``tools/model_converters``) and the weights cache
 (``mmseg_fcn_skip.weights``) both convert through :func:`convert`, so a file
 converted either way gives the same checkpoint.
 """
+
 import re
 from typing import Iterable, NamedTuple, Optional
 
-from ..converters import (backbone_meta, caffe_fcn_to_mmseg, caffe_vgg_to_mmseg,
-                          fcn_meta, make_checkpoint, torchvision_vgg_to_mmseg)
-from .reader import (CAFFE_FCN_CONVERTER, CAFFE_VGG_CONVERTER,
-                     TORCHVISION_VGG_CONVERTER, StateDict)
+from ..converters import (
+    backbone_meta,
+    caffe_fcn_to_mmseg,
+    caffe_vgg_to_mmseg,
+    fcn_meta,
+    make_checkpoint,
+    torchvision_vgg_to_mmseg,
+)
+from .reader import CAFFE_FCN_CONVERTER, CAFFE_VGG_CONVERTER, TORCHVISION_VGG_CONVERTER, StateDict
 
 #: Layouts of published weights, as told apart by :func:`weights_layout`.
 TORCHVISION_VGG = 'torchvision-vgg'
@@ -64,11 +70,13 @@ def weights_layout(keys: Iterable[str]) -> Optional[str]:
     return None
 
 
-def convert(state_dict: StateDict,
-            layout: str,
-            convention: str = 'torchvision',
-            variant: Optional[str] = None,
-            learn_upsample: bool = False) -> Converted:
+def convert(
+    state_dict: StateDict,
+    layout: str,
+    convention: str = 'torchvision',
+    variant: Optional[str] = None,
+    learn_upsample: bool = False,
+) -> Converted:
     """Convert a state dict of a published layout into a plugin checkpoint.
 
     Args:
@@ -93,8 +101,9 @@ def convert(state_dict: StateDict,
         converted, depth = caffe_vgg_to_mmseg(state_dict)
         meta = backbone_meta(converted, 'caffe', depth, with_norm=False)
     elif layout == CAFFE_FCN:
-        converted, variant = caffe_fcn_to_mmseg(state_dict, variant=variant,
-                                                learn_upsample=learn_upsample)
+        converted, variant = caffe_fcn_to_mmseg(
+            state_dict, variant=variant, learn_upsample=learn_upsample
+        )
         meta = fcn_meta(converted, variant, learn_upsample)
     else:
         raise ValueError(f'layout={layout!r} is not supported; use one of {LAYOUTS}')

@@ -11,6 +11,7 @@ fail with the file and what is wrong with it:
 - :func:`read_weights`: the same, and ``.caffemodel`` files decoded, for the
   converters.
 """
+
 import pickle
 import re
 import zipfile
@@ -60,12 +61,12 @@ def check_checkpoint_file(path: PathLike) -> None:
     if not head:
         raise CheckpointError(
             f'checkpoint {path} is empty (0 bytes): it was cut off while being '
-            'written; use an earlier checkpoint')
+            'written; use an earlier checkpoint'
+        )
     if head == _ZIP_MAGIC:
         _check_zip_records(path)
     elif head[0] != _PICKLE_PROTOCOL_OPCODE:
-        raise CheckpointError(
-            f'{path} is not a PyTorch checkpoint{_caffe_hint(path)}')
+        raise CheckpointError(f'{path} is not a PyTorch checkpoint{_caffe_hint(path)}')
 
 
 def read_state_dict(path: PathLike) -> StateDict:
@@ -81,8 +82,7 @@ def read_state_dict(path: PathLike) -> StateDict:
     return read_checkpoint(path)[0]
 
 
-def read_checkpoint(path: PathLike,
-                    allow_pickle: bool = True) -> Tuple[StateDict, dict]:
+def read_checkpoint(path: PathLike, allow_pickle: bool = True) -> Tuple[StateDict, dict]:
     """Like :func:`read_state_dict`, but also return the checkpoint's ``meta``.
 
     The meta is empty for a plain state dict.
@@ -121,8 +121,9 @@ def read_weights(path: PathLike, allow_pickle: bool = False) -> StateDict:
     if path.suffix != '.caffemodel':
         return read_checkpoint(path, allow_pickle)[0]
     if not path.is_file():
-        raise CheckpointError(f'{path} does not exist; give the path of the weights '
-                              'file to convert')
+        raise CheckpointError(
+            f'{path} does not exist; give the path of the weights file to convert'
+        )
     return read_caffemodel(path.read_bytes())
 
 
@@ -144,7 +145,8 @@ def unwrap_state_dict(checkpoint: object) -> StateDict:
                 return unwrap_state_dict(checkpoint[key])
     raise ValueError(
         'holds no state dict (a dict of tensors, directly or under one of '
-        f'{WRAPPER_KEYS}); found {type(checkpoint).__name__}{_top_keys(checkpoint)}')
+        f'{WRAPPER_KEYS}); found {type(checkpoint).__name__}{_top_keys(checkpoint)}'
+    )
 
 
 def _check_zip_records(path: Path) -> None:
@@ -159,7 +161,8 @@ def _check_zip_records(path: Path) -> None:
         raise CheckpointError(
             f'checkpoint {path} is damaged ({error}): it was probably cut off '
             'while being written, or corrupted on disk; use an earlier '
-            'checkpoint') from error
+            'checkpoint'
+        ) from error
 
 
 def _torch_load(path: Path, allow_pickle: bool) -> object:
@@ -178,14 +181,17 @@ def _torch_load(path: Path, allow_pickle: bool) -> object:
     except Exception as error:  # torch.load raises many types for bad files
         raise CheckpointError(
             f'checkpoint {path} cannot be loaded ({type(error).__name__}: '
-            f'{error}){_caffe_hint(path)}') from error
+            f'{error}){_caffe_hint(path)}'
+        ) from error
 
 
 def _caffe_hint(path: Path) -> str:
     if path.suffix != '.caffemodel':
         return ''
-    return (f'; it is a Caffe model: convert it with {CAFFE_FCN_CONVERTER} '
-            f'(FCN weights) or {CAFFE_VGG_CONVERTER} (ImageNet VGG weights)')
+    return (
+        f'; it is a Caffe model: convert it with {CAFFE_FCN_CONVERTER} '
+        f'(FCN weights) or {CAFFE_VGG_CONVERTER} (ImageNet VGG weights)'
+    )
 
 
 def _top_keys(checkpoint: object) -> str:

@@ -15,6 +15,7 @@ fields that carry weights are decoded, straight from the protobuf wire format:
 Layer ``L``'s first blob becomes ``L.weight``, its second ``L.bias``: the naming of
 the reference FCN nets and of ``caffe_vgg_to_mmseg``/``caffe_fcn_to_mmseg``.
 """
+
 from collections import OrderedDict
 from typing import Dict, Iterator, List, Tuple, Union
 
@@ -54,8 +55,10 @@ def read_caffemodel(data: Union[bytes, bytearray]) -> Dict[str, Tensor]:
         if not blobs:
             continue
         if len(blobs) > len(BLOB_NAMES):
-            raise ValueError(f'layer {name!r} has {len(blobs)} blobs; only layers with '
-                             'a weight and an optional bias (VGG, FCN) are supported')
+            raise ValueError(
+                f'layer {name!r} has {len(blobs)} blobs; only layers with '
+                'a weight and an optional bias (VGG, FCN) are supported'
+            )
         if f'{name}.weight' in weights:
             raise ValueError(f'layer {name!r} appears twice with weights')
         for index, blob in enumerate(blobs):
@@ -72,8 +75,9 @@ def _is_legacy_matrix(blob: Tensor) -> bool:
     return blob.dim() == 4 and tuple(blob.shape[:2]) == (1, 1)
 
 
-def _layer(message: memoryview, name_field: int, type_field: int,
-           blobs_field: int) -> Tuple[str, Union[str, int, None], List[Tensor]]:
+def _layer(
+    message: memoryview, name_field: int, type_field: int, blobs_field: int
+) -> Tuple[str, Union[str, int, None], List[Tensor]]:
     name, layer_type, blobs = '', None, []
     for field, wire, value in _fields(message):
         if field == name_field and wire == WIRE_BYTES:
@@ -106,8 +110,10 @@ def _blob(message: memoryview) -> Tensor:
     else:
         values = np.concatenate(chunks) if chunks else np.zeros(0, dtype='<f4')
     if values.size != int(np.prod(shape)):
-        raise ValueError(f'a blob of shape {tuple(shape)} holds {values.size} values; '
-                         'the file is damaged or not a caffemodel')
+        raise ValueError(
+            f'a blob of shape {tuple(shape)} holds {values.size} values; '
+            'the file is damaged or not a caffemodel'
+        )
     return torch.from_numpy(values.astype(np.float32).reshape(shape))
 
 
@@ -144,12 +150,15 @@ def _fields(message: memoryview) -> Iterator[Tuple[int, int, Value]]:
             elif wire in (WIRE_64BIT, WIRE_32BIT):
                 size = 8 if wire == WIRE_64BIT else 4
             else:
-                raise ValueError(f'protobuf wire type {wire} at byte {pos} is not '
-                                 'used by caffemodels: is this a .caffemodel file?')
+                raise ValueError(
+                    f'protobuf wire type {wire} at byte {pos} is not '
+                    'used by caffemodels: is this a .caffemodel file?'
+                )
             if pos + size > end:
-                raise ValueError('the caffemodel ends in the middle of a field: the '
-                                 'file is truncated')
-            value = message[pos:pos + size]
+                raise ValueError(
+                    'the caffemodel ends in the middle of a field: the file is truncated'
+                )
+            value = message[pos : pos + size]
             pos += size
         yield field, wire, value
 
@@ -158,8 +167,7 @@ def _varint(message: memoryview, pos: int) -> Tuple[int, int]:
     result, shift = 0, 0
     while True:
         if pos >= len(message):
-            raise ValueError('the caffemodel ends in the middle of a number: the file '
-                             'is truncated')
+            raise ValueError('the caffemodel ends in the middle of a number: the file is truncated')
         byte = message[pos]
         pos += 1
         result |= (byte & 0x7F) << shift

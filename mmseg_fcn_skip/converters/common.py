@@ -5,6 +5,7 @@ checks its key set against the keys the source layout must have, and writes the 
 of ``FullyConvVGG`` (and, for whole FCNs, ``FCNSkipHead``) into a checkpoint that
 mmengine loads as it is.
 """
+
 from collections import OrderedDict
 from typing import Dict, Iterable, List, NamedTuple, Optional, Tuple
 
@@ -38,10 +39,9 @@ class ConvParams(NamedTuple):
     norm: Optional[Dict[str, Tensor]] = None
 
 
-def check_keys(found: Iterable[str],
-               expected: Iterable[str],
-               source: str,
-               optional: Iterable[str] = ()) -> None:
+def check_keys(
+    found: Iterable[str], expected: Iterable[str], source: str, optional: Iterable[str] = ()
+) -> None:
     """Check that a state dict has exactly the expected keys.
 
     Args:
@@ -60,7 +60,8 @@ def check_keys(found: Iterable[str],
         raise KeyError(
             f'the state dict does not have the keys of {source}: missing {missing}, '
             f'unknown {unknown}; check that the file holds {source} weights, or use '
-            'the converter for its layout')
+            'the converter for its layout'
+        )
 
 
 def depth_from_block_sizes(block_sizes: Tuple[int, ...], source: str) -> int:
@@ -72,14 +73,15 @@ def depth_from_block_sizes(block_sizes: Tuple[int, ...], source: str) -> int:
     for depth, sizes in VGG_BLOCKS.items():
         if tuple(block_sizes) == sizes:
             return depth
-    raise ValueError(f'{source} has {tuple(block_sizes)} convs per block, which is no '
-                     f'VGG; known depths and their blocks: {VGG_BLOCKS}')
+    raise ValueError(
+        f'{source} has {tuple(block_sizes)} convs per block, which is no '
+        f'VGG; known depths and their blocks: {VGG_BLOCKS}'
+    )
 
 
-def vgg_backbone_state_dict(convs: List[ConvParams],
-                            fc6: Tuple[Tensor, Tensor],
-                            fc7: Tuple[Tensor, Tensor],
-                            depth: int) -> StateDict:
+def vgg_backbone_state_dict(
+    convs: List[ConvParams], fc6: Tuple[Tensor, Tensor], fc7: Tuple[Tensor, Tensor], depth: int
+) -> StateDict:
     """Assemble a ``FullyConvVGG`` state dict from a VGG's layers.
 
     fc6 and fc7 are reshaped into convolutions ("net surgery"): a fully connected
@@ -112,25 +114,24 @@ def vgg_backbone_state_dict(convs: List[ConvParams],
         for index in range(num_convs):
             layer = next(layers)
             key = f'blocks.{block}.{index}'
-            _check_shape(layer.name + '.weight', layer.weight,
-                         (out_channels, in_channels, 3, 3))
+            _check_shape(layer.name + '.weight', layer.weight, (out_channels, in_channels, 3, 3))
             out[f'{key}.conv.weight'] = layer.weight
             if layer.norm is None:
-                _check_shape(layer.name + '.bias', layer.bias, (out_channels, ))
+                _check_shape(layer.name + '.bias', layer.bias, (out_channels,))
                 out[f'{key}.conv.bias'] = layer.bias
             else:
                 out.update(_norm_params(layer, key, out_channels))
             in_channels = out_channels
     fc6_weight = fc_as_conv('fc6.weight', fc6[0], in_channels, FC6_KERNEL)
     fc_channels = fc6_weight.shape[0]
-    _check_shape('fc6.bias', fc6[1], (fc_channels, ))
+    _check_shape('fc6.bias', fc6[1], (fc_channels,))
     fc7_weight = fc_as_conv('fc7.weight', fc7[0], fc_channels, 1)
     _check_shape('fc7.weight', fc7_weight, (fc_channels, fc_channels, 1, 1))
-    _check_shape('fc7.bias', fc7[1], (fc_channels, ))
-    out[f'fc6.conv.weight'] = fc6_weight
-    out[f'fc6.conv.bias'] = fc6[1]
-    out[f'fc7.conv.weight'] = fc7_weight
-    out[f'fc7.conv.bias'] = fc7[1]
+    _check_shape('fc7.bias', fc7[1], (fc_channels,))
+    out['fc6.conv.weight'] = fc6_weight
+    out['fc6.conv.bias'] = fc6[1]
+    out['fc7.conv.weight'] = fc7_weight
+    out['fc7.conv.bias'] = fc7[1]
     return out
 
 
@@ -149,7 +150,8 @@ def fc_as_conv(name: str, weight: Tensor, in_channels: int, kernel: int) -> Tens
     flat = in_channels * kernel**2
     raise ValueError(
         f'{name} has shape {tuple(weight.shape)}; expected (F, {flat}) (fully '
-        f'connected) or (F, {in_channels}, {kernel}, {kernel}) (convolution)')
+        f'connected) or (F, {in_channels}, {kernel}, {kernel}) (convolution)'
+    )
 
 
 def make_checkpoint(state_dict: StateDict, meta: dict) -> dict:
@@ -168,24 +170,24 @@ def make_checkpoint(state_dict: StateDict, meta: dict) -> dict:
 def _norm_params(layer: ConvParams, key: str, channels: int) -> StateDict:
     norm = dict(layer.norm)
     for name in ('weight', 'bias', 'running_mean', 'running_var'):
-        _check_shape(f'{layer.name} norm {name}', norm[name], (channels, ))
+        _check_shape(f'{layer.name} norm {name}', norm[name], (channels,))
     running_mean = norm['running_mean']
     if layer.bias is not None:
-        _check_shape(layer.name + '.bias', layer.bias, (channels, ))
+        _check_shape(layer.name + '.bias', layer.bias, (channels,))
         running_mean = running_mean - layer.bias
-    out = OrderedDict([
-        (f'{key}.bn.weight', norm['weight']),
-        (f'{key}.bn.bias', norm['bias']),
-        (f'{key}.bn.running_mean', running_mean),
-        (f'{key}.bn.running_var', norm['running_var']),
-    ])
-    out[f'{key}.bn.num_batches_tracked'] = norm.get('num_batches_tracked',
-                                                    torch.tensor(0))
+    out = OrderedDict(
+        [
+            (f'{key}.bn.weight', norm['weight']),
+            (f'{key}.bn.bias', norm['bias']),
+            (f'{key}.bn.running_mean', running_mean),
+            (f'{key}.bn.running_var', norm['running_var']),
+        ]
+    )
+    out[f'{key}.bn.num_batches_tracked'] = norm.get('num_batches_tracked', torch.tensor(0))
     return out
 
 
 def _check_shape(name: str, tensor: Optional[Tensor], shape: Tuple[int, ...]) -> None:
     if tensor is None or tuple(tensor.shape) != shape:
         found = None if tensor is None else tuple(tensor.shape)
-        raise ValueError(f'{name} has shape {found}; a VGG with the standard widths '
-                         f'needs {shape}')
+        raise ValueError(f'{name} has shape {found}; a VGG with the standard widths needs {shape}')

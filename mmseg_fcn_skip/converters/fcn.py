@@ -34,17 +34,18 @@ channel) are in its .caffemodel: with them the variant is read as ``'8s-atonce'`
 in code have no such keys; their at-once weights read as ``'8s'``, so name the
 variant ``'8s-atonce'`` for them.
 """
+
 from collections import OrderedDict
 from typing import Dict, List, Mapping, NamedTuple, Optional, Tuple
 
 import torch
+from mmseg.datasets import PascalVOCDataset
 from torch import Tensor
 
-from mmseg.datasets import PascalVOCDataset
-from .common import StateDict, check_keys
-from .vgg import caffe_vgg_keys, caffe_vgg_to_mmseg
 from ..models.decode_heads.level_names import level_name
 from ..models.utils.upsample import bilinear_kernel
+from .common import StateDict, check_keys
+from .vgg import caffe_vgg_keys, caffe_vgg_to_mmseg
 
 VARIANTS = ('32s', '16s', '8s', '8s-atonce')
 #: Fixed factors of at-once FCN-8s's Scale layers (``skip_scales`` of its config).
@@ -85,9 +86,8 @@ class HeadLayout(NamedTuple):
 
 LAYOUTS = {
     '32s': HeadLayout((), (), 'upscore', 32),
-    '16s': HeadLayout(('score_pool4', ), ('upscore2', ), 'upscore16', 16),
-    '8s': HeadLayout(('score_pool3', 'score_pool4'), ('upscore2', 'upscore_pool4'),
-                     'upscore8', 8),
+    '16s': HeadLayout(('score_pool4',), ('upscore2',), 'upscore16', 16),
+    '8s': HeadLayout(('score_pool3', 'score_pool4'), ('upscore2', 'upscore_pool4'), 'upscore8', 8),
 }
 LAYOUTS['8s-atonce'] = LAYOUTS['8s']
 
@@ -105,9 +105,9 @@ def detect_fcn_variant(keys: Mapping) -> str:
     return '32s'
 
 
-def caffe_fcn_to_mmseg(state_dict: StateDict,
-                       variant: Optional[str] = None,
-                       learn_upsample: bool = False) -> Tuple[StateDict, str]:
+def caffe_fcn_to_mmseg(
+    state_dict: StateDict, variant: Optional[str] = None, learn_upsample: bool = False
+) -> Tuple[StateDict, str]:
     """Convert a reference FCN state dict into the plugin model's state dict.
 
     Args:
@@ -151,8 +151,7 @@ def caffe_fcn_to_mmseg(state_dict: StateDict,
     num_classes = state_dict['score_fr.weight'].shape[0]
     in_channels = dict(POOL_CHANNELS, score_fr=state_dict['fc7.weight'].shape[0])
     scores = [('conv_seg', 'score_fr')] + [
-        (f'skip_scores.{level_name(SCORE_STRIDES[name])}', name)
-        for name in layout.skip_scores
+        (f'skip_scores.{level_name(SCORE_STRIDES[name])}', name) for name in layout.skip_scores
     ]
     for key, name in scores:
         _check_score(state_dict, name, in_channels[name], num_classes)
@@ -164,14 +163,14 @@ def caffe_fcn_to_mmseg(state_dict: StateDict,
         for key, (_, weight) in upscores.items():
             out[f'decode_head.{key}.weight'] = weight
     else:
-        learned = [name for name, weight in upscores.values()
-                   if not is_bilinear_upscore(weight)]
+        learned = [name for name, weight in upscores.values() if not is_bilinear_upscore(weight)]
         if learned:
             raise ValueError(
                 f'the upsampling weights of {learned} are not per-class bilinear '
                 'kernels (they were learned), but the plugin rebuilds fixed bilinear '
                 'ones; convert with --learn-upsample (learn_upsample=True) and test '
-                'with a config setting decode_head.learn_upsample=True')
+                'with a config setting decode_head.learn_upsample=True'
+            )
     return out, variant
 
 
@@ -182,9 +181,9 @@ def fcn_keys(variant: str) -> List[str]:
     """
     layout = LAYOUTS[variant]
     keys = caffe_vgg_keys(16)
-    for name in ('score_fr', ) + layout.skip_scores:
+    for name in ('score_fr',) + layout.skip_scores:
         keys += [name + '.weight', name + '.bias']
-    upscores = layout.fuse_upscores + (layout.final_upscore, )
+    upscores = layout.fuse_upscores + (layout.final_upscore,)
     keys += [name + '.weight' for name in upscores]
     if variant == '8s-atonce':
         keys += [name + '.weight' for name in AT_ONCE_SCALES]
@@ -225,11 +224,13 @@ def fcn_meta(state_dict: StateDict, variant: str, learn_upsample: bool) -> dict:
         num_classes=num_classes,
         fc_channels=state_dict['backbone.fc7.conv.weight'].shape[0],
         learn_upsample=learn_upsample,
-        config='configs/' + CONFIGS[variant])
+        config='configs/' + CONFIGS[variant],
+    )
     voc = PascalVOCDataset.METAINFO
     if num_classes == len(voc['classes']):
         meta['dataset_meta'] = dict(
-            classes=tuple(voc['classes']), palette=[list(p) for p in voc['palette']])
+            classes=tuple(voc['classes']), palette=[list(p) for p in voc['palette']]
+        )
     return meta
 
 
@@ -241,45 +242,52 @@ def _check_variant(variant: Optional[str], key_variant: str) -> str:
     if variant != key_variant and (variant, key_variant) != ('8s-atonce', '8s'):
         raise ValueError(
             f'variant={variant!r} was asked for, but the keys are those of '
-            f'FCN-{key_variant}; drop the variant or pick the right file')
+            f'FCN-{key_variant}; drop the variant or pick the right file'
+        )
     return variant
 
 
 def _check_at_once_scales(state_dict: StateDict) -> None:
     for name, factor in AT_ONCE_SCALES.items():
         weight = state_dict[name + '.weight']
-        if not torch.allclose(weight.float(), torch.full(weight.shape, factor),
-                              rtol=1e-5, atol=0):
+        if not torch.allclose(weight.float(), torch.full(weight.shape, factor), rtol=1e-5, atol=0):
             raise ValueError(
                 f'{name}.weight is not the constant {factor} of at-once FCN-8s (found '
                 f'values in [{weight.min().item():g}, {weight.max().item():g}]); the '
-                "config's decode_head.skip_scales must hold the net's factors")
+                "config's decode_head.skip_scales must hold the net's factors"
+            )
 
 
-def _check_score(state_dict: StateDict, name: str, in_channels: int,
-                 num_classes: int) -> None:
+def _check_score(state_dict: StateDict, name: str, in_channels: int, num_classes: int) -> None:
     shapes = {
         name + '.weight': (num_classes, in_channels, 1, 1),
-        name + '.bias': (num_classes, ),
+        name + '.bias': (num_classes,),
     }
     for key, shape in shapes.items():
         if tuple(state_dict[key].shape) != shape:
-            raise ValueError(f'{key} has shape {tuple(state_dict[key].shape)}; with '
-                             f'{num_classes} classes (score_fr) it must be {shape}')
+            raise ValueError(
+                f'{key} has shape {tuple(state_dict[key].shape)}; with '
+                f'{num_classes} classes (score_fr) it must be {shape}'
+            )
 
 
-def _upscore_weights(state_dict: StateDict, layout: HeadLayout,
-                     num_classes: int) -> Dict[str, Tuple[str, Tensor]]:
+def _upscore_weights(
+    state_dict: StateDict, layout: HeadLayout, num_classes: int
+) -> Dict[str, Tuple[str, Tensor]]:
     """Upsampling weights by head key: ``{key: (reference name, weight)}``."""
-    layers = {f'fuse_upsamples.{level_name(UPSCORE_STRIDES[name])}': (name, 2)
-              for name in layout.fuse_upscores}
+    layers = {
+        f'fuse_upsamples.{level_name(UPSCORE_STRIDES[name])}': (name, 2)
+        for name in layout.fuse_upscores
+    }
     layers['final_upsample'] = (layout.final_upscore, layout.final_factor)
     weights = {}
     for key, (name, factor) in layers.items():
         weight = state_dict[name + '.weight']
         shape = (num_classes, num_classes, 2 * factor, 2 * factor)
         if tuple(weight.shape) != shape:
-            raise ValueError(f'{name}.weight has shape {tuple(weight.shape)}; the x'
-                             f'{factor} upsampling of {num_classes} classes is {shape}')
+            raise ValueError(
+                f'{name}.weight has shape {tuple(weight.shape)}; the x'
+                f'{factor} upsampling of {num_classes} classes is {shape}'
+            )
         weights[key] = (name, weight)
     return weights

@@ -12,20 +12,28 @@ The two layouts hold the same kind of net but expect different inputs:
 The classifier's last layer (torchvision ``classifier.6``, Caffe ``fc8``) scores the
 1000 ImageNet classes and is dropped.
 """
+
 import re
 from typing import Dict, List, Tuple
 
-from .common import (ConvParams, StateDict, check_keys, depth_from_block_sizes,
-                     vgg_backbone_state_dict)
 from ..models.backbones.fully_conv_vgg import VGG_BLOCKS
+from .common import (
+    ConvParams,
+    StateDict,
+    check_keys,
+    depth_from_block_sizes,
+    vgg_backbone_state_dict,
+)
 
 TORCHVISION = 'a torchvision VGG'
 CAFFE = 'a Caffe VGG'
 #: ``SegDataPreProcessor`` settings matching the input each kind of weights expects.
 TORCHVISION_PREPROCESSOR = dict(
-    bgr_to_rgb=True, mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375])
+    bgr_to_rgb=True, mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375]
+)
 CAFFE_PREPROCESSOR = dict(
-    bgr_to_rgb=False, mean=[104.00699, 116.66877, 122.67892], std=[1.0, 1.0, 1.0])
+    bgr_to_rgb=False, mean=[104.00699, 116.66877, 122.67892], std=[1.0, 1.0, 1.0]
+)
 #: Fully connected layers of torchvision's VGG classifier: fc6, fc7, fc8.
 TORCHVISION_FC = ('classifier.0', 'classifier.3', 'classifier.6')
 NORM_TENSORS = ('weight', 'bias', 'running_mean', 'running_var')
@@ -57,28 +65,37 @@ def torchvision_vgg_to_mmseg(state_dict: StateDict) -> Tuple[StateDict, int, boo
         ValueError: if the conv count is no VGG's, or a shape is not VGG's.
     """
     conv_indices = sorted(
-        int(m.group(1)) for m in map(_FEATURE_KEY.fullmatch, state_dict)
-        if m and state_dict[m.group(0)].dim() == 4)
+        int(m.group(1))
+        for m in map(_FEATURE_KEY.fullmatch, state_dict)
+        if m and state_dict[m.group(0)].dim() == 4
+    )
     with_norm = any(key.endswith('.running_mean') for key in state_dict)
     depth = _depth_from_conv_count(len(conv_indices))
     expected_indices = torchvision_conv_indices(depth, with_norm)
     if conv_indices != expected_indices:
-        raise KeyError(f'{TORCHVISION} with {len(conv_indices)} convs has them at '
-                       f'features indices {expected_indices}, found {conv_indices}')
-    check_keys(state_dict, _torchvision_keys(expected_indices, with_norm),
-               TORCHVISION, optional=_num_batches_keys(expected_indices, with_norm))
+        raise KeyError(
+            f'{TORCHVISION} with {len(conv_indices)} convs has them at '
+            f'features indices {expected_indices}, found {conv_indices}'
+        )
+    check_keys(
+        state_dict,
+        _torchvision_keys(expected_indices, with_norm),
+        TORCHVISION,
+        optional=_num_batches_keys(expected_indices, with_norm),
+    )
     convs = []
     for index in expected_indices:
         name = f'features.{index}'
         norm = None
         if with_norm:
             norm = {
-                k[len(f'features.{index + 1}.'):]: v
-                for k, v in state_dict.items() if k.startswith(f'features.{index + 1}.')
+                k[len(f'features.{index + 1}.') :]: v
+                for k, v in state_dict.items()
+                if k.startswith(f'features.{index + 1}.')
             }
         convs.append(
-            ConvParams(name, state_dict[f'{name}.weight'], state_dict[f'{name}.bias'],
-                       norm))
+            ConvParams(name, state_dict[f'{name}.weight'], state_dict[f'{name}.bias'], norm)
+        )
     fc6, fc7 = (_weight_and_bias(state_dict, name) for name in TORCHVISION_FC[:2])
     return vgg_backbone_state_dict(convs, fc6, fc7, depth), depth, with_norm
 
@@ -114,8 +131,7 @@ def caffe_vgg_to_mmseg(state_dict: StateDict) -> Tuple[StateDict, int]:
     """
     depth = _caffe_depth(state_dict)
     conv_names = caffe_conv_names(depth)
-    check_keys(state_dict, caffe_vgg_keys(depth), CAFFE,
-               optional=('fc8.weight', 'fc8.bias'))
+    check_keys(state_dict, caffe_vgg_keys(depth), CAFFE, optional=('fc8.weight', 'fc8.bias'))
     convs = [
         ConvParams(name, state_dict[name + '.weight'], state_dict[name + '.bias'])
         for name in conv_names
@@ -139,8 +155,7 @@ def caffe_vgg_keys(depth: int) -> List[str]:
     return [f'{name}.{kind}' for name in names for kind in ('weight', 'bias')]
 
 
-def backbone_meta(state_dict: StateDict, convention: str, depth: int,
-                  with_norm: bool) -> dict:
+def backbone_meta(state_dict: StateDict, convention: str, depth: int, with_norm: bool) -> dict:
     """Checkpoint ``meta`` for a converted VGG: the backbone settings it needs.
 
     Args:
@@ -161,8 +176,9 @@ def backbone_meta(state_dict: StateDict, convention: str, depth: int,
     """
     preprocessors = dict(torchvision=TORCHVISION_PREPROCESSOR, caffe=CAFFE_PREPROCESSOR)
     if convention not in preprocessors:
-        raise ValueError(f'convention={convention!r} is not supported; use one of '
-                         f'{tuple(preprocessors)}')
+        raise ValueError(
+            f'convention={convention!r} is not supported; use one of {tuple(preprocessors)}'
+        )
     name = f'ImageNet VGG{depth}' + ('-BN' if with_norm else '')
     return dict(
         source=f'{name}, {convention} input convention',
@@ -170,8 +186,10 @@ def backbone_meta(state_dict: StateDict, convention: str, depth: int,
             type='FullyConvVGG',
             depth=depth,
             fc_channels=state_dict['fc7.conv.weight'].shape[0],
-            norm_cfg=dict(type='BN') if with_norm else None),
-        data_preprocessor=dict(preprocessors[convention]))
+            norm_cfg=dict(type='BN') if with_norm else None,
+        ),
+        data_preprocessor=dict(preprocessors[convention]),
+    )
 
 
 def _caffe_depth(state_dict: StateDict) -> int:
@@ -183,7 +201,8 @@ def _caffe_depth(state_dict: StateDict) -> int:
         raise KeyError(
             f'{CAFFE} has conv1_* .. conv5_* weights; found blocks '
             f'{sorted(block_sizes)} (keys start {sorted(state_dict)[:6]}); for '
-            'torchvision keys (features.N) use torchvision_vgg2mmseg.py')
+            'torchvision keys (features.N) use torchvision_vgg2mmseg.py'
+        )
     return depth_from_block_sizes(tuple(block_sizes[b] for b in range(1, 6)), CAFFE)
 
 
@@ -193,7 +212,8 @@ def _depth_from_conv_count(count: int) -> int:
         raise ValueError(
             f'{TORCHVISION} has {count} conv weights (features.N.weight); VGG 11, 13, '
             f'16, 19 have {sorted(by_count)}. For Caffe keys (conv1_1 ...) use '
-            'caffe_vgg2mmseg.py')
+            'caffe_vgg2mmseg.py'
+        )
     return by_count[count]
 
 

@@ -5,6 +5,7 @@ folder layout and :class:`ToyShapesDataset` reads them back. The data is small
 enough to train and evaluate a model on a CPU in minutes, which makes it useful
 for smoke tests and for checking a training setup end to end.
 """
+
 from pathlib import Path
 from typing import Tuple, Union
 
@@ -14,8 +15,7 @@ from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 
 TOY_SHAPES_CLASSES = ('background', 'disc', 'box', 'triangle', 'bar')
-TOY_SHAPES_PALETTE = [[0, 0, 0], [220, 20, 60], [0, 160, 60], [30, 90, 230],
-                      [240, 200, 0]]
+TOY_SHAPES_PALETTE = [[0, 0, 0], [220, 20, 60], [0, 160, 60], [30, 90, 230], [240, 200, 0]]
 IGNORE_INDEX = 255
 SPLITS = ('train', 'val')
 
@@ -23,8 +23,8 @@ SPLITS = ('train', 'val')
 # around this mean with a wide spread, so colour alone is a hint, not an
 # answer: the network also has to use the shape.
 _CLASS_MEAN_RGB = np.array(
-    [[200, 70, 70], [70, 180, 80], [80, 100, 200], [200, 190, 60]],
-    dtype=np.float32)
+    [[200, 70, 70], [70, 180, 80], [80, 100, 200], [200, 190, 60]], dtype=np.float32
+)
 _COLOUR_SPREAD = 25.0
 
 
@@ -45,24 +45,29 @@ class ToyShapesDataset(BaseSegDataset):
 
     METAINFO = dict(classes=TOY_SHAPES_CLASSES, palette=TOY_SHAPES_PALETTE)
 
-    def __init__(self,
-                 img_suffix: str = '.png',
-                 seg_map_suffix: str = '.png',
-                 reduce_zero_label: bool = False,
-                 **kwargs) -> None:
+    def __init__(
+        self,
+        img_suffix: str = '.png',
+        seg_map_suffix: str = '.png',
+        reduce_zero_label: bool = False,
+        **kwargs,
+    ) -> None:
         super().__init__(
             img_suffix=img_suffix,
             seg_map_suffix=seg_map_suffix,
             reduce_zero_label=reduce_zero_label,
-            **kwargs)
+            **kwargs,
+        )
 
 
-def generate_toy_shapes(root: Union[str, Path],
-                        num_train: int = 200,
-                        num_val: int = 40,
-                        seed: int = 0,
-                        size_range: Tuple[int, int] = (97, 193),
-                        max_shapes: int = 6) -> Path:
+def generate_toy_shapes(
+    root: Union[str, Path],
+    num_train: int = 200,
+    num_val: int = 40,
+    seed: int = 0,
+    size_range: Tuple[int, int] = (97, 193),
+    max_shapes: int = 6,
+) -> Path:
     """Write a synthetic shapes dataset in MMSegmentation's folder layout.
 
     The output is ``root/img_dir/{train,val}/<name>.png`` (RGB images) and
@@ -86,15 +91,16 @@ def generate_toy_shapes(root: Union[str, Path],
     counts = dict(train=num_train, val=num_val)
     for name, count in counts.items():
         if count < 0:
-            raise ValueError(f'num_{name} must be >= 0, got {count}; '
-                             'pass the number of images to write.')
+            raise ValueError(
+                f'num_{name} must be >= 0, got {count}; pass the number of images to write.'
+            )
     low, high = size_range
     if not 32 <= low <= high:
-        raise ValueError(f'size_range must satisfy 32 <= min <= max, got '
-                         f'{size_range}; pass e.g. (97, 193).')
+        raise ValueError(
+            f'size_range must satisfy 32 <= min <= max, got {size_range}; pass e.g. (97, 193).'
+        )
     if max_shapes < 1:
-        raise ValueError(f'max_shapes must be >= 1, got {max_shapes}; '
-                         'pass e.g. 6.')
+        raise ValueError(f'max_shapes must be >= 1, got {max_shapes}; pass e.g. 6.')
 
     root = Path(root)
     for split_id, split in enumerate(SPLITS):
@@ -105,16 +111,16 @@ def generate_toy_shapes(root: Union[str, Path],
         for index in range(counts[split]):
             rng = np.random.default_rng([seed, split_id, index])
             height, width = rng.integers(low, high + 1, size=2)
-            image, label = _draw_sample(rng, int(height), int(width),
-                                        max_shapes)
+            image, label = _draw_sample(rng, int(height), int(width), max_shapes)
             name = f'{split}_{index:05d}.png'
             cv2.imwrite(str(img_dir / name), image[..., ::-1])
             cv2.imwrite(str(ann_dir / name), label)
     return root
 
 
-def _draw_sample(rng: np.random.Generator, height: int, width: int,
-                 max_shapes: int) -> Tuple[np.ndarray, np.ndarray]:
+def _draw_sample(
+    rng: np.random.Generator, height: int, width: int, max_shapes: int
+) -> Tuple[np.ndarray, np.ndarray]:
     """Draw one RGB uint8 image and its uint8 label map."""
     image = _textured_background(rng, height, width)
     label = np.zeros((height, width), dtype=np.uint8)
@@ -134,8 +140,7 @@ def _draw_sample(rng: np.random.Generator, height: int, width: int,
     return image, label
 
 
-def _textured_background(rng: np.random.Generator, height: int,
-                         width: int) -> np.ndarray:
+def _textured_background(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
     """Return a float RGB background of gradient, stripes and noise."""
     ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
     angle = rng.uniform(0, np.pi)
@@ -153,17 +158,14 @@ def _textured_background(rng: np.random.Generator, height: int,
     return np.clip(image, 0, 255).astype(np.uint8)
 
 
-def _shape_pixels(rng: np.random.Generator, class_id: int,
-                  count: int) -> np.ndarray:
+def _shape_pixels(rng: np.random.Generator, class_id: int, count: int) -> np.ndarray:
     """Return ``count`` noisy RGB pixels around a jittered class colour."""
-    colour = _CLASS_MEAN_RGB[class_id - 1] + rng.normal(
-        0, _COLOUR_SPREAD, size=3)
+    colour = _CLASS_MEAN_RGB[class_id - 1] + rng.normal(0, _COLOUR_SPREAD, size=3)
     pixels = colour + rng.normal(0, 10, size=(count, 3))
     return np.clip(pixels, 0, 255).astype(np.uint8)
 
 
-def _draw_shape(rng: np.random.Generator, mask: np.ndarray,
-                class_id: int) -> None:
+def _draw_shape(rng: np.random.Generator, mask: np.ndarray, class_id: int) -> None:
     """Fill the pixels of one shape of ``class_id`` in ``mask`` with 1."""
     height, width = mask.shape
     short = min(height, width)
@@ -174,16 +176,14 @@ def _draw_shape(rng: np.random.Generator, mask: np.ndarray,
         cv2.circle(mask, (int(cx), int(cy)), max(radius, 3), 1, -1)
     elif class_id == 2:  # box, rotated
         side_w, side_h = rng.uniform(0.12, 0.4, size=2) * short
-        corners = cv2.boxPoints(
-            ((cx, cy), (side_w, side_h), rng.uniform(0, 90)))
+        corners = cv2.boxPoints(((cx, cy), (side_w, side_h), rng.uniform(0, 90)))
         cv2.fillPoly(mask, [corners.round().astype(np.int32)], 1)
     elif class_id == 3:  # triangle
         radius = rng.uniform(0.1, 0.25) * short
         start = rng.uniform(0, 2 * np.pi)
         angles = start + np.array([0, 2, 4]) * np.pi / 3
         angles += rng.uniform(-0.35, 0.35, size=3)
-        points = np.stack(
-            [cx + radius * np.cos(angles), cy + radius * np.sin(angles)], 1)
+        points = np.stack([cx + radius * np.cos(angles), cy + radius * np.sin(angles)], 1)
         cv2.fillPoly(mask, [points.round().astype(np.int32)], 1)
     else:  # bar: a long thin strip, 2 to 4 pixels wide
         length = rng.uniform(0.3, 0.8) * max(height, width)
@@ -194,5 +194,4 @@ def _draw_shape(rng: np.random.Generator, mask: np.ndarray,
         ys, xs = np.mgrid[0:height, 0:width]
         along = (xs - cx) * np.cos(angle) + (ys - cy) * np.sin(angle)
         across = (ys - cy) * np.cos(angle) - (xs - cx) * np.sin(angle)
-        mask[(np.abs(along) <= length / 2)
-             & (np.abs(across) <= thickness / 2)] = 1
+        mask[(np.abs(along) <= length / 2) & (np.abs(across) <= thickness / 2)] = 1

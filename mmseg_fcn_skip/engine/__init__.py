@@ -9,6 +9,7 @@ Importing it registers ``SeededInfiniteSampler`` (``DATA_SAMPLERS``),
 ``IterationSeedHook`` and ``NonFiniteLossHook`` (``HOOKS``) and the
 ``'atomic_local'`` file backend.
 """
+
 from .atomic_io import AtomicLocalBackend, use_atomic_checkpoints, write_atomic
 from .hooks import IterationSeedHook, NonFiniteLossHook
 from .resume import find_resume_checkpoint, resolve_resume
@@ -17,9 +18,19 @@ from .seeding import derive_seed, seed_global_rngs
 from .transforms import ApplySampleSeed, CheckSegFiles, CheckSegPair
 
 __all__ = [
-    'AtomicLocalBackend', 'ApplySampleSeed', 'CheckSegFiles', 'CheckSegPair',
-    'IterationSeedHook', 'NonFiniteLossHook', 'SeededConcatDataset', 'SeededIndex',
-    'SeededInfiniteSampler', 'derive_seed', 'find_resume_checkpoint', 'resolve_resume',
+    'AtomicLocalBackend',
+    'ApplySampleSeed',
+    'CheckSegFiles',
+    'CheckSegPair',
+    'IterationSeedHook',
+    'NonFiniteLossHook',
+    'SeededConcatDataset',
+    'SeededIndex',
+    'SeededInfiniteSampler',
+    'derive_seed',
+    'find_resume_checkpoint',
+    'resolve_resume',
     'seed_global_rngs',
-    'use_atomic_checkpoints', 'write_atomic'
+    'use_atomic_checkpoints',
+    'write_atomic',
 ]

@@ -8,6 +8,7 @@ flushes it to disk and renames it over the final path, which POSIX and
 Windows do atomically: the path holds either the old or the new complete
 file. A kill leaves at most a ``.<name>.*.partial`` file behind.
 """
+
 import os
 import uuid
 from pathlib import Path

@@ -1,4 +1,5 @@
 """Training hooks: reproducible randomness per iteration, and a non-finite loss guard."""
+
 import logging
 from typing import Dict, Optional, Tuple
 
@@ -6,8 +7,8 @@ import torch
 from mmengine.dist import all_reduce, get_rank, is_distributed
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
-
 from mmseg.registry import HOOKS
+
 from .seeding import STREAM_ITERATION, derive_seed, seed_global_rngs
 
 NON_FINITE_ACTIONS = ('raise', 'warn')
@@ -28,10 +29,7 @@ class IterationSeedHook(Hook):
 
     priority = 'VERY_HIGH'
 
-    def before_train_iter(self,
-                          runner,
-                          batch_idx: int,
-                          data_batch: Optional[dict] = None) -> None:
+    def before_train_iter(self, runner, batch_idx: int, data_batch: Optional[dict] = None) -> None:
         """Seed ``random``, numpy and torch for iteration ``runner.iter``."""
         seed_global_rngs(derive_seed(runner.seed, STREAM_ITERATION, runner.iter))
 
@@ -58,18 +56,21 @@ class NonFiniteLossHook(Hook):
 
     def __init__(self, action: str = 'raise') -> None:
         if action not in NON_FINITE_ACTIONS:
-            raise ValueError(f'NonFiniteLossHook: action={action!r} is not '
-                             f'supported; use one of {NON_FINITE_ACTIONS}')
+            raise ValueError(
+                f'NonFiniteLossHook: action={action!r} is not '
+                f'supported; use one of {NON_FINITE_ACTIONS}'
+            )
         self.action = action
 
-    def after_train_iter(self,
-                         runner,
-                         batch_idx: int,
-                         data_batch: Optional[dict] = None,
-                         outputs: Optional[Dict[str, torch.Tensor]] = None) -> None:
+    def after_train_iter(
+        self,
+        runner,
+        batch_idx: int,
+        data_batch: Optional[dict] = None,
+        outputs: Optional[Dict[str, torch.Tensor]] = None,
+    ) -> None:
         """Raise or warn if a loss term of this iteration is not finite."""
-        losses = {key: value for key, value in (outputs or {}).items()
-                  if 'loss' in key}
+        losses = {key: value for key, value in (outputs or {}).items() if 'loss' in key}
         if not losses:
             return
         locally_finite, everywhere_finite = _finite_here_and_everywhere(losses)
@@ -80,20 +81,23 @@ class NonFiniteLossHook(Hook):
             raise FloatingPointError(
                 f'{message}. Training stopped before this iteration was '
                 f'checkpointed (last checkpoint: '
-                f"{runner.message_hub.get_info('last_ckpt', 'none yet')}). "
+                f'{runner.message_hub.get_info("last_ckpt", "none yet")}). '
                 'Usual causes: a learning rate too high for the batch size, '
                 'a poisoned input, or fp16 overflow; lower the learning rate '
                 'or add optim_wrapper.clip_grad and resume. To train on '
                 "regardless, set action='warn' on NonFiniteLossHook in "
-                'custom_hooks.')
-        print_log(f'{message}; training on (NonFiniteLossHook action=warn).',
-                  logger='current', level=logging.WARNING)
+                'custom_hooks.'
+            )
+        print_log(
+            f'{message}; training on (NonFiniteLossHook action=warn).',
+            logger='current',
+            level=logging.WARNING,
+        )
 
 
 def _finite_here_and_everywhere(losses: Dict[str, torch.Tensor]) -> Tuple[bool, bool]:
     """Whether every loss term is finite on this rank, and on every rank."""
-    values = torch.stack([torch.as_tensor(v).detach().float().reshape(())
-                          for v in losses.values()])
+    values = torch.stack([torch.as_tensor(v).detach().float().reshape(()) for v in losses.values()])
     bad = (~torch.isfinite(values)).any().to(torch.int32).reshape(1)
     locally_finite = int(bad.item()) == 0
     if is_distributed():
@@ -101,12 +105,12 @@ def _finite_here_and_everywhere(losses: Dict[str, torch.Tensor]) -> Tuple[bool, 
     return locally_finite, int(bad.item()) == 0
 
 
-def _non_finite_message(iteration: int, losses: Dict[str, torch.Tensor],
-                        locally_finite: bool) -> str:
+def _non_finite_message(
+    iteration: int, losses: Dict[str, torch.Tensor], locally_finite: bool
+) -> str:
     """Name the iteration, the rank(s) and this rank's loss terms."""
     terms = ', '.join(f'{key}={float(value):.6g}' for key, value in losses.items())
     if not is_distributed():
         return f'Non-finite loss at iteration {iteration}: {terms}'
     where = 'on another rank' if locally_finite else f'on rank {get_rank()}'
-    return (f'Non-finite loss at iteration {iteration} {where} (rank '
-            f'{get_rank()}: {terms})')
+    return f'Non-finite loss at iteration {iteration} {where} (rank {get_rank()}: {terms})'

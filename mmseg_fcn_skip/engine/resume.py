@@ -9,6 +9,7 @@ kept.
   falling back past damaged ones, without deleting anything;
 - :func:`resolve_resume` applies it to a config for ``tools/train.py --resume``.
 """
+
 import logging
 import re
 from pathlib import Path
@@ -48,16 +49,21 @@ def find_resume_checkpoint(work_dir: PathLike) -> Optional[str]:
             problems.append(str(error))
             continue
         if problems:
-            print_log(f'Resuming from {candidate}, the newest intact checkpoint; '
-                      'passed over (and kept): ' + '; '.join(problems),
-                      logger='current', level=logging.WARNING)
+            print_log(
+                f'Resuming from {candidate}, the newest intact checkpoint; '
+                'passed over (and kept): ' + '; '.join(problems),
+                logger='current',
+                level=logging.WARNING,
+            )
         return str(candidate)
     if problems:
         raise CheckpointError(
-            f'no usable checkpoint to resume from in {work_dir}:\n  ' +
-            '\n  '.join(problems) + '\nNothing was deleted. Start afresh '
+            f'no usable checkpoint to resume from in {work_dir}:\n  '
+            + '\n  '.join(problems)
+            + '\nNothing was deleted. Start afresh '
             'without --resume (or in another work dir), or pass a good '
-            'checkpoint with --cfg-options load_from=PATH.')
+            'checkpoint with --cfg-options load_from=PATH.'
+        )
     return None
 
 
@@ -78,8 +84,11 @@ def resolve_resume(cfg: Config) -> None:
         return
     cfg.load_from = find_resume_checkpoint(cfg.work_dir)
     if cfg.load_from is None:
-        print_log(f'No checkpoint in {cfg.work_dir} to resume from; starting '
-                  'afresh.', logger='current', level=logging.WARNING)
+        print_log(
+            f'No checkpoint in {cfg.work_dir} to resume from; starting afresh.',
+            logger='current',
+            level=logging.WARNING,
+        )
         cfg.resume = False
 
 

@@ -17,14 +17,15 @@ in the stream, not on which worker loads it or what was loaded before.
 Dataset wrappers must pass the seed on: :class:`SeededConcatDataset` is an
 mmengine ``ConcatDataset`` that does.
 """
+
 from typing import Iterator, Optional, Sized
 
 import torch
 from mmengine.dataset import ConcatDataset
 from mmengine.dist import get_dist_info, sync_random_seed
+from mmseg.registry import DATA_SAMPLERS, DATASETS
 from torch.utils.data import Sampler
 
-from mmseg.registry import DATA_SAMPLERS, DATASETS
 from .seeding import STREAM_EPOCH_ORDER, STREAM_SAMPLE, derive_seed
 
 
@@ -98,17 +99,15 @@ class SeededInfiniteSampler(Sampler):
             config here.
     """
 
-    def __init__(self,
-                 dataset: Sized,
-                 shuffle: bool = True,
-                 seed: Optional[int] = None) -> None:
+    def __init__(self, dataset: Sized, shuffle: bool = True, seed: Optional[int] = None) -> None:
         self.rank, self.world_size = get_dist_info()
         self.dataset = dataset
         self.size = len(dataset)
         if self.size == 0:
             raise ValueError(
                 'SeededInfiniteSampler got an empty dataset; check the '
-                "dataset's data_root and data_prefix point at the images")
+                "dataset's data_root and data_prefix point at the images"
+            )
         self.shuffle = shuffle
         self.seed = sync_random_seed() if seed is None else seed
         self._start = 0
@@ -120,8 +119,7 @@ class SeededInfiniteSampler(Sampler):
             epoch, offset = divmod(position, self.size)
             order = self._epoch_order(epoch)
             while offset < self.size:
-                yield SeededIndex(order[offset],
-                                  derive_seed(self.seed, STREAM_SAMPLE, position))
+                yield SeededIndex(order[offset], derive_seed(self.seed, STREAM_SAMPLE, position))
                 position += self.world_size
                 offset += self.world_size
 

@@ -7,6 +7,7 @@ two runs, e.g. each new data loader iterator), so the plugin instead reseeds
 the generators from ``derive_seed(base_seed, stream, position)`` wherever the
 position is known: per training iteration and per sample drawn.
 """
+
 import random
 
 import numpy as np
@@ -38,8 +39,10 @@ def derive_seed(seed: int, stream: int, position: int) -> int:
         ValueError: if ``position`` or ``stream`` is negative.
     """
     if position < 0 or stream < 0:
-        raise ValueError(f'derive_seed needs a non-negative stream and position, '
-                         f'got stream={stream}, position={position}')
+        raise ValueError(
+            f'derive_seed needs a non-negative stream and position, '
+            f'got stream={stream}, position={position}'
+        )
     sequence = np.random.SeedSequence([int(seed) & _UINT64, stream, position])
     low, high = sequence.generate_state(2, np.uint32)
     return int(low) | (int(high) << 32)

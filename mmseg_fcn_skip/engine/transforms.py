@@ -9,6 +9,7 @@
 - :class:`CheckSegPair` (right after the loaders) checks that the label map
   fits its image and holds only known class indices.
 """
+
 import io
 import logging
 from typing import Dict, Optional, Set
@@ -17,9 +18,9 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 from mmengine import fileio
 from mmengine.logging import print_log
+from mmseg.registry import TRANSFORMS
 from PIL import Image
 
-from mmseg.registry import TRANSFORMS
 from .seeding import seed_global_rngs
 
 #: Pillow modes of 16- and 32-bit single-channel images.
@@ -63,7 +64,8 @@ class ApplySampleSeed(BaseTransform):
                 'and index the dataset directly (not through a dataset '
                 'wrapper).',
                 logger='current',
-                level=logging.WARNING)
+                level=logging.WARNING,
+            )
         return results
 
 
@@ -90,9 +92,7 @@ class CheckSegFiles(BaseTransform):
             ``skip_unreadable``.
     """
 
-    def __init__(self,
-                 skip_unreadable: bool = False,
-                 backend_args: Optional[dict] = None) -> None:
+    def __init__(self, skip_unreadable: bool = False, backend_args: Optional[dict] = None) -> None:
         self.skip_unreadable = skip_unreadable
         self.backend_args = backend_args
 
@@ -109,10 +109,10 @@ class CheckSegFiles(BaseTransform):
             if not self.skip_unreadable:
                 raise ValueError(
                     f'{message}. Replace or remove the file, or set '
-                    "skip_unreadable=True on CheckSegFiles in the training "
-                    'pipeline to skip such samples.')
-            print_log(f'Skipping a sample: {message}.', logger='current',
-                      level=logging.WARNING)
+                    'skip_unreadable=True on CheckSegFiles in the training '
+                    'pipeline to skip such samples.'
+                )
+            print_log(f'Skipping a sample: {message}.', logger='current', level=logging.WARNING)
             return None
         return results
 
@@ -135,8 +135,10 @@ class CheckSegFiles(BaseTransform):
         return None
 
     def __repr__(self) -> str:
-        return (f'{self.__class__.__name__}(skip_unreadable='
-                f'{self.skip_unreadable}, backend_args={self.backend_args})')
+        return (
+            f'{self.__class__.__name__}(skip_unreadable='
+            f'{self.skip_unreadable}, backend_args={self.backend_args})'
+        )
 
 
 @TRANSFORMS.register_module()
@@ -168,16 +170,19 @@ class CheckSegPair(BaseTransform):
         ValueError: for any of the problems above, naming the file(s).
     """
 
-    def __init__(self,
-                 num_classes: int,
-                 ignore_index: int = 255,
-                 invalid_label: str = 'raise') -> None:
+    def __init__(
+        self, num_classes: int, ignore_index: int = 255, invalid_label: str = 'raise'
+    ) -> None:
         if not isinstance(num_classes, int) or num_classes < 1:
-            raise ValueError(f'CheckSegPair: num_classes={num_classes!r} must be '
-                             "a positive integer (the dataset's class count)")
+            raise ValueError(
+                f'CheckSegPair: num_classes={num_classes!r} must be '
+                "a positive integer (the dataset's class count)"
+            )
         if invalid_label not in INVALID_LABEL_ACTIONS:
-            raise ValueError(f'CheckSegPair: invalid_label={invalid_label!r} is '
-                             f'not supported; use one of {INVALID_LABEL_ACTIONS}')
+            raise ValueError(
+                f'CheckSegPair: invalid_label={invalid_label!r} is '
+                f'not supported; use one of {INVALID_LABEL_ACTIONS}'
+            )
         self.num_classes = num_classes
         self.ignore_index = ignore_index
         self.invalid_label = invalid_label
@@ -188,8 +193,10 @@ class CheckSegPair(BaseTransform):
         image = results['img']
         img_path = results.get('img_path')
         if image.ndim not in (2, 3) or image.size == 0:
-            raise ValueError(f'image {img_path} loaded with shape {image.shape}; '
-                             'expected (height, width[, channels]) with pixels')
+            raise ValueError(
+                f'image {img_path} loaded with shape {image.shape}; '
+                'expected (height, width[, channels]) with pixels'
+            )
         if 'gt_seg_map' not in results:
             return results
         label = _unsqueeze(results['gt_seg_map'], image.shape[:2])
@@ -198,12 +205,14 @@ class CheckSegPair(BaseTransform):
             raise ValueError(
                 f'label map {seg_path} has shape {label.shape}: it must be a '
                 'single-channel image of class indices (convert colour-coded '
-                'label maps to indices first)')
+                'label maps to indices first)'
+            )
         if label.shape != image.shape[:2]:
             raise ValueError(
                 f'label map {seg_path} is {_size(label.shape)} but its image '
                 f'{img_path} is {_size(image.shape)} (height x width); they must '
-                'be the same size: fix or re-export the pair')
+                'be the same size: fix or re-export the pair'
+            )
         results['gt_seg_map'] = self._check_values(label, seg_path)
         return results
 
@@ -213,26 +222,30 @@ class CheckSegPair(BaseTransform):
         if not invalid.any():
             return label
         values = np.unique(label[invalid]).tolist()
-        summary = (f'label map {seg_path} has {int(invalid.sum())} pixels with '
-                   f'values {values}, which are neither a class index '
-                   f'(0..{self.num_classes - 1}) nor ignore_index='
-                   f'{self.ignore_index}')
+        summary = (
+            f'label map {seg_path} has {int(invalid.sum())} pixels with '
+            f'values {values}, which are neither a class index '
+            f'(0..{self.num_classes - 1}) nor ignore_index='
+            f'{self.ignore_index}'
+        )
         if self.invalid_label == 'raise':
             raise ValueError(
                 f'{summary}. Fix the label map, check num_classes, or set '
-                "invalid_label='ignore' on CheckSegPair to ignore those pixels.")
+                "invalid_label='ignore' on CheckSegPair to ignore those pixels."
+            )
         if seg_path not in self._warned_paths:
             self._warned_paths.add(seg_path)
-            print_log(f'{summary}; they are ignored.', logger='current',
-                      level=logging.WARNING)
+            print_log(f'{summary}; they are ignored.', logger='current', level=logging.WARNING)
         label = label.copy()
         label[invalid] = self.ignore_index
         return label
 
     def __repr__(self) -> str:
-        return (f'{self.__class__.__name__}(num_classes={self.num_classes}, '
-                f'ignore_index={self.ignore_index}, '
-                f'invalid_label={self.invalid_label!r})')
+        return (
+            f'{self.__class__.__name__}(num_classes={self.num_classes}, '
+            f'ignore_index={self.ignore_index}, '
+            f'invalid_label={self.invalid_label!r})'
+        )
 
 
 def _wide_label_problem(data: bytes) -> Optional[str]:
@@ -241,10 +254,12 @@ def _wide_label_problem(data: bytes) -> Optional[str]:
         largest = int(np.asarray(image).max())
     if largest <= MAX_UINT8:
         return None
-    return (f'is a 16/32-bit label map with values up to {largest}; '
-            f'LoadAnnotations keeps 8 bits, so values above {MAX_UINT8} would '
-            'wrap around to other classes: re-number the classes to 0..254 '
-            'and save as 8-bit')
+    return (
+        f'is a 16/32-bit label map with values up to {largest}; '
+        f'LoadAnnotations keeps 8 bits, so values above {MAX_UINT8} would '
+        'wrap around to other classes: re-number the classes to 0..254 '
+        'and save as 8-bit'
+    )
 
 
 def _unsqueeze(label: np.ndarray, image_size: tuple) -> np.ndarray:

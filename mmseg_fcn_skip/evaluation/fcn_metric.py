@@ -1,22 +1,24 @@
 """The four segmentation scores of the FCN paper, as an mmseg metric."""
+
 from collections import OrderedDict
 from typing import Dict, Optional
 
 import numpy as np
 from mmengine.logging import MMLogger, print_log
+from mmseg.evaluation import IoUMetric
+from mmseg.registry import METRICS
 from prettytable import PrettyTable
 from torch import Tensor
 
-from mmseg.evaluation import IoUMetric
-from mmseg.registry import METRICS
-
 #: Reported names (mmseg's, so ``save_best='mIoU'`` works) and the paper's names.
-SCORE_NAMES = OrderedDict([
-    ('aAcc', 'pixel accuracy'),
-    ('mAcc', 'mean accuracy'),
-    ('mIoU', 'mean IU'),
-    ('fwIoU', 'frequency weighted IU'),
-])
+SCORE_NAMES = OrderedDict(
+    [
+        ('aAcc', 'pixel accuracy'),
+        ('mAcc', 'mean accuracy'),
+        ('mIoU', 'mean IU'),
+        ('fwIoU', 'frequency weighted IU'),
+    ]
+)
 
 
 @METRICS.register_module()
@@ -53,19 +55,22 @@ class FCNMetric(IoUMetric):
         prefix (str, optional): Prefix of the score names. Default: None.
     """
 
-    def __init__(self,
-                 ignore_index: int = 255,
-                 collect_device: str = 'cpu',
-                 output_dir: Optional[str] = None,
-                 format_only: bool = False,
-                 prefix: Optional[str] = None) -> None:
+    def __init__(
+        self,
+        ignore_index: int = 255,
+        collect_device: str = 'cpu',
+        output_dir: Optional[str] = None,
+        format_only: bool = False,
+        prefix: Optional[str] = None,
+    ) -> None:
         super().__init__(
             ignore_index=ignore_index,
             iou_metrics=['mIoU'],
             collect_device=collect_device,
             output_dir=output_dir,
             format_only=format_only,
-            prefix=prefix)
+            prefix=prefix,
+        )
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
         """Scores from the per-image ``(intersect, union, pred, label)`` areas.
@@ -85,13 +90,16 @@ class FCNMetric(IoUMetric):
         scores = fcn_scores(intersect, union, label)
         table = PrettyTable()
         table.add_column('Class', list(self.dataset_meta['classes']))
-        for name, values in (('IoU', _class_iu(intersect, union)),
-                             ('Acc', _class_accuracy(intersect, label))):
+        for name, values in (
+            ('IoU', _class_iu(intersect, union)),
+            ('Acc', _class_accuracy(intersect, label)),
+        ):
             table.add_column(name, np.round(values.numpy() * 100, 2).tolist())
         print_log('per class results:', logger)
         print_log('\n' + table.get_string(), logger=logger)
         return OrderedDict(
-            (name, float(np.round(value * 100, 2))) for name, value in scores.items())
+            (name, float(np.round(value * 100, 2))) for name, value in scores.items()
+        )
 
 
 def fcn_scores(intersect: Tensor, union: Tensor, label: Tensor) -> Dict[str, float]:
@@ -112,12 +120,14 @@ def fcn_scores(intersect: Tensor, union: Tensor, label: Tensor) -> Dict[str, flo
     iu = _class_iu(intersect, union)
     present = label > 0
     total = label.sum()
-    return OrderedDict([
-        ('aAcc', (intersect.sum() / total).item()),
-        ('mAcc', _class_accuracy(intersect, label).nanmean().item()),
-        ('mIoU', iu.nanmean().item()),
-        ('fwIoU', ((label[present] * iu[present]).sum() / total).item()),
-    ])
+    return OrderedDict(
+        [
+            ('aAcc', (intersect.sum() / total).item()),
+            ('mAcc', _class_accuracy(intersect, label).nanmean().item()),
+            ('mIoU', iu.nanmean().item()),
+            ('fwIoU', ((label[present] * iu[present]).sum() / total).item()),
+        ]
+    )
 
 
 def _class_iu(intersect: Tensor, union: Tensor) -> Tensor:
@@ -126,4 +136,3 @@ def _class_iu(intersect: Tensor, union: Tensor) -> Tensor:
 
 def _class_accuracy(intersect: Tensor, label: Tensor) -> Tensor:
     return intersect.double() / label.double()
-

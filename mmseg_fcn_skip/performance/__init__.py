@@ -6,11 +6,19 @@ Imported (and so registered) by ``import mmseg_fcn_skip``, as the default runtim
 ``ChannelsLastSegDataPreProcessor`` or ``CompilableOptimWrapperConstructor`` like any
 other module. Measurements (FLOPs, throughput) are in :mod:`mmseg_fcn_skip.benchmark`.
 """
-from .channels_last import (ChannelsLastHook, ChannelsLastSegDataPreProcessor,
-                            is_channels_last, to_channels_last)
+
+from .channels_last import (
+    ChannelsLastHook,
+    ChannelsLastSegDataPreProcessor,
+    is_channels_last,
+    to_channels_last,
+)
 from .compile import CompilableOptimWrapperConstructor
 
 __all__ = [
-    'ChannelsLastHook', 'ChannelsLastSegDataPreProcessor',
-    'CompilableOptimWrapperConstructor', 'is_channels_last', 'to_channels_last'
+    'ChannelsLastHook',
+    'ChannelsLastSegDataPreProcessor',
+    'CompilableOptimWrapperConstructor',
+    'is_channels_last',
+    'to_channels_last',
 ]

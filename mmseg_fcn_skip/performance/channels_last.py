@@ -17,6 +17,7 @@ Use both, as ``configs/fcn_skip/fcn8s_vgg16_4xb4-bf16-40k_voc12aug-512x512.py`` 
     model = dict(data_preprocessor=dict(type='ChannelsLastSegDataPreProcessor'))
     custom_hooks = [dict(type='ChannelsLastHook')]
 """
+
 from typing import Optional
 
 import torch
@@ -40,8 +41,7 @@ def to_channels_last(model: nn.Module) -> nn.Module:
 
 def is_channels_last(tensor: torch.Tensor) -> bool:
     """Whether a 4-D tensor is stored channels last (NHWC)."""
-    return tensor.dim() == 4 and tensor.is_contiguous(
-        memory_format=torch.channels_last)
+    return tensor.dim() == 4 and tensor.is_contiguous(memory_format=torch.channels_last)
 
 
 @MODELS.register_module()
@@ -66,8 +66,7 @@ class ChannelsLastSegDataPreProcessor(SegDataPreProcessor):
     def forward(self, data: dict, training: bool = False) -> dict:
         """Pre-process the batch as the parent does, then go channels last."""
         data = super().forward(data, training)
-        data['inputs'] = data['inputs'].contiguous(
-            memory_format=torch.channels_last)
+        data['inputs'] = data['inputs'].contiguous(memory_format=torch.channels_last)
         return data
 
 

@@ -9,6 +9,7 @@ TorchDynamo (torch 2.13) then fails while tracing ``optimizer.step`` with
 has no attribute 'items'``. :class:`CompilableOptimWrapperConstructor` builds
 the same optimizer and hands it plain-dict groups.
 """
+
 import torch.nn as nn
 from mmengine.optim import DefaultOptimWrapperConstructor, OptimWrapper
 from mmseg.registry import OPTIM_WRAPPER_CONSTRUCTORS

@@ -5,6 +5,7 @@ Importing this package (as importing the plugin does) lets upstream mmengine
 :mod:`.compat`) and lets mmengine resolve ``mmseg_fcn_skip::folder/file.py``
 config bases from the configs shipped in the package (see :mod:`.packaged_configs`).
 """
+
 from .amp import CPUAmpOptimWrapper, enable_amp
 from .compat import allow_mmengine_checkpoint_globals
 from .launch import close_distributed, prepare_cpu_distributed
@@ -14,6 +15,11 @@ allow_mmengine_checkpoint_globals()
 register_config_scope()
 
 __all__ = [
-    'CPUAmpOptimWrapper', 'allow_mmengine_checkpoint_globals', 'close_distributed',
-    'enable_amp', 'packaged_config', 'prepare_cpu_distributed', 'register_config_scope'
+    'CPUAmpOptimWrapper',
+    'allow_mmengine_checkpoint_globals',
+    'close_distributed',
+    'enable_amp',
+    'packaged_config',
+    'prepare_cpu_distributed',
+    'register_config_scope',
 ]

@@ -5,6 +5,7 @@ mmengine's ``AmpOptimWrapper`` refuses to run without an accelerator. On CPU
 pass under bfloat16 autocast; bfloat16 has float32's exponent range, so no
 loss scaling is needed.
 """
+
 import logging
 from contextlib import contextmanager
 from typing import Iterator, Union
@@ -30,20 +31,19 @@ class CPUAmpOptimWrapper(OptimWrapper):
         **kwargs: Passed on to :class:`mmengine.optim.OptimWrapper`.
     """
 
-    def __init__(self,
-                 dtype: Union[str, torch.dtype] = torch.bfloat16,
-                 **kwargs) -> None:
+    def __init__(self, dtype: Union[str, torch.dtype] = torch.bfloat16, **kwargs) -> None:
         if dtype not in ('bfloat16', torch.bfloat16):
-            raise ValueError(f'dtype must be bfloat16 for CPU autocast, got '
-                             f'{dtype!r}; remove `dtype` from optim_wrapper '
-                             'or set it to \'bfloat16\'.')
+            raise ValueError(
+                f'dtype must be bfloat16 for CPU autocast, got '
+                f'{dtype!r}; remove `dtype` from optim_wrapper '
+                "or set it to 'bfloat16'."
+            )
         super().__init__(**kwargs)
 
     @contextmanager
     def optim_context(self, model: nn.Module) -> Iterator[None]:
         """Enable gradient-accumulation handling and bfloat16 autocast."""
-        with super().optim_context(model), autocast(
-                device_type='cpu', dtype=torch.bfloat16):
+        with super().optim_context(model), autocast(device_type='cpu', dtype=torch.bfloat16):
             yield
 
 
@@ -61,16 +61,17 @@ def enable_amp(cfg: Config) -> None:
     wrapper_type = cfg.optim_wrapper.get('type', 'OptimWrapper')
     if wrapper_type in AMP_WRAPPERS:
         print_log(
-            f'AMP training is already enabled in your config '
-            f'({wrapper_type}).',
+            f'AMP training is already enabled in your config ({wrapper_type}).',
             logger='current',
-            level=logging.WARNING)
+            level=logging.WARNING,
+        )
         return
     if wrapper_type != 'OptimWrapper':
         raise ValueError(
-            f'--amp needs optim_wrapper.type=\'OptimWrapper\', got '
+            f"--amp needs optim_wrapper.type='OptimWrapper', got "
             f'{wrapper_type!r}; set the mixed-precision wrapper in the config '
-            'instead of passing --amp.')
+            'instead of passing --amp.'
+        )
     if torch.cuda.is_available():
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.loss_scale = 'dynamic'

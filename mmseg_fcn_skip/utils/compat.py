@@ -17,6 +17,7 @@ torch's ``safe_globals`` context manager removes its globals again on exit, also
 ones that were allowed before it; code that wraps a load of these types in it
 should call :func:`allow_mmengine_checkpoint_globals` again afterwards.
 """
+
 from typing import Callable, List
 
 import numpy as np
@@ -42,13 +43,18 @@ def mmengine_checkpoint_globals() -> List[Callable]:
     """
     from mmengine.logging.history_buffer import HistoryBuffer
 
-    np_core = np._core if digit_version(np.__version__) >= digit_version('2.0.0') \
-        else np.core
+    np_core = np._core if digit_version(np.__version__) >= digit_version('2.0.0') else np.core
     return [
-        slice, getattr, np_core.multiarray._reconstruct, np.ndarray, np.dtype,
+        slice,
+        getattr,
+        np_core.multiarray._reconstruct,
+        np.ndarray,
+        np.dtype,
         np_core.multiarray.scalar,
-        type(np.dtype(np.uint32)), type(np.dtype(np.float64)),
-        type(np.dtype(np.int64)), HistoryBuffer
+        type(np.dtype(np.uint32)),
+        type(np.dtype(np.float64)),
+        type(np.dtype(np.int64)),
+        HistoryBuffer,
     ]
 
 
@@ -72,8 +78,10 @@ def allow_mmengine_checkpoint_globals() -> List[Callable]:
     Returns:
         The globals this call added (empty where nothing was needed).
     """
-    if digit_version(torch.__version__) < digit_version(WEIGHTS_ONLY_DEFAULT_TORCH) \
-            or mmengine_allows_its_globals():
+    if (
+        digit_version(torch.__version__) < digit_version(WEIGHTS_ONLY_DEFAULT_TORCH)
+        or mmengine_allows_its_globals()
+    ):
         return []
     allowed = set(torch.serialization.get_safe_globals())
     missing = [item for item in mmengine_checkpoint_globals() if item not in allowed]

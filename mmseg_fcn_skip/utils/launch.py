@@ -8,6 +8,7 @@ runner wraps the model in DistributedDataParallel with
 command trains on CPUs (with the gloo backend) and on GPUs.
 :func:`close_distributed` ends the process group once a tool is done with it.
 """
+
 import datetime
 import gc
 import os
@@ -16,8 +17,7 @@ import torch
 import torch.distributed as dist
 from mmengine.config import Config
 
-TORCHRUN_ENV_VARS = ('RANK', 'WORLD_SIZE', 'LOCAL_RANK', 'MASTER_ADDR',
-                     'MASTER_PORT')
+TORCHRUN_ENV_VARS = ('RANK', 'WORLD_SIZE', 'LOCAL_RANK', 'MASTER_ADDR', 'MASTER_PORT')
 
 
 def prepare_cpu_distributed(cfg: Config, launcher: str) -> bool:
@@ -46,7 +46,8 @@ def prepare_cpu_distributed(cfg: Config, launcher: str) -> bool:
             f'launcher={launcher!r} needs CUDA, which this PyTorch build '
             'does not have; start the processes with `python -m '
             'torch.distributed.run` (tools/dist_train.sh) and pass '
-            '`--launcher pytorch` to train on CPUs.')
+            '`--launcher pytorch` to train on CPUs.'
+        )
     if not dist.is_initialized():
         _init_gloo_from_env(cfg)
     wrapper_cfg = dict(cfg.get('model_wrapper_cfg') or {})
@@ -82,10 +83,11 @@ def _init_gloo_from_env(cfg: Config) -> None:
     missing = [name for name in TORCHRUN_ENV_VARS if name not in os.environ]
     if missing:
         raise ValueError(
-            f'launcher=\'pytorch\' needs the environment variables '
+            f"launcher='pytorch' needs the environment variables "
             f'{", ".join(missing)}, which are not set; start the script with '
             '`python -m torch.distributed.run --nproc_per_node N ...` '
-            '(tools/dist_train.sh) or use `--launcher none`.')
+            '(tools/dist_train.sh) or use `--launcher none`.'
+        )
     kwargs = {}
     timeout = cfg.get('env_cfg', {}).get('dist_cfg', {}).get('timeout')
     if timeout is not None:
@@ -95,4 +97,5 @@ def _init_gloo_from_env(cfg: Config) -> None:
         init_method='env://',
         rank=int(os.environ['RANK']),
         world_size=int(os.environ['WORLD_SIZE']),
-        **kwargs)
+        **kwargs,
+    )

@@ -12,6 +12,7 @@ plugin is imported) adds this package there, so a config of one's own can start 
 once ``mmseg_fcn_skip`` is imported before the config is read (``tools/train.py`` and
 the other tools of the plugin import it first).
 """
+
 from pathlib import Path
 
 from mmengine.config import utils as config_utils
@@ -47,5 +48,6 @@ def packaged_config(name: str) -> str:
             f'{name!r} is not among the configs shipped with mmseg_fcn_skip (looked for '
             f'{path}). Give a config path of your own, or reinstall the plugin '
             '(`pip install mmseg-fcn-skip` or `pip install .` in its repository), which '
-            'puts the configs into the package.')
+            'puts the configs into the package.'
+        )
     return str(path)

@@ -8,16 +8,24 @@ use (:mod:`.fetch`). Importing this package also makes mmengine's checkpoint loa
 accept the names and URLs (:mod:`.loader`), so ``init_cfg``, ``load_from`` and
 ``mmseg.apis.init_model`` take them as well.
 """
+
 from .download import WeightsError
-from .fetch import (MIRROR_VARIABLE, cache_paths, fetch_checkpoint, manual_fix,
-                    resolve_checkpoint)
+from .fetch import MIRROR_VARIABLE, cache_paths, fetch_checkpoint, manual_fix, resolve_checkpoint
 from .loader import load_from_fcn_weights, register_checkpoint_loader
 from .table import WEIGHTS, WeightsEntry, find_weights
 
 register_checkpoint_loader()
 
 __all__ = [
-    'MIRROR_VARIABLE', 'WEIGHTS', 'WeightsEntry', 'WeightsError', 'cache_paths',
-    'fetch_checkpoint', 'find_weights', 'load_from_fcn_weights', 'manual_fix',
-    'register_checkpoint_loader', 'resolve_checkpoint'
+    'MIRROR_VARIABLE',
+    'WEIGHTS',
+    'WeightsEntry',
+    'WeightsError',
+    'cache_paths',
+    'fetch_checkpoint',
+    'find_weights',
+    'load_from_fcn_weights',
+    'manual_fix',
+    'register_checkpoint_loader',
+    'resolve_checkpoint',
 ]

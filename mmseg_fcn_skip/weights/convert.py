@@ -9,6 +9,7 @@ here equals the one the matching command writes:
 - Caffe VGG: ``caffe_vgg2mmseg.py SRC DST``;
 - Caffe FCN: ``caffe_fcn2mmseg.py SRC DST --variant VARIANT``.
 """
+
 from pathlib import Path
 from typing import Optional
 
@@ -39,5 +40,6 @@ def convert_weights(path: Path, entry: WeightsEntry) -> Optional[dict]:
     layout = entry.layout or weights_layout(state_dict)
     if layout is None:
         return None
-    return convert(state_dict, layout, convention=entry.convention,
-                   variant=entry.variant).checkpoint
+    return convert(
+        state_dict, layout, convention=entry.convention, variant=entry.variant
+    ).checkpoint

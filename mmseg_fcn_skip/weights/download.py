@@ -7,6 +7,7 @@ with a wrong checksum is moved aside under a ``.rejected`` name and never used;
 every other failure removes the temporary file. Each failure raises
 :class:`WeightsError` naming the URL, the file and what to do.
 """
+
 import hashlib
 import http.client
 import os
@@ -20,8 +21,14 @@ from urllib.request import Request, urlopen
 
 from mmengine.logging import print_log
 from rich.console import Console
-from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn,
-                           TimeRemainingColumn, TransferSpeedColumn)
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
 
 from .table import ALGORITHMS
 
@@ -30,8 +37,7 @@ DOWNLOAD_TIMEOUT = 60.0
 CHUNK_BYTES = 1 << 20
 USER_AGENT = 'mmseg-fcn-skip'
 _HTTP_REASONS = {
-    403: 'the server refuses to hand it out (access blocked, or the mirror needs '
-    'other rights)',
+    403: 'the server refuses to hand it out (access blocked, or the mirror needs other rights)',
     404: 'there is no such file there (moved, or missing from the mirror)',
 }
 
@@ -50,8 +56,7 @@ def file_digests(path: Path, algorithms: Sequence[str] = ALGORITHMS) -> Dict[str
     return {name: digest.hexdigest() for name, digest in hashes.items()}
 
 
-def checksum_mismatch(digests: Mapping[str, str],
-                      expected: Mapping[str, str]) -> Optional[str]:
+def checksum_mismatch(digests: Mapping[str, str], expected: Mapping[str, str]) -> Optional[str]:
     """Describe the first expected checksum ``digests`` do not match, else None.
 
     An expected digest shorter than the full one is a prefix to match.
@@ -62,9 +67,7 @@ def checksum_mismatch(digests: Mapping[str, str],
     return None
 
 
-def move_aside(path: Path,
-               digests: Mapping[str, str],
-               name: Optional[Path] = None) -> Path:
+def move_aside(path: Path, digests: Mapping[str, str], name: Optional[Path] = None) -> Path:
     """Rename a file that must not be used to ``NAME.<sha256 start>.rejected``.
 
     Args:
@@ -81,12 +84,14 @@ def move_aside(path: Path,
     return aside
 
 
-def download(url: str,
-             destination: Path,
-             checksums: Mapping[str, str],
-             fix: str,
-             timeout: Optional[float] = None,
-             progress: bool = True) -> Dict[str, str]:
+def download(
+    url: str,
+    destination: Path,
+    checksums: Mapping[str, str],
+    fix: str,
+    timeout: Optional[float] = None,
+    progress: bool = True,
+) -> Dict[str, str]:
     """Download ``url`` to ``destination`` if its checksums match.
 
     Args:
@@ -120,24 +125,26 @@ def download(url: str,
                 f'{url} does not have the published checksum ({mismatch}). The download '
                 f'was moved aside to {aside} and is not used; nothing was written to '
                 f'{destination}. Run again to retry; if the same happens, the server or '
-                f'mirror serves another file.\n{fix}')
+                f'mirror serves another file.\n{fix}'
+            )
         os.replace(partial, destination)
         return digests
     finally:
         partial.unlink(missing_ok=True)
 
 
-def _transfer(url: str, partial: Path, label: str, fix: str, timeout: float,
-              progress: bool) -> Dict[str, str]:
+def _transfer(
+    url: str, partial: Path, label: str, fix: str, timeout: float, progress: bool
+) -> Dict[str, str]:
     """Stream the answer into ``partial``; return its digests."""
     host = urlparse(url).netloc
     try:
-        response = urlopen(Request(url, headers={'User-Agent': USER_AGENT}),
-                           timeout=timeout)
+        response = urlopen(Request(url, headers={'User-Agent': USER_AGENT}), timeout=timeout)
     except HTTPError as error:
         reason = _HTTP_REASONS.get(error.code, 'the server refused the request')
-        raise WeightsError(f'{url} answered HTTP {error.code} {error.reason}: {reason}.'
-                           f'\n{fix}') from error
+        raise WeightsError(
+            f'{url} answered HTTP {error.code} {error.reason}: {reason}.\n{fix}'
+        ) from error
     except (URLError, OSError) as error:
         problem = _connection_problem(error, host, timeout)
         raise WeightsError(f'cannot download {url}: {problem}.\n{fix}') from error
@@ -163,7 +170,8 @@ def _transfer(url: str, partial: Path, label: str, fix: str, timeout: float,
         expected = f' of {total}' if total is not None else ''
         raise WeightsError(
             f'the download of {url} was cut short after {received}{expected} bytes '
-            f'({problem}); the partial file was deleted. Run again to retry.\n{fix}')
+            f'({problem}); the partial file was deleted. Run again to retry.\n{fix}'
+        )
     return {name: digest.hexdigest() for name, digest in hashes.items()}
 
 
@@ -180,6 +188,11 @@ def _connection_problem(error: Exception, host: str, timeout: float) -> str:
 
 def _progress_bar(enabled: bool) -> Progress:
     return Progress(
-        TextColumn('{task.description}'), BarColumn(), DownloadColumn(),
-        TransferSpeedColumn(), TimeRemainingColumn(),
-        console=Console(stderr=True), disable=not enabled)
+        TextColumn('{task.description}'),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        disable=not enabled,
+    )

@@ -16,6 +16,7 @@ download to that prefix plus the file name.
 A damaged cached file (its SHA-256 no longer the recorded one) is moved aside and
 reported; the next run rebuilds it.
 """
+
 import hashlib
 import io
 import json
@@ -27,11 +28,10 @@ from typing import Iterator, NamedTuple, NoReturn, Optional, Tuple
 import torch
 from mmengine.logging import print_log
 
-from ..engine.atomic_io import write_atomic
 from ..checkpoints.layouts import CONVERTERS
+from ..engine.atomic_io import write_atomic
 from .convert import convert_weights
-from .download import (WeightsError, checksum_mismatch, download, file_digests,
-                       move_aside)
+from .download import WeightsError, checksum_mismatch, download, file_digests, move_aside
 from .table import WEIGHTS, WeightsEntry, find_weights
 
 try:
@@ -65,8 +65,12 @@ def cache_paths(entry: WeightsEntry) -> CachePaths:
     checkpoints = Path(torch.hub.get_dir()) / 'checkpoints'
     stem = Path(entry.filename).stem
     folder = checkpoints / CACHE_FOLDER
-    return CachePaths(checkpoints / entry.filename, folder / f'{stem}_mmseg.pth',
-                      folder / f'{stem}.json', folder / f'{stem}.lock')
+    return CachePaths(
+        checkpoints / entry.filename,
+        folder / f'{stem}_mmseg.pth',
+        folder / f'{stem}.json',
+        folder / f'{stem}.lock',
+    )
 
 
 def resolve_checkpoint(checkpoint: str, progress: bool = True) -> str:
@@ -103,7 +107,8 @@ def fetch_checkpoint(source: str, progress: bool = True) -> Path:
         raise FileNotFoundError(
             f'{source!r} is neither a checkpoint file nor a name of the published '
             f'weights ({", ".join(WEIGHTS)}) nor an http(s) URL; check the spelling '
-            'or the path')
+            'or the path'
+        )
     paths = cache_paths(entry)
     cached = _cached_checkpoint(paths)
     if cached is not None:
@@ -130,23 +135,34 @@ def _fetch_locked(entry: WeightsEntry, paths: CachePaths, progress: bool) -> Pat
     if record is not None:
         checkpoint = paths.record.parent.parent / record['checkpoint']
         if checkpoint.is_file():
-            _check_cached(checkpoint, dict(sha256=record['checkpoint_sha256']), entry,
-                          f'Run again: it is rebuilt from {paths.original} (downloaded '
-                          'again if that is damaged or missing).')
+            _check_cached(
+                checkpoint,
+                dict(sha256=record['checkpoint_sha256']),
+                entry,
+                f'Run again: it is rebuilt from {paths.original} (downloaded '
+                'again if that is damaged or missing).',
+            )
             return checkpoint
     expected = dict(entry.checksums)
     if record is not None and record['source'] == entry.filename:
         expected['sha256'] = record['source_sha256']
     if paths.original.is_file():
-        digests = _check_cached(paths.original, expected, entry,
-                                f'Run again to download it afresh.\n{fix}')
+        digests = _check_cached(
+            paths.original, expected, entry, f'Run again to download it afresh.\n{fix}'
+        )
     else:
-        digests = download(mirrored_url(entry), paths.original, entry.checksums, fix,
-                           progress=progress)
+        digests = download(
+            mirrored_url(entry), paths.original, entry.checksums, fix, progress=progress
+        )
     checkpoint, checkpoint_sha256 = _convert(entry, paths, digests)
     relative = checkpoint.relative_to(paths.record.parent.parent).as_posix()
-    record = dict(url=entry.url, source=entry.filename, source_sha256=digests['sha256'],
-                  checkpoint=relative, checkpoint_sha256=checkpoint_sha256)
+    record = dict(
+        url=entry.url,
+        source=entry.filename,
+        source_sha256=digests['sha256'],
+        checkpoint=relative,
+        checkpoint_sha256=checkpoint_sha256,
+    )
     write_atomic(json.dumps(record, indent=1).encode(), paths.record)
     return checkpoint
 
@@ -160,7 +176,8 @@ def _check_cached(path: Path, expected: dict, entry: WeightsEntry, fix: str) -> 
         aside = move_aside(path, digests)
         raise WeightsError(
             f'the cached file {path} (from {entry.url}) is damaged: {mismatch}. It was '
-            f'moved aside to {aside} and is not used. {fix}')
+            f'moved aside to {aside} and is not used. {fix}'
+        )
     return digests
 
 
@@ -172,8 +189,9 @@ def _convert(entry: WeightsEntry, paths: CachePaths, digests: dict) -> Tuple[Pat
     except (KeyError, ValueError) as error:  # the converters' key and shape checks
         _conversion_failed(entry, paths, digests, str(error), error)
     except Exception as error:  # torch.load raises many types for other files
-        _conversion_failed(entry, paths, digests,
-                           f'it does not load as weights ({type(error).__name__})', error)
+        _conversion_failed(
+            entry, paths, digests, f'it does not load as weights ({type(error).__name__})', error
+        )
     if checkpoint is None:
         return paths.original, digests['sha256']
     buffer = io.BytesIO()
@@ -182,16 +200,20 @@ def _convert(entry: WeightsEntry, paths: CachePaths, digests: dict) -> Tuple[Pat
     return paths.converted, hashlib.sha256(buffer.getbuffer()).hexdigest()
 
 
-def _conversion_failed(entry: WeightsEntry, paths: CachePaths, digests: dict,
-                       problem: str, error: Exception) -> NoReturn:
+def _conversion_failed(
+    entry: WeightsEntry, paths: CachePaths, digests: dict, problem: str, error: Exception
+) -> NoReturn:
     """Raise for a file that does not convert; move it aside if it is unchecked."""
     kept = f'It stays at {paths.original}'
     if not entry.checksums:
-        kept = (f'It was moved aside to {move_aside(paths.original, digests)} (no '
-                'checksum is published for it, so the file may be another one)')
+        kept = (
+            f'It was moved aside to {move_aside(paths.original, digests)} (no '
+            'checksum is published for it, so the file may be another one)'
+        )
     raise WeightsError(
         f'{paths.original} (from {entry.url}) does not convert into a checkpoint of '
-        f'the plugin: {problem}. {kept}.') from error
+        f'the plugin: {problem}. {kept}.'
+    ) from error
 
 
 def mirrored_url(entry: WeightsEntry) -> str:
@@ -204,8 +226,10 @@ def mirrored_url(entry: WeightsEntry) -> str:
     if not mirror:
         return entry.url
     if not mirror.startswith(('http://', 'https://')):
-        raise WeightsError(f'{MIRROR_VARIABLE}={mirror!r} is not an http(s) URL; set it '
-                           'to a prefix such as http://host:port/path/ or unset it')
+        raise WeightsError(
+            f'{MIRROR_VARIABLE}={mirror!r} is not an http(s) URL; set it '
+            'to a prefix such as http://host:port/path/ or unset it'
+        )
     return mirror.rstrip('/') + '/' + entry.filename
 
 
@@ -213,18 +237,23 @@ def manual_fix(entry: WeightsEntry, paths: CachePaths) -> str:
     """What to do without a working download (part of every download error)."""
     if entry.checksums:
         check = 'it is checked against ' + ', '.join(
-            f'{name} {digest}' for name, digest in entry.checksums.items())
+            f'{name} {digest}' for name, digest in entry.checksums.items()
+        )
     else:
         check = 'no checksum is published for it; its SHA-256 is recorded on first use'
-    lines = [f'Fix: with network access, run again (behind a mirror, set '
-             f'{MIRROR_VARIABLE}=http://host:port/path/). Without it, download '
-             f'{entry.url} elsewhere and put it at {paths.original} ({check}), then run '
-             'again']
+    lines = [
+        f'Fix: with network access, run again (behind a mirror, set '
+        f'{MIRROR_VARIABLE}=http://host:port/path/). Without it, download '
+        f'{entry.url} elsewhere and put it at {paths.original} ({check}), then run '
+        'again'
+    ]
     if entry.layout is not None:
         stem = Path(entry.filename).stem
-        lines.append(f'or convert it yourself with `python {CONVERTERS[entry.layout]} '
-                     f'{entry.filename} checkpoints/{stem}_mmseg.pth` and give that path '
-                     f'instead of {entry.name or entry.url!r}')
+        lines.append(
+            f'or convert it yourself with `python {CONVERTERS[entry.layout]} '
+            f'{entry.filename} checkpoints/{stem}_mmseg.pth` and give that path '
+            f'instead of {entry.name or entry.url!r}'
+        )
     return ';\n'.join(lines) + '.'
 
 
@@ -237,8 +266,7 @@ def _exclusive(lock: Path, entry: WeightsEntry) -> Iterator[None]:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                print_log(f'Waiting for another process fetching {entry.url}',
-                          logger='current')
+                print_log(f'Waiting for another process fetching {entry.url}', logger='current')
                 fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
@@ -258,4 +286,4 @@ def _read_record(path: Path) -> Optional[dict]:
 
 
 def _sha256(path: Path) -> str:
-    return file_digests(path, ('sha256', ))['sha256']
+    return file_digests(path, ('sha256',))['sha256']

@@ -11,6 +11,7 @@ stay random and only a warning is printed) and for bare names without ``/`` or `
 mmengine's local loader; a local file that is named like a short name is read as
 before.
 """
+
 import os
 
 from mmengine.runner.checkpoint import CheckpointLoader, load_from_local

@@ -22,6 +22,7 @@ Checked facts (2026-12):
   MD5 of fcn8s-heavy-pascal the one ``wkentaro/fcn`` checks. None was found for
   fcn16s-heavy-pascal and fcn8s-atonce-pascal.
 """
+
 import re
 from dataclasses import dataclass, field, replace
 from typing import Dict, Optional
@@ -72,16 +73,21 @@ class WeightsEntry:
     def __post_init__(self) -> None:
         for algorithm, digest in self.checksums.items():
             if algorithm not in ALGORITHMS:
-                raise ValueError(f'checksum algorithm {algorithm!r} of {self.url} is not '
-                                 f'supported; use one of {ALGORITHMS}')
+                raise ValueError(
+                    f'checksum algorithm {algorithm!r} of {self.url} is not '
+                    f'supported; use one of {ALGORITHMS}'
+                )
             if not re.fullmatch(f'[0-9a-f]{{{MIN_CHECKSUM_DIGITS},}}', digest):
                 raise ValueError(
                     f'{algorithm} checksum {digest!r} of {self.url} is not a lower-case '
-                    f'hex digest (or prefix) of at least {MIN_CHECKSUM_DIGITS} digits')
+                    f'hex digest (or prefix) of at least {MIN_CHECKSUM_DIGITS} digits'
+                )
         if self.layout not in (None, TORCHVISION_VGG, CAFFE_VGG, CAFFE_FCN):
-            raise ValueError(f'layout={self.layout!r} of {self.url} is not supported; '
-                             f'use {TORCHVISION_VGG!r}, {CAFFE_VGG!r}, {CAFFE_FCN!r} '
-                             'or None')
+            raise ValueError(
+                f'layout={self.layout!r} of {self.url} is not supported; '
+                f'use {TORCHVISION_VGG!r}, {CAFFE_VGG!r}, {CAFFE_FCN!r} '
+                'or None'
+            )
 
     @property
     def filename(self) -> str:
@@ -96,8 +102,8 @@ def _torchvision(name: str, digest: str) -> WeightsEntry:
         checksums=dict(sha256=digest),
         convention='torchvision',
         name=name,
-        note=f"torchvision's ImageNet {name} (IMAGENET1K_V1); SHA-256 prefix from its "
-        'file name')
+        note=f"torchvision's ImageNet {name} (IMAGENET1K_V1); SHA-256 prefix from its file name",
+    )
 
 
 def _fcn(stem: str, variant: str, checksums: Dict[str, str], note: str) -> WeightsEntry:
@@ -108,7 +114,8 @@ def _fcn(stem: str, variant: str, checksums: Dict[str, str], note: str) -> Weigh
         convention='caffe',
         variant=variant,
         name=stem,
-        note=note)
+        note=note,
+    )
 
 
 _ENTRIES = [
@@ -127,22 +134,36 @@ _ENTRIES = [
         checksums=dict(sha1='9363e1f6d65f7dba68c4f27a1e62105cdf6c4e24'),
         convention='caffe',
         name='vgg16_caffe',
-        note='Caffe ImageNet VGG16 (VGG_ILSVRC_16_layers); SHA-1 of the Caffe Model '
-        'Zoo entry'),
-    _fcn('fcn32s-heavy-pascal', '32s',
-         dict(sha1='05eb922d7829c39448f57e5ab9d8cd75d6c0be6d'),
-         'released FCN-32s, PASCAL VOC; SHA-1 as checked by OpenCV'),
-    _fcn('fcn16s-heavy-pascal', '16s', {},
-         'released FCN-16s, PASCAL VOC; no checksum published (SHA-256 recorded on '
-         'first download)'),
-    _fcn('fcn8s-heavy-pascal', '8s',
-         dict(sha1='c449ea74dd7d83751d1357d6a8c323fcf4038962',
-              md5='c03b2953ebd846c270da1a8e8f200c09'),
-         'released FCN-8s (staged), PASCAL VOC; SHA-1 as checked by OpenCV, MD5 as '
-         'checked by wkentaro/fcn'),
-    _fcn('fcn8s-atonce-pascal', '8s-atonce', {},
-         'released FCN-8s at-once, PASCAL VOC; no checksum published (SHA-256 '
-         'recorded on first download)'),
+        note='Caffe ImageNet VGG16 (VGG_ILSVRC_16_layers); SHA-1 of the Caffe Model Zoo entry',
+    ),
+    _fcn(
+        'fcn32s-heavy-pascal',
+        '32s',
+        dict(sha1='05eb922d7829c39448f57e5ab9d8cd75d6c0be6d'),
+        'released FCN-32s, PASCAL VOC; SHA-1 as checked by OpenCV',
+    ),
+    _fcn(
+        'fcn16s-heavy-pascal',
+        '16s',
+        {},
+        'released FCN-16s, PASCAL VOC; no checksum published (SHA-256 recorded on first download)',
+    ),
+    _fcn(
+        'fcn8s-heavy-pascal',
+        '8s',
+        dict(
+            sha1='c449ea74dd7d83751d1357d6a8c323fcf4038962', md5='c03b2953ebd846c270da1a8e8f200c09'
+        ),
+        'released FCN-8s (staged), PASCAL VOC; SHA-1 as checked by OpenCV, MD5 as '
+        'checked by wkentaro/fcn',
+    ),
+    _fcn(
+        'fcn8s-atonce-pascal',
+        '8s-atonce',
+        {},
+        'released FCN-8s at-once, PASCAL VOC; no checksum published (SHA-256 '
+        'recorded on first download)',
+    ),
 ]
 #: The published weights by short name.
 WEIGHTS: Dict[str, WeightsEntry] = {entry.name: entry for entry in _ENTRIES}
@@ -173,5 +194,8 @@ def find_weights(source: str) -> Optional[WeightsEntry]:
     digest = match.group(1) if match else ''
     if len(digest) < MIN_CHECKSUM_DIGITS:
         return given
-    return WeightsEntry(url=source, checksums=dict(sha256=digest),
-                        note='SHA-256 prefix from the file name (torch.hub convention)')
+    return WeightsEntry(
+        url=source,
+        checksums=dict(sha256=digest),
+        note='SHA-256 prefix from the file name (torch.hub convention)',
+    )

@@ -4,11 +4,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from light_fcn import light_model
 from mmseg.evaluation import IoUMetric
 
-from light_fcn import light_model
-from mmseg_fcn_skip.analysis import (ClassScores, format_scores_table, score_checkpoint,
-                                     scores_from_areas, write_scores_json)
+from mmseg_fcn_skip.analysis import (
+    ClassScores,
+    format_scores_table,
+    score_checkpoint,
+    scores_from_areas,
+    write_scores_json,
+)
 from mmseg_fcn_skip.apis import build_inference_pipeline, load_model, predict_labels
 from mmseg_fcn_skip.apis.inference import read_image
 from mmseg_fcn_skip.apis.skips import read_label_map
@@ -27,8 +32,7 @@ def two_images() -> list:
     # class 1: label 1, predicted 2, 1 right: IoU 1/2, acc 1
     # class 2: label 1, predicted 2 (one on a labelled pixel), 1 right: IoU 1/2, acc 1
     # class 3: nowhere: NaN; the 255 pixel is left out
-    return [areas([[0, 1], [1, 2]], [[0, 0], [1, 2]]),
-            areas([[0, 0], [2, 2]], [[0, 0], [0, 255]])]
+    return [areas([[0, 1], [1, 2]], [[0, 0], [1, 2]]), areas([[0, 0], [2, 2]], [[0, 0], [0, 255]])]
 
 
 def test_per_class_scores_by_hand(two_images):
@@ -47,8 +51,9 @@ def test_per_class_scores_by_hand(two_images):
 def test_summary_equals_what_iou_metric_reports(two_images):
     metric = IoUMetric()
     metric.dataset_meta = dict(classes=CLASSES)
-    assert scores_from_areas(two_images, CLASSES).summary() == \
-        pytest.approx(metric.compute_metrics(two_images))
+    assert scores_from_areas(two_images, CLASSES).summary() == pytest.approx(
+        metric.compute_metrics(two_images)
+    )
 
 
 def test_nan_to_num_is_honoured(two_images):
@@ -58,8 +63,9 @@ def test_nan_to_num_is_honoured(two_images):
 
 
 def test_no_images_is_an_error():
-    with pytest.raises(ValueError, match='no image was scored; check that the '
-                                         'validation set is not empty'):
+    with pytest.raises(
+        ValueError, match='no image was scored; check that the validation set is not empty'
+    ):
         scores_from_areas([], CLASSES)
 
 
@@ -89,12 +95,14 @@ def light(tmp_path_factory):
 
 
 def data_options(root: str) -> dict:
-    return {'val_dataloader.dataset.data_root': root, 'val_dataloader.num_workers': 0,
-            'val_dataloader.persistent_workers': False}
+    return {
+        'val_dataloader.dataset.data_root': root,
+        'val_dataloader.num_workers': 0,
+        'val_dataloader.persistent_workers': False,
+    }
 
 
-def test_checkpoint_scores_equal_a_confusion_matrix_of_its_predictions(light,
-                                                                        toy_data_root):
+def test_checkpoint_scores_equal_a_confusion_matrix_of_its_predictions(light, toy_data_root):
     scores = score_checkpoint(*light, cfg_options=data_options(toy_data_root))
     model = load_model(*light)
     pipeline = build_inference_pipeline(model.cfg)
@@ -117,8 +125,12 @@ def test_checkpoint_scores_equal_a_confusion_matrix_of_its_predictions(light,
 
 
 def test_only_an_iou_metric_can_be_scored_per_class(light, toy_data_root):
-    options = dict(data_options(toy_data_root),
-                   val_evaluator=[dict(type='IoUMetric'), dict(type='IoUMetric')])
-    with pytest.raises(ValueError, match='val_evaluator must be one IoUMetric to score '
-                                         r"per class, got \['IoUMetric', 'IoUMetric'\]"):
+    options = dict(
+        data_options(toy_data_root), val_evaluator=[dict(type='IoUMetric'), dict(type='IoUMetric')]
+    )
+    with pytest.raises(
+        ValueError,
+        match='val_evaluator must be one IoUMetric to score '
+        r"per class, got \['IoUMetric', 'IoUMetric'\]",
+    ):
         score_checkpoint(*light, cfg_options=options)

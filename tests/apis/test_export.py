@@ -3,12 +3,18 @@ import onnx
 import onnxruntime
 import pytest
 import torch
-
 from light_fcn import blob_image, light_model
 from mmseg.apis import inference_model
+
 from mmseg_fcn_skip.apis import load_model
-from mmseg_fcn_skip.apis.export import (INPUT_NAME, ONNX_TOLERANCE, OUTPUT_NAME,
-                                        OnnxSegmentor, check_onnx, export_onnx)
+from mmseg_fcn_skip.apis.export import (
+    INPUT_NAME,
+    ONNX_TOLERANCE,
+    OUTPUT_NAME,
+    OnnxSegmentor,
+    check_onnx,
+    export_onnx,
+)
 
 #: Odd sizes and both aspect ratios.
 SIZES = [(37, 53), (64, 96), (101, 67)]
@@ -39,26 +45,28 @@ def test_onnxruntime_matches_pytorch_at_every_size(exported):
 def test_raw_bgr_images_give_mmseg_logits_and_labels(exported):
     """The graph includes the preprocessor: raw BGR in, mmseg's own logits out."""
     model, onnx_file = exported
-    session = onnxruntime.InferenceSession(str(onnx_file),
-                                           providers=['CPUExecutionProvider'])
+    session = onnxruntime.InferenceSession(str(onnx_file), providers=['CPUExecutionProvider'])
     rng = np.random.default_rng(0)
     for height, width in SIZES:
         image = blob_image(height, width, rng)
-        logits = session.run([OUTPUT_NAME], {
-            INPUT_NAME: image.transpose(2, 0, 1)[None].astype(np.float32)})[0][0]
+        logits = session.run(
+            [OUTPUT_NAME], {INPUT_NAME: image.transpose(2, 0, 1)[None].astype(np.float32)}
+        )[0][0]
         result = inference_model(model, image)
         expected = result.seg_logits.data.numpy()
         assert logits.shape == expected.shape == (5, height, width)
-        assert np.abs(logits - expected).max() <= ONNX_TOLERANCE * (
-            1 + np.abs(expected).max())
+        assert np.abs(logits - expected).max() <= ONNX_TOLERANCE * (1 + np.abs(expected).max())
         assert np.array_equal(logits.argmax(0), result.pred_sem_seg.data[0].numpy())
 
 
 def test_only_models_with_the_plugin_head_export(tmp_path):
     model = load_model(*light_model(tmp_path))
     model.decode_head = torch.nn.Identity()
-    with pytest.raises(ValueError, match="decode head Identity; ONNX export covers "
-                       "EncoderDecoder models with the plugin's FCNSkipHead"):
+    with pytest.raises(
+        ValueError,
+        match='decode head Identity; ONNX export covers '
+        "EncoderDecoder models with the plugin's FCNSkipHead",
+    ):
         OnnxSegmentor(model)
 
 

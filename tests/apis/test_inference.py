@@ -4,16 +4,20 @@ import mmcv
 import numpy as np
 import pytest
 import torch.nn.functional as F
+from light_fcn import blob_image, light_model, write_images
 from mmengine.config import Config
+from mmseg.apis import inference_model
 from PIL import Image
 
-from light_fcn import blob_image, light_model, write_images
-from mmseg.apis import inference_model
-
-from mmseg_fcn_skip.apis import (build_inference_pipeline, find_images, infer_images,
-                                 load_model, plan_batches, predict_labels)
-from mmseg_fcn_skip.apis.inference import (blend, colorize, output_paths, preprocess,
-                                           save_label_png)
+from mmseg_fcn_skip.apis import (
+    build_inference_pipeline,
+    find_images,
+    infer_images,
+    load_model,
+    plan_batches,
+    predict_labels,
+)
+from mmseg_fcn_skip.apis.inference import blend, colorize, output_paths, preprocess, save_label_png
 from mmseg_fcn_skip.datasets import TOY_SHAPES_PALETTE
 
 #: Odd sizes and aspect ratios from 1:3 to 4:1.
@@ -22,8 +26,7 @@ SIZES = [(37, 53), (64, 96), (101, 67), (64, 96), (30, 90), (120, 30)]
 
 @pytest.fixture(scope='module', params=['same', 'caffe'])
 def model(request, tmp_path_factory):
-    config, checkpoint = light_model(tmp_path_factory.mktemp(request.param),
-                                     pad_mode=request.param)
+    config, checkpoint = light_model(tmp_path_factory.mktemp(request.param), pad_mode=request.param)
     return load_model(config, checkpoint)
 
 
@@ -66,16 +69,16 @@ def test_padding_by_the_data_preprocessor_is_cut_off_as_mmseg_does(tmp_path, ima
     """With test_cfg=dict(size_divisor=32) the preprocessor pads each image before the
     batch is padded; both paddings are cut off: labels equal mmseg's inference_model."""
     config, checkpoint = light_model(tmp_path)
-    model = load_model(config, checkpoint, cfg_options={
-        'model.data_preprocessor.test_cfg': dict(size_divisor=32)})
+    model = load_model(
+        config, checkpoint, cfg_options={'model.data_preprocessor.test_cfg': dict(size_divisor=32)}
+    )
     pipeline = build_inference_pipeline(model.cfg)
     for image in images[:3]:
         expected = inference_model(model, image).pred_sem_seg.data[0].numpy()
         assert np.array_equal(predict_labels(model, pipeline, [image])[0], expected)
     batch = predict_labels(model, pipeline, [images[1], images[3]])  # equal sizes
     for image, label in zip([images[1], images[3]], batch):
-        assert np.array_equal(label, inference_model(model, image).pred_sem_seg.data[
-            0].numpy())
+        assert np.array_equal(label, inference_model(model, image).pred_sem_seg.data[0].numpy())
 
 
 def test_the_test_pipeline_resize_is_undone(model, images):
@@ -94,8 +97,11 @@ def test_the_test_pipeline_resize_is_undone(model, images):
         assert max(small.shape[:2]) == 40 or min(small.shape[:2]) == 30
         inputs, samples = preprocess(model, plain, [small])
         logits = model.whole_inference(inputs, [sample.metainfo for sample in samples])
-        expected = F.interpolate(logits, size=image.shape[:2], mode='bilinear',
-                                 align_corners=False).argmax(1)[0].numpy()
+        expected = (
+            F.interpolate(logits, size=image.shape[:2], mode='bilinear', align_corners=False)
+            .argmax(1)[0]
+            .numpy()
+        )
         assert label.shape == image.shape[:2]
         np.testing.assert_array_equal(label, expected)
 
@@ -118,7 +124,10 @@ def test_find_images_from_a_file_a_folder_and_a_glob(tmp_path):
     paths, root = find_images(str(tmp_path / 'a'), exclude=out)
     assert root == tmp_path / 'a'
     assert [p.relative_to(root).as_posix() for p in paths] == [
-        'img_000.png', 'img_001.png', 'sub/img_000.png']
+        'img_000.png',
+        'img_001.png',
+        'sub/img_000.png',
+    ]
     paths, root = find_images(str(tmp_path / 'a' / '**' / 'img_000.png'), exclude=out)
     assert root == tmp_path / 'a' and len(paths) == 2
     paths, root = find_images(str(tmp_path / 'a' / 'img_001.png'))
@@ -130,7 +139,9 @@ def test_find_images_from_a_file_a_folder_and_a_glob(tmp_path):
 def test_outputs_keep_the_path_below_the_root_as_png():
     root, out = Path('/data/in'), Path('/results')
     assert output_paths(root / 'day1' / 'a.jpg', root, out) == (
-        out / 'pred' / 'day1' / 'a.png', out / 'vis' / 'day1' / 'a.png')
+        out / 'pred' / 'day1' / 'a.png',
+        out / 'vis' / 'day1' / 'a.png',
+    )
     assert output_paths(root / 'b.JPEG', root, out)[0] == out / 'pred' / 'b.png'
 
 
@@ -173,14 +184,14 @@ def test_label_png_is_a_palette_image_of_class_indices(tmp_path):
 def test_overlay_blends_the_label_colours():
     image = np.full((1, 2, 3), 100, dtype=np.uint8)
     label = np.array([[1, 255]])
-    assert colorize(label, TOY_SHAPES_PALETTE).tolist() == [[[220, 20, 60],
-                                                             [255, 255, 255]]]
-    assert blend(image, label, TOY_SHAPES_PALETTE, 0.5).tolist() == [[[160, 60, 80],
-                                                                      [178, 178, 178]]]
+    assert colorize(label, TOY_SHAPES_PALETTE).tolist() == [[[220, 20, 60], [255, 255, 255]]]
+    assert blend(image, label, TOY_SHAPES_PALETTE, 0.5).tolist() == [
+        [[160, 60, 80], [178, 178, 178]]
+    ]
     # opacity is the weight of the label colour: 0.75 * 100 + 0.25 * (220, 20, 60)
-    assert blend(image, label, TOY_SHAPES_PALETTE, 0.25).tolist() == [[[130, 80, 90],
-                                                                       [139, 139, 139]]]
-
+    assert blend(image, label, TOY_SHAPES_PALETTE, 0.25).tolist() == [
+        [[130, 80, 90], [139, 139, 139]]
+    ]
 
 
 def test_infer_images_writes_skips_and_reports_failures(same_model, tmp_path):
@@ -189,8 +200,9 @@ def test_infer_images_writes_skips_and_reports_failures(same_model, tmp_path):
     broken = tmp_path / 'in' / 'broken.png'
     broken.write_bytes(b'not a png')
     out = tmp_path / 'out'
-    summary = infer_images(model, paths + [broken], tmp_path / 'in', out, batch_size=2,
-                           show_progress=False)
+    summary = infer_images(
+        model, paths + [broken], tmp_path / 'in', out, batch_size=2, show_progress=False
+    )
     assert (summary.written, summary.skipped) == (len(sizes), 0)
     assert [p for p, _ in summary.failed] == [broken]
     assert 'cannot decode' in summary.failed[0][1]
@@ -208,20 +220,29 @@ def test_infer_images_writes_skips_and_reports_failures(same_model, tmp_path):
     output_paths(paths[2], tmp_path / 'in', out)[1].unlink()
     resumed = infer_images(model, paths, tmp_path / 'in', out, show_progress=False)
     assert (resumed.written, resumed.skipped) == (1, len(sizes) - 1)
-    forced = infer_images(model, paths, tmp_path / 'in', out, skip_existing=False,
-                          show_progress=False)
+    forced = infer_images(
+        model, paths, tmp_path / 'in', out, skip_existing=False, show_progress=False
+    )
     assert forced.written == len(sizes)
 
 
 def test_infer_images_group_and_pad_agree_on_equal_sizes(model, tmp_path):
     paths = write_images(tmp_path / 'in', [(50, 70)] * 3)
     for mode in ('group', 'pad'):
-        infer_images(model, paths, tmp_path / 'in', tmp_path / mode, batch_size=3,
-                     batch_mode=mode, show_progress=False)
+        infer_images(
+            model,
+            paths,
+            tmp_path / 'in',
+            tmp_path / mode,
+            batch_size=3,
+            batch_mode=mode,
+            show_progress=False,
+        )
     for path in paths:
-        group, pad = (np.array(Image.open(output_paths(path, tmp_path / 'in',
-                                                       tmp_path / mode)[0]))
-                      for mode in ('group', 'pad'))
+        group, pad = (
+            np.array(Image.open(output_paths(path, tmp_path / 'in', tmp_path / mode)[0]))
+            for mode in ('group', 'pad')
+        )
         assert np.array_equal(group, pad)
 
 

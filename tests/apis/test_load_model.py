@@ -3,9 +3,9 @@ from pathlib import Path
 
 import pytest
 import torch
+from light_fcn import DATASET_META, light_model, save_checkpoint, write_config
 from mmengine.config import Config
 
-from light_fcn import DATASET_META, light_model, save_checkpoint, write_config
 from mmseg_fcn_skip.apis import load_model, resolve_dataset_meta
 from mmseg_fcn_skip.apis.checkpoint import check_device, default_palette
 from mmseg_fcn_skip.checkpoints import CheckpointError
@@ -30,8 +30,9 @@ def test_loads_every_weight_and_the_dataset_meta(fcn8s):
 
 def test_a_checkpoint_of_another_class_count_names_both_counts(fcn8s, tmp_path):
     _, other = light_model(tmp_path, num_classes=3)
-    with pytest.raises(CheckpointError, match=re.escape(
-            f'checkpoint {other} does not fit the model')) as error:
+    with pytest.raises(
+        CheckpointError, match=re.escape(f'checkpoint {other} does not fit the model')
+    ) as error:
         load_model(fcn8s[0], other)
     message = str(error.value)
     assert 'predicts 3 classes but the config has num_classes=5' in message
@@ -41,18 +42,26 @@ def test_a_checkpoint_of_another_class_count_names_both_counts(fcn8s, tmp_path):
 
 def test_a_checkpoint_of_another_variant_names_the_keys(fcn8s, tmp_path):
     _, fcn16s = light_model(tmp_path, num_levels=2)
-    with pytest.raises(CheckpointError, match=re.escape(
-            'The checkpoint is an FCN-16s (1 skip levels) but the config builds an '
-            'FCN-8s (2)')) as error:
+    with pytest.raises(
+        CheckpointError,
+        match=re.escape(
+            'The checkpoint is an FCN-16s (1 skip levels) but the config builds an FCN-8s (2)'
+        ),
+    ) as error:
         load_model(fcn8s[0], fcn16s)
     message = str(error.value)
 
     # pool4's score layer has one name in both: only pool3's is missing
     assert 'Shapes that differ' not in message
-    assert 'Keys the checkpoint lacks: decode_head.skip_scores.stride8.bias, ' \
-           'decode_head.skip_scores.stride8.weight' in message
-    with pytest.raises(CheckpointError, match='Keys the model lacks: decode_head.skip_scores'
-                       r'.stride8.bias, decode_head.skip_scores.stride8.weight'):
+    assert (
+        'Keys the checkpoint lacks: decode_head.skip_scores.stride8.bias, '
+        'decode_head.skip_scores.stride8.weight' in message
+    )
+    with pytest.raises(
+        CheckpointError,
+        match='Keys the model lacks: decode_head.skip_scores'
+        r'.stride8.bias, decode_head.skip_scores.stride8.weight',
+    ):
         load_model(write_config(tmp_path, num_levels=2), fcn8s[1])
 
 
@@ -61,17 +70,16 @@ def test_a_bare_data_parallel_state_dict_loads_with_the_config_meta(fcn8s, tmp_p
     path = tmp_path / 'bare.pth'
     torch.save({f'module.{key}': value for key, value in state_dict.items()}, path)
     model = load_model(fcn8s[0], path)
-    assert torch.equal(model.decode_head.conv_seg.weight,
-                       state_dict['decode_head.conv_seg.weight'])
+    assert torch.equal(model.decode_head.conv_seg.weight, state_dict['decode_head.conv_seg.weight'])
     # No meta in the file: the classes come from the config's ToyShapesDataset.
     assert model.dataset_meta['classes'] == DATASET_META['classes']
 
 
 def test_cfg_options_change_the_model_before_loading(fcn8s):
-    with pytest.raises(CheckpointError,
-                       match='predicts 5 classes but the config has num_classes=4'):
-        load_model(fcn8s[0], fcn8s[1],
-                   cfg_options={'model.decode_head.num_classes': 4})
+    with pytest.raises(
+        CheckpointError, match='predicts 5 classes but the config has num_classes=4'
+    ):
+        load_model(fcn8s[0], fcn8s[1], cfg_options={'model.decode_head.num_classes': 4})
 
 
 def test_dataset_meta_falls_back_to_numbered_classes_and_checks_the_count():
@@ -85,9 +93,16 @@ def test_dataset_meta_falls_back_to_numbered_classes_and_checks_the_count():
 
 
 def test_the_config_dataset_metainfo_overrides_its_class_meta():
-    cfg = Config(dict(test_dataloader=dict(dataset=dict(
-        type='ToyShapesDataset', metainfo=dict(classes=('sky', 'sea', 'sand', 'rock',
-                                                        'tree'))))))
+    cfg = Config(
+        dict(
+            test_dataloader=dict(
+                dataset=dict(
+                    type='ToyShapesDataset',
+                    metainfo=dict(classes=('sky', 'sea', 'sand', 'rock', 'tree')),
+                )
+            )
+        )
+    )
     meta = resolve_dataset_meta(cfg, None, 5)
     assert meta['classes'] == ('sky', 'sea', 'sand', 'rock', 'tree')
     assert meta['palette'] == DATASET_META['palette']  # the class's own palette
@@ -131,8 +146,10 @@ def test_save_checkpoint_is_reproducible(tmp_path):
 def test_an_old_checkpoint_with_positional_names_loads_with_equal_logits(fcn8s, tmp_path):
     config, checkpoint = fcn8s
     saved = torch.load(checkpoint)
-    old_names = {'skip_scores.stride8.': 'skip_scores.0.',
-                 'skip_scores.stride16.': 'skip_scores.1.'}
+    old_names = {
+        'skip_scores.stride8.': 'skip_scores.0.',
+        'skip_scores.stride16.': 'skip_scores.1.',
+    }
     old = {}
     for key, value in saved['state_dict'].items():
         for new, position in old_names.items():

@@ -1,4 +1,5 @@
 """The plugin's models through mmseg's own inference APIs."""
+
 import inspect
 import json
 
@@ -6,15 +7,18 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from mmengine.config import Config
-
 from light_fcn import light_model, run_python, write_images
+from mmengine.config import Config
 from mmseg.apis import MMSegInferencer, inference_model, init_model, show_result_pyplot
+
 from mmseg_fcn_skip.apis import build_inference_pipeline, predict_labels
 
 #: No progress bar where MMSegInferencer has the switch (upstream mmseg 1.2.2 has none).
-QUIET = {'show_progress': False} \
-    if 'show_progress' in inspect.signature(MMSegInferencer).parameters else {}
+QUIET = (
+    {'show_progress': False}
+    if 'show_progress' in inspect.signature(MMSegInferencer).parameters
+    else {}
+)
 #: Odd sizes, a square and aspect ratios from 1:4 to 5:1.
 SIZES = [(37, 53), (101, 67), (64, 64), (24, 96), (100, 20)]
 
@@ -49,8 +53,9 @@ def test_show_result_pyplot_draws_the_prediction(fcn8s, tmp_path):
     model = init_model(str(config), str(checkpoint), device='cpu')
     result = inference_model(model, str(images[3]))
     out_file = tmp_path / 'shown.png'
-    drawn = show_result_pyplot(model, str(images[3]), result, show=False,
-                               out_file=str(out_file), with_labels=False)
+    drawn = show_result_pyplot(
+        model, str(images[3]), result, show=False, out_file=str(out_file), with_labels=False
+    )
     # Half image, half class colour of the predicted label, in RGB.
     image = cv2.imread(str(images[3]))[..., ::-1]
     palette = np.array(model.dataset_meta['palette'], np.uint8)
@@ -62,8 +67,7 @@ def test_show_result_pyplot_draws_the_prediction(fcn8s, tmp_path):
 
 def test_mmseg_inferencer_with_config_and_weights(fcn8s, tmp_path):
     config, checkpoint, images = fcn8s
-    inferencer = MMSegInferencer(model=str(config), weights=str(checkpoint),
-                                 device='cpu', **QUIET)
+    inferencer = MMSegInferencer(model=str(config), weights=str(checkpoint), device='cpu', **QUIET)
     outputs = inferencer([str(p) for p in images[:2]], out_dir=str(tmp_path))
     model = inferencer.model
     pipeline = build_inference_pipeline(Config.fromfile(config))
@@ -89,11 +93,11 @@ def test_mmseg_inferencer_imports_the_plugin_through_custom_imports(tmp_path):
         f'out = inferencer({str(image)!r})\n'
         'plugin = [m for m in sys.modules if m.startswith("mmseg_fcn_skip")]\n'
         'print(json.dumps(dict(shape=list(out["predictions"].shape), '
-        'plugin=bool(plugin))))\n')
+        'plugin=bool(plugin))))\n'
+    )
     done = run_python('-c', script)
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout.strip().splitlines()[-1]) == dict(shape=[45, 70],
-                                                                    plugin=True)
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == dict(shape=[45, 70], plugin=True)
 
 
 def test_models_run_under_torch_no_grad_in_eval_mode(fcn8s):

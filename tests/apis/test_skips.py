@@ -3,22 +3,25 @@ import copy
 import numpy as np
 import pytest
 import torch
-from PIL import Image
-
 from light_fcn import blob_image, light_model
+from PIL import Image
 from saved_figures import image_panels, legend_labels, record_saved_figures
 
 from mmseg_fcn_skip.apis import build_inference_pipeline, load_model, predict_labels
-from mmseg_fcn_skip.apis.skips import (draw_skip_figure, pixel_accuracy,
-                                       predict_each_model, predict_skip_variants,
-                                       read_label_map, variant_name)
+from mmseg_fcn_skip.apis.skips import (
+    draw_skip_figure,
+    pixel_accuracy,
+    predict_each_model,
+    predict_skip_variants,
+    read_label_map,
+    variant_name,
+)
 from mmseg_fcn_skip.datasets import TOY_SHAPES_CLASSES, TOY_SHAPES_PALETTE
 
 
 @pytest.fixture(scope='module', params=['same', 'caffe'])
 def fcn8s(request, tmp_path_factory):
-    return load_model(*light_model(tmp_path_factory.mktemp(request.param),
-                                   pad_mode=request.param))
+    return load_model(*light_model(tmp_path_factory.mktemp(request.param), pad_mode=request.param))
 
 
 @pytest.fixture(scope='module')
@@ -51,8 +54,11 @@ def test_leaving_out_a_skip_equals_zeroing_its_score_layer(fcn8s, height, width)
     band = 16 if head.pad_mode == 'same' else 0
     for logits, expected in ((coarse[2], fcn16s), (coarse[1], fcn32s)):
         assert logits.shape[-2] >= height and logits.shape[-1] >= width
-        assert torch.allclose(logits[..., :height - band, :width - band],
-                              expected[..., :height - band, :width - band], atol=1e-4)
+        assert torch.allclose(
+            logits[..., : height - band, : width - band],
+            expected[..., : height - band, : width - band],
+            atol=1e-4,
+        )
     assert not torch.allclose(coarse[1][..., :height, :width], full[..., :height, :width])
 
 
@@ -80,8 +86,7 @@ def _zeroed_skip_predictions(model, image):
 
 def test_skip_removal_views_are_the_net_with_those_skips_zeroed(fcn8s, image):
     labels = predict_skip_variants(fcn8s, image)
-    names = ['FCN-8s without the stride-16, 8 skips', 'FCN-8s without the stride-8 skip',
-             'FCN-8s']
+    names = ['FCN-8s without the stride-16, 8 skips', 'FCN-8s without the stride-8 skip', 'FCN-8s']
     assert list(labels) == names
     expected = dict(zip(reversed(names), _zeroed_skip_predictions(fcn8s, image)))
     height, width = image.shape[:2]
@@ -90,8 +95,10 @@ def test_skip_removal_views_are_the_net_with_those_skips_zeroed(fcn8s, image):
     assert np.array_equal(labels['FCN-8s'], expected['FCN-8s'])
     for name in names:
         assert labels[name].shape == (height, width)
-        assert np.array_equal(labels[name][:height - band, :width - band],
-                              expected[name][:height - band, :width - band]), name
+        assert np.array_equal(
+            labels[name][: height - band, : width - band],
+            expected[name][: height - band, : width - band],
+        ), name
     assert not np.array_equal(labels[names[0]], labels['FCN-8s'])
 
 
@@ -134,19 +141,25 @@ def test_label_maps_must_hold_class_indices(tmp_path):
         read_label_map(tmp_path / 'colour.png')
 
 
-def test_figure_panels_show_the_image_truth_and_predictions(tmp_path, image,
-                                                            monkeypatch):
+def test_figure_panels_show_the_image_truth_and_predictions(tmp_path, image, monkeypatch):
     figures = record_saved_figures(monkeypatch)
     rng = np.random.default_rng(0)
-    labels = {'FCN-32s': np.zeros((77, 101), int),
-              'FCN-8s': rng.integers(0, 3, (77, 101))}
+    labels = {'FCN-32s': np.zeros((77, 101), int), 'FCN-8s': rng.integers(0, 3, (77, 101))}
     truth = rng.integers(0, 3, (77, 101)).astype(np.uint8)
     truth[0] = 255
     rgb = np.ascontiguousarray(image[..., ::-1])
-    without = draw_skip_figure(rgb, labels, TOY_SHAPES_CLASSES, TOY_SHAPES_PALETTE,
-                               tmp_path / 'a.png')
-    with_truth = draw_skip_figure(rgb, labels, TOY_SHAPES_CLASSES, TOY_SHAPES_PALETTE,
-                                  tmp_path / 'b' / 'b.png', truth, title='Two nets')
+    without = draw_skip_figure(
+        rgb, labels, TOY_SHAPES_CLASSES, TOY_SHAPES_PALETTE, tmp_path / 'a.png'
+    )
+    with_truth = draw_skip_figure(
+        rgb,
+        labels,
+        TOY_SHAPES_CLASSES,
+        TOY_SHAPES_PALETTE,
+        tmp_path / 'b' / 'b.png',
+        truth,
+        title='Two nets',
+    )
     assert without.is_file() and with_truth == tmp_path / 'b' / 'b.png'
     palette = np.array(TOY_SHAPES_PALETTE, np.uint8)
     white = np.array([255, 255, 255], np.uint8)  # unlabelled pixels
@@ -154,10 +167,14 @@ def test_figure_panels_show_the_image_truth_and_predictions(tmp_path, image,
     panels = [image_panels(figure) for figure in figures]
     assert [title for title, _ in panels[0]] == ['image', 'FCN-32s', 'FCN-8s']
     assert [title.split('\n')[0] for title, _ in panels[1]] == [
-        'image', 'ground truth', 'FCN-32s', 'FCN-8s']
-    for (_, shown), expected in zip(panels[1], [rgb, truth_colours,
-                                                palette[labels['FCN-32s']],
-                                                palette[labels['FCN-8s']]]):
+        'image',
+        'ground truth',
+        'FCN-32s',
+        'FCN-8s',
+    ]
+    for (_, shown), expected in zip(
+        panels[1], [rgb, truth_colours, palette[labels['FCN-32s']], palette[labels['FCN-8s']]]
+    ):
         assert np.array_equal(shown, expected)
     valid = truth != 255
     for (title, _), label in zip(panels[1][2:], labels.values()):
@@ -165,4 +182,3 @@ def test_figure_panels_show_the_image_truth_and_predictions(tmp_path, image,
         assert f'{accuracy:.1f}% pixel acc.' in title
     assert legend_labels(figures[1]) == ['background', 'disc', 'box']
     assert figures[1].get_suptitle() == 'Two nets'
-

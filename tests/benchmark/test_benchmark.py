@@ -1,5 +1,6 @@
 """tools/benchmark.py and mmseg_fcn_skip.benchmark: a real CPU run, FLOP counts,
 report pieces and the numerics of the speed options."""
+
 import json
 import math
 import runpy
@@ -10,19 +11,37 @@ import pytest
 import torch
 from mmseg.registry import MODELS
 
-from mmseg_fcn_skip.benchmark import (REFERENCE_NAME, build_segmentor, count_flops,
-                                      inference_flops, measure, prediction_agreement,
-                                      project_spec, random_batch, reference_spec,
-                                      strip_pretrained, training_flops)
-from mmseg_fcn_skip.benchmark.measure import make_inference
-from mmseg_fcn_skip.benchmark.models import (ModelSpec, config_name,
-                                             redraw_zero_weights)
+from mmseg_fcn_skip.benchmark import (
+    REFERENCE_NAME,
+    build_segmentor,
+    count_flops,
+    inference_flops,
+    measure,
+    prediction_agreement,
+    project_spec,
+    random_batch,
+    reference_spec,
+    strip_pretrained,
+    training_flops,
+)
+from mmseg_fcn_skip.benchmark.measure import (
+    HOST_TIMERS,
+    Measurement,
+    make_inference,
+    profile_top_ops,
+)
+from mmseg_fcn_skip.benchmark.models import ModelSpec, config_name, redraw_zero_weights
 from mmseg_fcn_skip.benchmark.report import COLUMNS, format_report, format_table
-from mmseg_fcn_skip.benchmark.measure import HOST_TIMERS, Measurement, profile_top_ops
-
-from mmseg_fcn_skip.benchmark.runner import (BenchmarkSettings, ModelRun, add_ratios,
-                                             environment, fill_device_defaults,
-                                             model_specs, resolve_device, result_entry)
+from mmseg_fcn_skip.benchmark.runner import (
+    BenchmarkSettings,
+    ModelRun,
+    add_ratios,
+    environment,
+    fill_device_defaults,
+    model_specs,
+    resolve_device,
+    result_entry,
+)
 from mmseg_fcn_skip.models.utils import Upsample
 
 REPO = Path(__file__).resolve().parents[2]
@@ -31,10 +50,20 @@ CAFFE = str(REPO / 'configs' / 'fcn_skip_caffe' / 'fcn8s_vgg16-caffe_4xb4-40k_vo
 #: Forward GFLOP of one 512x512 image measured on an H100 run (shared anchors).
 ANCHOR_GFLOP = dict(same=222, caffe=381)
 CPU = torch.device('cpu')
-RESULT_FIELDS = {'model', 'source', 'mode', 'img_per_s', 'round_img_per_s', 'median_ms',
-                 'step_ms',
-                 'peak_gib', 'gflop_per_img', 'tflops', 'matmul_fraction',
-                 'ratio_vs_reference'}
+RESULT_FIELDS = {
+    'model',
+    'source',
+    'mode',
+    'img_per_s',
+    'round_img_per_s',
+    'median_ms',
+    'step_ms',
+    'peak_gib',
+    'gflop_per_img',
+    'tflops',
+    'matmul_fraction',
+    'ratio_vs_reference',
+}
 
 
 def light_spec(pad_mode: str = 'same') -> ModelSpec:
@@ -47,10 +76,31 @@ def light_spec(pad_mode: str = 'same') -> ModelSpec:
 
 def test_cpu_run_writes_a_report_with_positive_figures(tmp_path, monkeypatch, capsys):
     out = tmp_path / 'report.json'
-    monkeypatch.setattr(sys, 'argv', [
-        'benchmark.py', '--device', 'cpu', '--configs', SAME, '--shape', '32', '32',
-        '--batch', '1', '--warmup', '0', '--repeats', '2', '--channels-last',
-        '--timer', 'process', '--json', str(out)])
+    monkeypatch.setattr(
+        sys,
+        'argv',
+        [
+            'benchmark.py',
+            '--device',
+            'cpu',
+            '--configs',
+            SAME,
+            '--shape',
+            '32',
+            '32',
+            '--batch',
+            '1',
+            '--warmup',
+            '0',
+            '--repeats',
+            '2',
+            '--channels-last',
+            '--timer',
+            'process',
+            '--json',
+            str(out),
+        ],
+    )
     runpy.run_path(str(REPO / 'tools' / 'benchmark.py'), run_name='__main__')
     stdout = capsys.readouterr().out
     assert 'CPU mode' in stdout
@@ -62,19 +112,27 @@ def test_cpu_run_writes_a_report_with_positive_figures(tmp_path, monkeypatch, ca
     assert report['matmul_bf16_tflops'] > 0
     results = report['results']
     assert [(r['model'], r['mode']) for r in results] == [
-        (REFERENCE_NAME, 'train'), (REFERENCE_NAME, 'infer'),
-        ('fcn8s_voc', 'train'), ('fcn8s_voc', 'infer')]
+        (REFERENCE_NAME, 'train'),
+        (REFERENCE_NAME, 'infer'),
+        ('fcn8s_voc', 'train'),
+        ('fcn8s_voc', 'infer'),
+    ]
     for result in results:
         assert set(result) == RESULT_FIELDS
         assert len(result['step_ms']) == 2
-        for key in ('img_per_s', 'median_ms', 'gflop_per_img', 'tflops',
-                    'matmul_fraction', 'ratio_vs_reference'):
+        for key in (
+            'img_per_s',
+            'median_ms',
+            'gflop_per_img',
+            'tflops',
+            'matmul_fraction',
+            'ratio_vs_reference',
+        ):
             assert result[key] > 0, (result['model'], result['mode'], key)
         assert result['peak_gib'] is None  # no peak memory on CPU
     assert {r['ratio_vs_reference'] for r in results[:2]} == {1.0}
     train, infer = results[2:]
-    assert 2 * infer['gflop_per_img'] < train['gflop_per_img'] < 3 * infer[
-        'gflop_per_img']
+    assert 2 * infer['gflop_per_img'] < train['gflop_per_img'] < 3 * infer['gflop_per_img']
     assert [a['model'] for a in report['agreement']] == [REFERENCE_NAME, 'fcn8s_voc']
     # channels_last in fp32 only reorders sums: logits within fp32 rounding (see
     # FP32_REORDER_BOUND), whatever the pixel agreement of near-tied classes.
@@ -93,7 +151,7 @@ def forward_gflop_512():
         with torch.device('meta'):
             model = MODELS.build(project_spec(config, 21).model_cfg).eval()
         with torch.no_grad():
-            gflop[mode] = count_flops(lambda: model.encode_decode(inputs, metas)) / 1e9
+            gflop[mode] = count_flops(lambda m=model: m.encode_decode(inputs, metas)) / 1e9
     return gflop
 
 
@@ -154,8 +212,11 @@ def test_bf16_autocast_predicts_as_fp32():
     model = build_segmentor(light_spec(), CPU).eval()
     inputs, samples = random_batch(2, (128, 128), 21, CPU, seed=1)
     seen = set()
-    hooks = [m.register_forward_hook(lambda m, args, out: seen.add(out.dtype))
-             for m in model.modules() if isinstance(m, (torch.nn.Conv2d, Upsample))]
+    hooks = [
+        m.register_forward_hook(lambda m, args, out: seen.add(out.dtype))
+        for m in model.modules()
+        if isinstance(m, (torch.nn.Conv2d, Upsample))
+    ]
     fp32 = make_inference(model.encode_decode, inputs, samples, CPU, 'fp32')()
     assert seen == {torch.float32}
     seen.clear()
@@ -188,8 +249,7 @@ def test_compiled_inference_predicts_as_eager():
     model = build_segmentor(light_spec(), CPU).eval()
     inputs, samples = random_batch(2, (64, 64), 21, CPU, seed=1)
     eager = make_inference(model.encode_decode, inputs, samples, CPU, 'fp32')()
-    compiled = make_inference(torch.compile(model.encode_decode), inputs, samples, CPU,
-                              'fp32')()
+    compiled = make_inference(torch.compile(model.encode_decode), inputs, samples, CPU, 'fp32')()
     agreement = prediction_agreement(eager, compiled)
     assert agreement['relative_max_abs_diff'] <= FP32_REORDER_BOUND
     spread = (eager.max() - eager.min()).item()
@@ -221,12 +281,16 @@ def test_project_configs_lose_their_pretrained_checkpoints():
 def test_strip_pretrained_walks_nested_configs():
     pretrained = dict(type='Pretrained', checkpoint='x.pth')
     kaiming = dict(type='Kaiming', layer='Conv2d')
-    cfg = dict(pretrained='open-mmlab://resnet50_v1c',
-               backbone=dict(init_cfg=pretrained),
-               heads=[dict(init_cfg=[kaiming, pretrained]), dict(init_cfg=[pretrained])])
+    cfg = dict(
+        pretrained='open-mmlab://resnet50_v1c',
+        backbone=dict(init_cfg=pretrained),
+        heads=[dict(init_cfg=[kaiming, pretrained]), dict(init_cfg=[pretrained])],
+    )
     assert strip_pretrained(cfg) == dict(
-        pretrained=None, backbone=dict(init_cfg=None),
-        heads=[dict(init_cfg=[kaiming]), dict(init_cfg=None)])
+        pretrained=None,
+        backbone=dict(init_cfg=None),
+        heads=[dict(init_cfg=[kaiming]), dict(init_cfg=None)],
+    )
 
 
 def test_config_names_are_relative_to_the_configs_folder():
@@ -240,9 +304,11 @@ def test_zero_score_layers_are_redrawn():
     model.init_weights()
     assert not model.decode_head.conv_seg.weight.any()
     redrawn = redraw_zero_weights(model)
-    assert redrawn == ['decode_head.conv_seg.weight',
-                       'decode_head.skip_scores.stride8.weight',
-                       'decode_head.skip_scores.stride16.weight']
+    assert redrawn == [
+        'decode_head.conv_seg.weight',
+        'decode_head.skip_scores.stride8.weight',
+        'decode_head.skip_scores.stride16.weight',
+    ]
     assert 0 < model.decode_head.conv_seg.weight.std() < 0.02
 
 
@@ -296,21 +362,39 @@ def test_profile_ranks_the_costliest_operators():
     ops = profile_top_ops(work, CPU, steps=2, top=3)
     assert len(ops) == 3 and ops[0]['op'] == 'aten::mm'
     assert [op['ms_per_step'] for op in ops] == sorted(
-        (op['ms_per_step'] for op in ops), reverse=True)
+        (op['ms_per_step'] for op in ops), reverse=True
+    )
     assert ops[0]['ms_per_step'] > 0 and 0 < sum(op['share'] for op in ops) <= 1 + 1e-9
 
 
 def test_report_lists_the_profile_after_the_table():
-    result = dict(model='fcn8s_voc', mode='train', img_per_s=1.0, ratio_vs_reference=1.0,
-                  peak_gib=None, tflops=0.1, matmul_fraction=0.01)
+    result = dict(
+        model='fcn8s_voc',
+        mode='train',
+        img_per_s=1.0,
+        ratio_vs_reference=1.0,
+        peak_gib=None,
+        tflops=0.1,
+        matmul_fraction=0.01,
+    )
     report = dict(
-        settings=dict(shape=[64, 64], batch=2, num_classes=21, variant='fp32',
-                      warmup=1, rounds=1, repeats=3),
-        environment=dict(device_name='CPU', device='cpu', cpu_threads=2,
-                         torch='2.13.0', date='today', timer='wall'),
-        matmul_bf16_tflops=0.7, flops_method='counted', results=[result], agreement=[],
-        profile={'fcn8s_voc': {
-            'train': [dict(op='aten::mm', ms_per_step=12.5, share=0.625)]}})
+        settings=dict(
+            shape=[64, 64], batch=2, num_classes=21, variant='fp32', warmup=1, rounds=1, repeats=3
+        ),
+        environment=dict(
+            device_name='CPU',
+            device='cpu',
+            cpu_threads=2,
+            torch='2.13.0',
+            date='today',
+            timer='wall',
+        ),
+        matmul_bf16_tflops=0.7,
+        flops_method='counted',
+        results=[result],
+        agreement=[],
+        profile={'fcn8s_voc': {'train': [dict(op='aten::mm', ms_per_step=12.5, share=0.625)]}},
+    )
     lines = format_report(report).splitlines()
     assert lines[-2] == 'fcn8s_voc, train: costliest operators (ms per call, share)'
     assert lines[-1].split() == ['12.50', '62.5%', 'aten::mm']
@@ -322,17 +406,20 @@ def test_prediction_agreement_counts_pixels_and_scales_the_difference():
     candidate = reference.clone()
     candidate[0, 1, 0, 0] = 5.0  # flips one pixel of four to class 1
     result = prediction_agreement(reference, candidate)
-    assert result == dict(pixel_agreement=0.75, max_abs_diff=5.0,
-                          relative_max_abs_diff=5.0 / 8.0)
+    assert result == dict(pixel_agreement=0.75, max_abs_diff=5.0, relative_max_abs_diff=5.0 / 8.0)
 
 
 def test_ratios_are_against_the_reference_in_the_same_mode_and_round():
-    rates = {(REFERENCE_NAME, 'train'): [10.0, 5.0, 8.0],
-             (REFERENCE_NAME, 'infer'): [40.0, 20.0, 4.0],
-             ('fcn8s_voc', 'train'): [32.0, 16.0, 8.0],
-             ('fcn8s_voc', 'infer'): [66.0, 33.0, 40.0]}
-    results = [dict(model=model, mode=mode, round_img_per_s=values)
-               for (model, mode), values in rates.items()]
+    rates = {
+        (REFERENCE_NAME, 'train'): [10.0, 5.0, 8.0],
+        (REFERENCE_NAME, 'infer'): [40.0, 20.0, 4.0],
+        ('fcn8s_voc', 'train'): [32.0, 16.0, 8.0],
+        ('fcn8s_voc', 'infer'): [66.0, 33.0, 40.0],
+    }
+    results = [
+        dict(model=model, mode=mode, round_img_per_s=values)
+        for (model, mode), values in rates.items()
+    ]
     add_ratios(results, REFERENCE_NAME)
     # Per round: train 3.2, 3.2, 1.0; infer 1.65, 1.65, 10.0; the median of each.
     assert [r['ratio_vs_reference'] for r in results] == [1.0, 1.0, 3.2, 1.65]
@@ -340,9 +427,12 @@ def test_ratios_are_against_the_reference_in_the_same_mode_and_round():
 
 def test_results_pool_the_rounds():
     spec = ModelSpec('fcn8s_voc', 'configs/fcn8s_voc.py', {})
-    runs = [ModelRun(spec, dict(train=Measurement([0.1, 0.3, 0.2], 2**30)),
-                     dict(train=8 * 10**11), None),
-            ModelRun(spec, dict(train=Measurement([0.4, 0.5, 0.6], 2**31)), None, None)]
+    runs = [
+        ModelRun(
+            spec, dict(train=Measurement([0.1, 0.3, 0.2], 2**30)), dict(train=8 * 10**11), None
+        ),
+        ModelRun(spec, dict(train=Measurement([0.4, 0.5, 0.6], 2**31)), None, None),
+    ]
     entry = result_entry(runs, 'train', batch=8, matmul_rate=100.0)
     assert entry['median_ms'] == pytest.approx(350.0)  # of all six steps
     assert entry['img_per_s'] == pytest.approx(8 / 0.35)
@@ -359,15 +449,32 @@ def test_a_config_given_twice_is_refused():
 
 
 def test_table_has_a_row_per_model_and_mode():
-    result = dict(model='fcn8s_voc', mode='train', img_per_s=383.4,
-                  ratio_vs_reference=2.56, peak_gib=3.9, tflops=255.0,
-                  matmul_fraction=0.319)
-    table = format_table(dict(results=[result, dict(result, mode='infer',
-                                                    peak_gib=None)])).splitlines()
-    assert table[0].split() == ['model', 'mode', 'img/s', 'vs', 'R50-D8', 'peak', 'GiB',
-                                'TFLOP/s', '%', 'bf16', 'mm']
-    assert table[2].split() == ['fcn8s_voc', 'train', '383.4', '2.56x', '3.90', '255.00',
-                                '31.9']
+    result = dict(
+        model='fcn8s_voc',
+        mode='train',
+        img_per_s=383.4,
+        ratio_vs_reference=2.56,
+        peak_gib=3.9,
+        tflops=255.0,
+        matmul_fraction=0.319,
+    )
+    table = format_table(
+        dict(results=[result, dict(result, mode='infer', peak_gib=None)])
+    ).splitlines()
+    assert table[0].split() == [
+        'model',
+        'mode',
+        'img/s',
+        'vs',
+        'R50-D8',
+        'peak',
+        'GiB',
+        'TFLOP/s',
+        '%',
+        'bf16',
+        'mm',
+    ]
+    assert table[2].split() == ['fcn8s_voc', 'train', '383.4', '2.56x', '3.90', '255.00', '31.9']
     assert table[3].split()[4] == '-'
 
 
@@ -381,8 +488,9 @@ def test_a_missing_gpu_falls_back_to_the_cpu(monkeypatch):
 def test_cpu_runs_are_small_unless_sizes_are_given():
     settings = fill_device_defaults(BenchmarkSettings(device='cpu'), dict(batch=None))
     assert (settings.shape, settings.batch, settings.repeats) == ((64, 64), 2, 3)
-    settings = fill_device_defaults(BenchmarkSettings(device='cuda'),
-                                    dict(shape=[256, 320], repeats=5))
+    settings = fill_device_defaults(
+        BenchmarkSettings(device='cuda'), dict(shape=[256, 320], repeats=5)
+    )
     assert (settings.shape, settings.batch, settings.repeats) == ((256, 320), 8, 5)
 
 

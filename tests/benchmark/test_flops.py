@@ -1,12 +1,11 @@
 import pytest
 import torch
+from light_fcn import REPO, write_config
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
-
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
-from light_fcn import REPO, write_config
 from mmseg_fcn_skip.benchmark import count_flops, inference_flops, model_complexity
 
 
@@ -27,14 +26,15 @@ def test_auxiliary_heads_are_left_out(tmp_path):
     cfg = Config.fromfile(write_config(tmp_path))
     plain = model_complexity(cfg, (64, 64))
     cfg.model.auxiliary_head = dict(
-        type='FCNHead', in_channels=64, in_index=1, channels=16, num_convs=1,
-        num_classes=5)
+        type='FCNHead', in_channels=64, in_index=1, channels=16, num_convs=1, num_classes=5
+    )
     assert model_complexity(cfg, (64, 64)) == plain
 
 
 def test_full_vgg16_fcn32s_has_the_papers_134m_parameters():
     cfg = Config.fromfile(
-        REPO / 'configs' / 'fcn_skip' / 'fcn32s_vgg16_4xb4-40k_voc12aug-512x512.py')
+        REPO / 'configs' / 'fcn_skip' / 'fcn32s_vgg16_4xb4-40k_voc12aug-512x512.py'
+    )
     assert model_complexity(cfg, (32, 32))['params'] == 134_346_581
 
 
@@ -57,8 +57,12 @@ def test_the_complexity_count_is_the_benchmark_count(tmp_path):
     counted = model_complexity(cfg, (64, 48))['flops']
     init_default_scope('mmseg')
     model = MODELS.build(cfg.model).eval()
-    inputs = model.data_preprocessor(dict(inputs=[torch.rand(3, 64, 48) * 255]),
-                                     False)['inputs']
-    samples = [SegDataSample(metainfo=dict(img_shape=(64, 48), ori_shape=(64, 48),
-                                           pad_shape=tuple(inputs.shape[-2:])))]
+    inputs = model.data_preprocessor(dict(inputs=[torch.rand(3, 64, 48) * 255]), False)['inputs']
+    samples = [
+        SegDataSample(
+            metainfo=dict(
+                img_shape=(64, 48), ori_shape=(64, 48), pad_shape=tuple(inputs.shape[-2:])
+            )
+        )
+    ]
     assert inference_flops(model, inputs, samples) == counted

@@ -1,13 +1,14 @@
 """Checkpoint reading and resume discovery, case by case: a dict that is only partly
 tensors, the meta of an mmengine checkpoint, and a last_checkpoint that points into
 another folder."""
+
 import pytest
 import torch
 
 from mmseg_fcn_skip.checkpoints import CheckpointError, read_checkpoint
 from mmseg_fcn_skip.engine import find_resume_checkpoint
 
-WEIGHTS = {'backbone.conv.weight': torch.arange(6.).reshape(2, 3)}
+WEIGHTS = {'backbone.conv.weight': torch.arange(6.0).reshape(2, 3)}
 
 
 def test_a_dict_with_other_values_beside_tensors_is_no_state_dict(tmp_path):

@@ -1,14 +1,21 @@
 """checkpoints.fit: exact fits for testing, the fits load_from accepts, refusals."""
+
 import re
 
 import pytest
 import torch
-
 from checkpoint_models import light_model, save_checkpoint
 from mmseg.models import SegTTAModel
-from mmseg_fcn_skip.checkpoints import (NEW_CLASSES, STAGED, CheckpointError,
-                                        check_exact_fit, check_fit, check_load_from,
-                                        verify_checkpoint)
+
+from mmseg_fcn_skip.checkpoints import (
+    NEW_CLASSES,
+    STAGED,
+    CheckpointError,
+    check_exact_fit,
+    check_fit,
+    check_load_from,
+    verify_checkpoint,
+)
 from mmseg_fcn_skip.checkpoints.fit import DROPPED
 
 _model = light_model
@@ -28,24 +35,29 @@ def _mismatch(model, state_dict):
 
 # exact fits
 
-@pytest.mark.parametrize('wrap', [lambda m: m, lambda m: SegTTAModel(module=m)],
-                         ids=['bare', 'tta'])
+
+@pytest.mark.parametrize(
+    'wrap', [lambda m: m, lambda m: SegTTAModel(module=m)], ids=['bare', 'tta']
+)
 def test_wrapped_models_are_checked_as_the_segmentor_inside(fcn8s, wrap):
     """Exact weights pass; one tensor of another shape or one key less is named."""
     model, state_dict = wrap(fcn8s), fcn8s.state_dict()
     assert check_exact_fit(model, state_dict, 'x.pth').kinds == ()
     wrong = dict(state_dict, **{'backbone.fc6.conv.bias': torch.zeros(3)})
-    with pytest.raises(CheckpointError, match=re.escape(
-            'Shapes that differ (checkpoint vs model): backbone.fc6.conv.bias (3,) vs '
-            '(16,)')):
+    with pytest.raises(
+        CheckpointError,
+        match=re.escape(
+            'Shapes that differ (checkpoint vs model): backbone.fc6.conv.bias (3,) vs (16,)'
+        ),
+    ):
         check_exact_fit(model, wrong, 'x.pth')
     partial = {k: v for k, v in state_dict.items() if k != 'decode_head.conv_seg.bias'}
-    with pytest.raises(CheckpointError, match=re.escape(
-            'Keys the checkpoint lacks: decode_head.conv_seg.bias')):
+    with pytest.raises(
+        CheckpointError, match=re.escape('Keys the checkpoint lacks: decode_head.conv_seg.bias')
+    ):
         check_exact_fit(model, partial, 'x.pth')
     extra = dict(state_dict, **{'decode_head.extra': torch.zeros(1)})
-    with pytest.raises(CheckpointError, match=re.escape(
-            'Keys the model lacks: decode_head.extra')):
+    with pytest.raises(CheckpointError, match=re.escape('Keys the model lacks: decode_head.extra')):
         check_exact_fit(model, extra, 'x.pth')
 
 
@@ -53,8 +65,10 @@ def test_other_variant_is_named_with_keys_and_shapes(fcn8s):
     message = _mismatch(fcn8s, _model('16s').state_dict())
     assert 'checkpoint x.pth does not fit the model' in message
     assert 'is an FCN-16s (1 skip levels) but the config builds an FCN-8s (2)' in message
-    assert 'Keys the checkpoint lacks: decode_head.skip_scores.stride8.bias, ' \
+    assert (
+        'Keys the checkpoint lacks: decode_head.skip_scores.stride8.bias, '
         'decode_head.skip_scores.stride8.weight' in message
+    )
     assert 'Shapes that differ' not in message  # pool4's layer has the same name
 
 
@@ -63,8 +77,7 @@ def test_long_key_lists_show_six_and_count_the_rest(fcn8s):
     lacking = sorted(k for k in state_dict if k.startswith('backbone.blocks.'))[:10]
     message = _mismatch(fcn8s, {k: v for k, v in state_dict.items() if k not in lacking})
     assert f'Keys the checkpoint lacks: {", ".join(lacking[:6])} and 4 more' in message
-    message = _mismatch(fcn8s, {k: v for k, v in state_dict.items()
-                                if k not in lacking[:6]})
+    message = _mismatch(fcn8s, {k: v for k, v in state_dict.items() if k not in lacking[:6]})
     assert message.endswith(f'Keys the checkpoint lacks: {", ".join(lacking[:6])}')
 
 
@@ -72,19 +85,30 @@ def test_other_class_count_is_named(fcn8s):
 
     message = _mismatch(fcn8s, _model(num_classes=21).state_dict())
     assert 'predicts 21 classes but the config has num_classes=5' in message
-    assert "to fine-tune on 5 classes, train from it with tools/train.py " \
+    assert (
+        'to fine-tune on 5 classes, train from it with tools/train.py '
         "--cfg-options load_from='x.pth'" in message
+    )
     assert 'decode_head.conv_seg.weight (21, 16, 1, 1) vs (5, 16, 1, 1)' in message
 
 
-@pytest.mark.parametrize('keys, converter', [
-    (['features.0.weight', 'features.0.bias', 'classifier.0.weight'],
-     'tools/model_converters/torchvision_vgg2mmseg.py'),
-    (['conv1_1.weight', 'fc6.weight', 'score_fr.weight', 'upscore2.weight'],
-     'tools/model_converters/caffe_fcn2mmseg.py'),
-    (['conv1_1.weight', 'conv1_1.bias', 'fc7.weight'],
-     'tools/model_converters/caffe_vgg2mmseg.py'),
-])
+@pytest.mark.parametrize(
+    'keys, converter',
+    [
+        (
+            ['features.0.weight', 'features.0.bias', 'classifier.0.weight'],
+            'tools/model_converters/torchvision_vgg2mmseg.py',
+        ),
+        (
+            ['conv1_1.weight', 'fc6.weight', 'score_fr.weight', 'upscore2.weight'],
+            'tools/model_converters/caffe_fcn2mmseg.py',
+        ),
+        (
+            ['conv1_1.weight', 'conv1_1.bias', 'fc7.weight'],
+            'tools/model_converters/caffe_vgg2mmseg.py',
+        ),
+    ],
+)
 def test_foreign_weights_point_to_their_converter(fcn8s, keys, converter):
     message = _mismatch(fcn8s, {key: torch.zeros(1) for key in keys})
     assert converter in message
@@ -104,9 +128,8 @@ def test_verify_checkpoint_checks_file_and_fit(tmp_path, fcn8s):
         verify_checkpoint(fcn8s, _save(tmp_path / 'fcn32s.pth', _model('32s')))
 
 
-
-
 # the fits load_from accepts
+
 
 def _refused(model, state_dict, **kwargs):
     with pytest.raises(CheckpointError, match='checkpoint x.pth does not fit') as error:
@@ -114,20 +137,28 @@ def _refused(model, state_dict, **kwargs):
     return str(error.value)
 
 
-@pytest.mark.parametrize('coarse, fine, new', [
-    ('32s', '16s', {'decode_head.skip_scores.stride16': 'pool4 (stride 16)'}),
-    ('16s', '8s', {'decode_head.skip_scores.stride8': 'pool3 (stride 8)'}),
-    ('32s', '8s', {'decode_head.skip_scores.stride8': 'pool3 (stride 8)',
-                   'decode_head.skip_scores.stride16': 'pool4 (stride 16)'}),
-    ('8s', '4s', {'decode_head.skip_scores.stride4': 'pool2 (stride 4)'}),
-])
+@pytest.mark.parametrize(
+    'coarse, fine, new',
+    [
+        ('32s', '16s', {'decode_head.skip_scores.stride16': 'pool4 (stride 16)'}),
+        ('16s', '8s', {'decode_head.skip_scores.stride8': 'pool3 (stride 8)'}),
+        (
+            '32s',
+            '8s',
+            {
+                'decode_head.skip_scores.stride8': 'pool3 (stride 8)',
+                'decode_head.skip_scores.stride16': 'pool4 (stride 16)',
+            },
+        ),
+        ('8s', '4s', {'decode_head.skip_scores.stride4': 'pool2 (stride 4)'}),
+    ],
+)
 def test_a_coarser_variant_is_staged(coarse, fine, new):
     checkpoint = _model(coarse).state_dict()
     fit = check_fit(_model(fine), checkpoint, 'x.pth')
-    assert fit.kinds == (STAGED, )
+    assert fit.kinds == (STAGED,)
     assert fit.loaded == sorted(checkpoint)
-    assert fit.initialised == {layer: f'new skip level {pool}'
-                               for layer, pool in new.items()}
+    assert fit.initialised == {layer: f'new skip level {pool}' for layer, pool in new.items()}
     assert fit.dropped == {}
     summary = fit.summary('x.pth')
     assert summary.startswith(f'load_from x.pth: FCN-{coarse} into FCN-{fine} (staged)')
@@ -135,22 +166,27 @@ def test_a_coarser_variant_is_staged(coarse, fine, new):
 
 
 def test_learned_upsamplings_of_new_levels_start_afresh():
-    fit = check_fit(_model('8s', learn_upsample=True),
-                    _model('16s', learn_upsample=True).state_dict(), 'x.pth')
+    fit = check_fit(
+        _model('8s', learn_upsample=True), _model('16s', learn_upsample=True).state_dict(), 'x.pth'
+    )
     assert fit.initialised == {
         'decode_head.fuse_upsamples.stride16': 'new fusion from stride 16',
         'decode_head.final_upsample': 'upsamples x8 in the FCN-8s, x16 in the FCN-16s: '
-                                      'starts bilinear',
-        'decode_head.skip_scores.stride8': 'new skip level pool3 (stride 8)'}
+        'starts bilinear',
+        'decode_head.skip_scores.stride8': 'new skip level pool3 (stride 8)',
+    }
     assert 'decode_head.fuse_upsamples.stride32.weight' in fit.loaded
 
 
 @pytest.mark.parametrize('num_classes', [7, 3])
 def test_another_class_count_reinitialises_the_score_layers(num_classes):
     fit = check_fit(_model(num_classes=num_classes), _model().state_dict(), 'x.pth')
-    assert fit.kinds == (NEW_CLASSES, )
-    layers = ['decode_head.conv_seg', 'decode_head.skip_scores.stride16',
-              'decode_head.skip_scores.stride8']
+    assert fit.kinds == (NEW_CLASSES,)
+    layers = [
+        'decode_head.conv_seg',
+        'decode_head.skip_scores.stride16',
+        'decode_head.skip_scores.stride8',
+    ]
     assert fit.initialised == {layer: f'5 -> {num_classes} classes' for layer in layers}
     assert all(key.startswith('backbone.') for key in fit.loaded)
     assert len(fit.loaded) == len(_model().backbone.state_dict())
@@ -162,37 +198,44 @@ def test_staged_with_another_class_count():
     assert fit.kinds == (STAGED, NEW_CLASSES)
     assert fit.description == 'FCN-32s into FCN-8s (staged); 5 -> 3 classes'
     assert fit.initialised['decode_head.conv_seg'] == '5 -> 3 classes'
-    assert fit.initialised['decode_head.skip_scores.stride8'] == \
-        'new skip level pool3 (stride 8)'
+    assert fit.initialised['decode_head.skip_scores.stride8'] == 'new skip level pool3 (stride 8)'
 
 
 def test_an_exact_checkpoint_fits(fcn8s):
     fit = check_fit(fcn8s, fcn8s.state_dict(), 'x.pth')
     assert (fit.kinds, fit.initialised) == ((), {})
-    assert fit.summary('x.pth') == ('load_from x.pth fits the model exactly: all '
-                                    f'{len(fcn8s.state_dict())} tensors are loaded from it')
+    assert fit.summary('x.pth') == (
+        'load_from x.pth fits the model exactly: all '
+        f'{len(fcn8s.state_dict())} tensors are loaded from it'
+    )
 
 
 def test_a_finer_variant_is_refused_unless_its_layers_may_be_dropped():
     checkpoint = _model('8s').state_dict()
     message = _refused(_model('16s'), checkpoint)
-    assert ('The checkpoint is an FCN-8s but the config builds an FCN-16s: loading it '
-            'would drop its trained layers decode_head.skip_scores.stride8 (skip level '
-            'pool3 (stride 8) the config does not build). Use a config that builds an '
-            'FCN-8s, or set load_from_drop_layers = True in the config (--cfg-options '
-            'load_from_drop_layers=True) to drop them on purpose.') in message
+    assert (
+        'The checkpoint is an FCN-8s but the config builds an FCN-16s: loading it '
+        'would drop its trained layers decode_head.skip_scores.stride8 (skip level '
+        'pool3 (stride 8) the config does not build). Use a config that builds an '
+        'FCN-8s, or set load_from_drop_layers = True in the config (--cfg-options '
+        'load_from_drop_layers=True) to drop them on purpose.'
+    ) in message
     assert 'Keys the model lacks: decode_head.skip_scores.stride8.bias' in message
     fit = check_fit(_model('16s'), checkpoint, 'x.pth', drop_layers=True)
-    assert fit.kinds == (DROPPED, )
-    assert fit.dropped == {'decode_head.skip_scores.stride8':
-                           'skip level pool3 (stride 8) the config does not build'}
-    assert 'dropped from the checkpoint (load_from_drop_layers=True): ' \
+    assert fit.kinds == (DROPPED,)
+    assert fit.dropped == {
+        'decode_head.skip_scores.stride8': 'skip level pool3 (stride 8) the config does not build'
+    }
+    assert (
+        'dropped from the checkpoint (load_from_drop_layers=True): '
         'decode_head.skip_scores.stride8' in fit.summary('x.pth')
+    )
 
 
 @pytest.mark.parametrize('num_classes', [5, 3])
-@pytest.mark.parametrize('backbone', [dict(depth=11), dict(base_channels=8)],
-                         ids=['depth', 'width'])
+@pytest.mark.parametrize(
+    'backbone', [dict(depth=11), dict(base_channels=8)], ids=['depth', 'width']
+)
 def test_another_backbone_is_refused(fcn8s, backbone, num_classes):
     """Also with another class count: only the score layers may differ."""
     channels = (32, 64, 16) if 'base_channels' in backbone else (16, 32, 16)
@@ -201,12 +244,19 @@ def test_another_backbone_is_refused(fcn8s, backbone, num_classes):
     assert "Its backbone is not the config's (another depth or width)" in message
 
 
-@pytest.mark.parametrize('keys, converter', [
-    (['features.0.weight', 'features.0.bias', 'classifier.0.weight'],
-     'tools/model_converters/torchvision_vgg2mmseg.py'),
-    (['conv1_1.weight', 'fc6.weight', 'score_fr.weight', 'upscore2.weight'],
-     'tools/model_converters/caffe_fcn2mmseg.py'),
-])
+@pytest.mark.parametrize(
+    'keys, converter',
+    [
+        (
+            ['features.0.weight', 'features.0.bias', 'classifier.0.weight'],
+            'tools/model_converters/torchvision_vgg2mmseg.py',
+        ),
+        (
+            ['conv1_1.weight', 'fc6.weight', 'score_fr.weight', 'upscore2.weight'],
+            'tools/model_converters/caffe_fcn2mmseg.py',
+        ),
+    ],
+)
 def test_files_needing_a_converter_are_refused_as_load_from(fcn8s, keys, converter):
     message = _refused(fcn8s, {key: torch.zeros(1) for key in keys})
     assert f'convert it with {converter}' in message
@@ -219,13 +269,19 @@ def test_bare_backbone_weights_are_refused_as_load_from(fcn8s):
 
 def test_an_old_positional_checkpoint_fits_exactly(fcn8s):
     state_dict = fcn8s.state_dict()
-    old = {key.replace('skip_scores.stride8', 'skip_scores.0')
-              .replace('skip_scores.stride16', 'skip_scores.1'): value
-           for key, value in state_dict.items()}
+    old = {
+        key.replace('skip_scores.stride8', 'skip_scores.0').replace(
+            'skip_scores.stride16', 'skip_scores.1'
+        ): value
+        for key, value in state_dict.items()
+    }
     assert check_exact_fit(fcn8s, old, 'x.pth').kinds == ()
-    swapped = {key.replace('skip_scores.stride8', 'skip_scores.1')
-                  .replace('skip_scores.stride16', 'skip_scores.0'): value
-               for key, value in state_dict.items()}
+    swapped = {
+        key.replace('skip_scores.stride8', 'skip_scores.1').replace(
+            'skip_scores.stride16', 'skip_scores.0'
+        ): value
+        for key, value in state_dict.items()
+    }
     assert 'Shapes that differ' in _mismatch(fcn8s, swapped)
 
 
@@ -234,4 +290,4 @@ def test_check_load_from_logs_the_summary(tmp_path, fcn8s):
     with pytest.raises(CheckpointError, match='FCN-16s'):
         check_load_from(fcn8s, path, exact=True)
     fit = check_load_from(fcn8s, path)
-    assert fit.kinds == (STAGED, )
+    assert fit.kinds == (STAGED,)

@@ -1,5 +1,6 @@
 """model-index.yml and the metafiles: parsed as mmengine and mim read them, and in
 agreement with the configs, the weights table and the converters."""
+
 import re
 from pathlib import Path
 
@@ -22,7 +23,8 @@ RELEASED = [(path, model) for path, model in MODELS if 'Weights' in model]
 
 def test_the_index_names_every_family_folder_with_a_metafile():
     assert sorted(p.parent.name for p in METAFILES) == sorted(
-        p.parent.name for p in (REPO / 'configs').glob('*/metafile.yaml'))
+        p.parent.name for p in (REPO / 'configs').glob('*/metafile.yaml')
+    )
     assert all(p.is_file() for p in METAFILES)
 
 
@@ -48,9 +50,12 @@ def _resolves_here() -> bool:
         return False
 
 
-@pytest.mark.skipif(not _resolves_here(), reason='this mmengine does not find an editable '
-                    'install of the plugin by its package name; '
-                    'tests/packaging/test_wheel_install.py checks the wheel')
+@pytest.mark.skipif(
+    not _resolves_here(),
+    reason='this mmengine does not find an editable '
+    'install of the plugin by its package name; '
+    'tests/packaging/test_wheel_install.py checks the wheel',
+)
 @pytest.mark.parametrize('path, model', MODELS, ids=[m['Name'] for _, m in MODELS])
 def test_each_config_loads_by_its_external_name(path, model, tmp_path):
     """``mmseg_fcn_skip::folder/file.py`` as the base of a config elsewhere gives the

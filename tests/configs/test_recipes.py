@@ -1,4 +1,5 @@
 """The seg11valid configs carry the reference recipe; the modern ones theirs."""
+
 from pathlib import Path
 
 import pytest
@@ -12,14 +13,46 @@ REFERENCE_DECAY = 5e-4
 # variant: (config, reference lr, iterations, backbone levels, in_channels,
 #           skip_scales, starts from, paper's mean IU on seg11valid)
 SEG11VALID = {
-    '32s': ('fcn32s_vgg16-caffe_1xb1-100k_seg11valid-fullsize.py', 1e-10, 100_000,
-            (5, ), (4096, ), None, 'vgg16', '63.6'),
-    '16s': ('fcn16s_vgg16-caffe_1xb1-100k_seg11valid-fullsize.py', 1e-12, 100_000,
-            (3, 5), (512, 4096), None, 'fcn32s', '65.0'),
-    '8s': ('fcn8s_vgg16-caffe_1xb1-100k_seg11valid-fullsize.py', 1e-14, 100_000,
-           (2, 3, 5), (256, 512, 4096), None, 'fcn16s', '65.5'),
-    '8s-atonce': ('fcn8s-atonce_vgg16-caffe_1xb1-300k_seg11valid-fullsize.py', 1e-10,
-                  300_000, (2, 3, 5), (256, 512, 4096), (0.0001, 0.01), 'vgg16', '65.4'),
+    '32s': (
+        'fcn32s_vgg16-caffe_1xb1-100k_seg11valid-fullsize.py',
+        1e-10,
+        100_000,
+        (5,),
+        (4096,),
+        None,
+        'vgg16',
+        '63.6',
+    ),
+    '16s': (
+        'fcn16s_vgg16-caffe_1xb1-100k_seg11valid-fullsize.py',
+        1e-12,
+        100_000,
+        (3, 5),
+        (512, 4096),
+        None,
+        'fcn32s',
+        '65.0',
+    ),
+    '8s': (
+        'fcn8s_vgg16-caffe_1xb1-100k_seg11valid-fullsize.py',
+        1e-14,
+        100_000,
+        (2, 3, 5),
+        (256, 512, 4096),
+        None,
+        'fcn16s',
+        '65.5',
+    ),
+    '8s-atonce': (
+        'fcn8s-atonce_vgg16-caffe_1xb1-300k_seg11valid-fullsize.py',
+        1e-10,
+        300_000,
+        (2, 3, 5),
+        (256, 512, 4096),
+        (0.0001, 0.01),
+        'vgg16',
+        '65.4',
+    ),
 }
 
 
@@ -36,8 +69,7 @@ def test_seg11valid_config_follows_the_reference(variant):
     assert model.data_preprocessor.mean == [104.00699, 116.66877, 122.67892]
     assert model.data_preprocessor.std == [1.0, 1.0, 1.0]
     assert model.data_preprocessor.bgr_to_rgb is False
-    assert model.data_preprocessor.size_divisor == 1 and 'size' not in \
-        model.data_preprocessor
+    assert model.data_preprocessor.size_divisor == 1 and 'size' not in model.data_preprocessor
     assert model.decode_head.loss_decode.avg_non_ignore is False
     assert model.test_cfg.mode == 'whole'
 
@@ -47,8 +79,7 @@ def test_seg11valid_config_follows_the_reference(variant):
     assert optimizer.lr == pytest.approx(lr * PIXELS)
     # Same steps as the summed loss: lr * decay is the reference's.
     assert optimizer.lr * optimizer.weight_decay == pytest.approx(lr * REFERENCE_DECAY)
-    assert cfg.optim_wrapper.paramwise_cfg == dict(bias_lr_mult=2.0,
-                                                   bias_decay_mult=0.0)
+    assert cfg.optim_wrapper.paramwise_cfg == dict(bias_lr_mult=2.0, bias_decay_mult=0.0)
     assert 'param_scheduler' not in cfg  # fixed learning rate
     assert cfg.train_cfg.max_iters == iters
     assert cfg.train_cfg.val_interval == 4000
@@ -64,13 +95,18 @@ def test_seg11valid_config_follows_the_reference(variant):
     for loader in (cfg.train_dataloader, cfg.val_dataloader, cfg.test_dataloader):
         assert loader.batch_size == 1
     assert [t.type for t in cfg.val_dataloader.dataset.pipeline] == [
-        'LoadImageFromFile', 'LoadAnnotations', 'PackSegInputs'
+        'LoadImageFromFile',
+        'LoadAnnotations',
+        'PackSegInputs',
     ]
     # Training: no augmentation, but checked inputs and an exactly resumable order.
     assert cfg.train_dataloader.dataset.pipeline == [
-        dict(type='ApplySampleSeed'), dict(type='CheckSegFiles'),
-        dict(type='LoadImageFromFile'), dict(type='LoadAnnotations'),
-        dict(type='CheckSegPair', num_classes=21), dict(type='PackSegInputs')
+        dict(type='ApplySampleSeed'),
+        dict(type='CheckSegFiles'),
+        dict(type='LoadImageFromFile'),
+        dict(type='LoadAnnotations'),
+        dict(type='CheckSegPair', num_classes=21),
+        dict(type='PackSegInputs'),
     ]
     assert cfg.train_dataloader.sampler == dict(type='SeededInfiniteSampler', shuffle=True)
     assert cfg.train_dataloader.dataset.ann_file.endswith('sbd_train.txt')
@@ -80,13 +116,28 @@ def test_seg11valid_config_follows_the_reference(variant):
     assert f'Expected: {miu} mean IU on seg11valid' in text
 
 
-@pytest.mark.parametrize('name, dataset, classes, crop, batch, source', [
-    ('fcn8s_vgg16_4xb4-40k_pascal-context-59-480x480.py', 'PascalContextDataset59', 59,
-     (480, 480), 4, '35.1'),
-    ('fcn8s_vgg16_4xb2-80k_cityscapes-512x1024.py', 'CityscapesDataset', 19, (512, 1024), 2,
-     '65.3'),
-    ('fcn8s_vgg16_4xb4-80k_ade20k-512x512.py', 'ADE20KDataset', 150, (512, 512), 4, '29.39'),
-])
+@pytest.mark.parametrize(
+    'name, dataset, classes, crop, batch, source',
+    [
+        (
+            'fcn8s_vgg16_4xb4-40k_pascal-context-59-480x480.py',
+            'PascalContextDataset59',
+            59,
+            (480, 480),
+            4,
+            '35.1',
+        ),
+        (
+            'fcn8s_vgg16_4xb2-80k_cityscapes-512x1024.py',
+            'CityscapesDataset',
+            19,
+            (512, 1024),
+            2,
+            '65.3',
+        ),
+        ('fcn8s_vgg16_4xb4-80k_ade20k-512x512.py', 'ADE20KDataset', 150, (512, 512), 4, '29.39'),
+    ],
+)
 def test_modern_configs(name, dataset, classes, crop, batch, source):
     path = REPO_ROOT / 'configs' / 'fcn_skip' / name
     cfg = Config.fromfile(path)
@@ -95,8 +146,7 @@ def test_modern_configs(name, dataset, classes, crop, batch, source):
     assert cfg.model.data_preprocessor.size == crop
     assert cfg.model.data_preprocessor.bgr_to_rgb is True
     assert cfg.train_dataloader.batch_size == batch
-    assert (cfg.optim_wrapper.type, cfg.optim_wrapper.dtype) == ('AmpOptimWrapper',
-                                                                 'bfloat16')
+    assert (cfg.optim_wrapper.type, cfg.optim_wrapper.dtype) == ('AmpOptimWrapper', 'bfloat16')
     assert [s.type for s in cfg.param_scheduler] == ['PolyLR']
     assert cfg.val_evaluator.type == 'FCNMetric'
     text = path.read_text()

@@ -1,21 +1,29 @@
 """The demo's four nets: fcn{32,16,8,4}s_toy.py differ only in their skips."""
+
 from pathlib import Path
 
 import pytest
 import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
-
 from mmseg.registry import MODELS
+
 from mmseg_fcn_skip.apis.skips import skip_removal_name, variant_name
 
 CONFIGS = Path(__file__).resolve().parents[2] / 'configs'
 # variant: backbone levels (pool2=1, pool3=2, pool4=3, fc7=5), their channels at
 # base_channels=16 (pool2 32, pool3 64, pool4 128) and fc_channels=128
-LEVELS = {'32s': ((5, ), (128, )), '16s': ((3, 5), (128, 128)),
-          '8s': ((2, 3, 5), (64, 128, 128)), '4s': ((1, 2, 3, 5), (32, 64, 128, 128))}
-SKIP_KEYS = (('backbone', 'out_indices'), ('decode_head', 'in_channels'),
-             ('decode_head', 'in_index'))
+LEVELS = {
+    '32s': ((5,), (128,)),
+    '16s': ((3, 5), (128, 128)),
+    '8s': ((2, 3, 5), (64, 128, 128)),
+    '4s': ((1, 2, 3, 5), (32, 64, 128, 128)),
+}
+SKIP_KEYS = (
+    ('backbone', 'out_indices'),
+    ('decode_head', 'in_channels'),
+    ('decode_head', 'in_index'),
+)
 
 
 def load(variant: str) -> Config:
@@ -60,5 +68,7 @@ def test_an_fcn4s_with_skips_removed_is_named_by_what_is_left_out():
     model = MODELS.build(load('4s').model)
     assert [skip_removal_name(model, k) for k in (1, 2, 3, 4)] == [
         'FCN-4s without the stride-16, 8, 4 skips',
-        'FCN-4s without the stride-8, 4 skips', 'FCN-4s without the stride-4 skip',
-        'FCN-4s']
+        'FCN-4s without the stride-8, 4 skips',
+        'FCN-4s without the stride-4 skip',
+        'FCN-4s',
+    ]

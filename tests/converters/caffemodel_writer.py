@@ -8,9 +8,9 @@ num/channels/height/width 1..4.
 Messages are built as lists of byte chunks and joined once, so that nets of the
 real VGG16 size (half a gigabyte) encode in about a second.
 """
+
 from typing import Dict, List, Sequence, Tuple, Union
 
-import numpy as np
 import torch
 
 V1_INNER_PRODUCT = 14
@@ -47,14 +47,13 @@ def field_varint(number: int, value: int) -> bytes:
     return varint(number << 3) + varint(value)
 
 
-def blob_chunks(tensor: torch.Tensor,
-                legacy: bool = False,
-                packed: bool = True,
-                double: bool = False) -> Chunks:
+def blob_chunks(
+    tensor: torch.Tensor, legacy: bool = False, packed: bool = True, double: bool = False
+) -> Chunks:
     """A BlobProto: modern shape or legacy 4-D dims; packed or unpacked values."""
     array = tensor.detach().contiguous().numpy()
     if legacy:
-        dims = (1, ) * (4 - array.ndim) + array.shape
+        dims = (1,) * (4 - array.ndim) + array.shape
         out: Chunks = [b''.join(field_varint(k + 1, d) for k, d in enumerate(dims))]
     else:
         out = [field_bytes(7, field_bytes(1, b''.join(varint(d) for d in array.shape)))]
@@ -73,8 +72,11 @@ def blob(tensor: torch.Tensor, **kwargs) -> bytes:
 
 def layer_chunks(name: str, layer_type: str, blobs: Sequence[Chunks]) -> Chunks:
     """A LayerParameter (new format) as a NetParameter field."""
-    body: Chunks = [field_bytes(1, name.encode()), field_bytes(2, layer_type.encode()),
-                    field_bytes(3, b'bottom')]
+    body: Chunks = [
+        field_bytes(1, name.encode()),
+        field_bytes(2, layer_type.encode()),
+        field_bytes(3, b'bottom'),
+    ]
     for chunks in blobs:
         body += field_chunks(7, chunks)
     return field_chunks(100, body)
@@ -82,8 +84,11 @@ def layer_chunks(name: str, layer_type: str, blobs: Sequence[Chunks]) -> Chunks:
 
 def v1_layer_chunks(name: str, layer_type: int, blobs: Sequence[Chunks]) -> Chunks:
     """A V1LayerParameter (pre-2015 format) as a NetParameter field."""
-    body: Chunks = [field_bytes(2, b'bottom'), field_bytes(4, name.encode()),
-                    field_varint(5, layer_type)]
+    body: Chunks = [
+        field_bytes(2, b'bottom'),
+        field_bytes(4, name.encode()),
+        field_varint(5, layer_type),
+    ]
     for chunks in blobs:
         body += field_chunks(6, chunks)
     return field_chunks(2, body)
@@ -97,9 +102,9 @@ def v1_layer(name: str, layer_type: int, blobs: Sequence[bytes]) -> bytes:
     return b''.join(v1_layer_chunks(name, layer_type, [[b] for b in blobs]))
 
 
-def caffemodel(weights: Dict[str, torch.Tensor],
-               layer_types: Dict[str, str],
-               v1: bool = False) -> bytes:
+def caffemodel(
+    weights: Dict[str, torch.Tensor], layer_types: Dict[str, str], v1: bool = False
+) -> bytes:
     """A NetParameter holding ``{layer}.weight`` / ``{layer}.bias`` of ``weights``.
 
     ``layer_types`` gives each layer's type ('Convolution', 'InnerProduct',
@@ -117,8 +122,7 @@ def caffemodel(weights: Dict[str, torch.Tensor],
         if v1:
             fully_connected = layer_types[name] == 'InnerProduct'
             kind = V1_INNER_PRODUCT if fully_connected else V1_CONVOLUTION
-            chunks += v1_layer_chunks(name, kind,
-                                      [blob_chunks(t, legacy=True) for t in tensors])
+            chunks += v1_layer_chunks(name, kind, [blob_chunks(t, legacy=True) for t in tensors])
         else:
             blobs = [blob_chunks(t) for t in tensors]
             chunks += layer_chunks(name, layer_types[name], blobs)

@@ -1,6 +1,5 @@
 import pytest
 import torch
-
 from reference_nets import caffe_vgg16
 
 

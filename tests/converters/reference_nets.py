@@ -6,6 +6,7 @@ conv1_1 padded by 100, 3x3 convs padded by 1, 2x2/2 max pooling rounding up, fc6
 with full ``(C, C, k, k)`` weights, and Caffe's crops (32s: 19; 16s: 5, 27;
 8s: 5, 9, 31), ending with a crop to the input size.
 """
+
 from collections import OrderedDict
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
@@ -22,16 +23,36 @@ UPSCORES = {
     '16s': {'upscore2': 4, 'upscore16': 32},
     '8s': {'upscore2': 4, 'upscore_pool4': 4, 'upscore8': 16},
 }
-SKIPS = {'32s': (), '16s': ('score_pool4', ), '8s': ('score_pool4', 'score_pool3')}
+SKIPS = {'32s': (), '16s': ('score_pool4',), '8s': ('score_pool4', 'score_pool3')}
 SKIP_CHANNELS = {'score_pool3': 256, 'score_pool4': 512}
 #: torchvision's VGG configurations: conv widths, 'M' for max pooling.
 TORCHVISION_CFGS = {
     11: [64, 'M', 128, 'M', 256, 256, 'M', 512, 512, 'M', 512, 512, 'M'],
     13: [64, 64, 'M', 128, 128, 'M', 256, 256, 'M', 512, 512, 'M', 512, 512, 'M'],
-    16: [64, 64, 'M', 128, 128, 'M', 256, 256, 256, 'M', 512, 512, 512, 'M', 512, 512,
-         512, 'M'],
-    19: [64, 64, 'M', 128, 128, 'M', 256, 256, 256, 256, 'M', 512, 512, 512, 512, 'M',
-         512, 512, 512, 512, 'M'],
+    16: [64, 64, 'M', 128, 128, 'M', 256, 256, 256, 'M', 512, 512, 512, 'M', 512, 512, 512, 'M'],
+    19: [
+        64,
+        64,
+        'M',
+        128,
+        128,
+        'M',
+        256,
+        256,
+        256,
+        256,
+        'M',
+        512,
+        512,
+        512,
+        512,
+        'M',
+        512,
+        512,
+        512,
+        512,
+        'M',
+    ],
 }
 
 
@@ -40,12 +61,12 @@ def he(shape, generator: torch.Generator) -> Tensor:
     fan_in = 1
     for size in shape[1:]:
         fan_in *= size
-    return torch.randn(shape, generator=generator) * (2.0 / fan_in)**0.5
+    return torch.randn(shape, generator=generator) * (2.0 / fan_in) ** 0.5
 
 
-def caffe_vgg16(generator: torch.Generator,
-                fc_channels: int = 4096,
-                fc6_flat: bool = False) -> Dict[str, Tensor]:
+def caffe_vgg16(
+    generator: torch.Generator, fc_channels: int = 4096, fc6_flat: bool = False
+) -> Dict[str, Tensor]:
     """Random VGG16 weights in Caffe naming (conv1_1 .. conv5_3, fc6, fc7).
 
     ``fc_channels`` other than VGG16's 4096 gives a light net for quick tests.
@@ -76,19 +97,22 @@ def bilinear_upscore(num_classes: int, kernel: int) -> Tensor:
     return weight
 
 
-def fcn_head(variant: str,
-             num_classes: int,
-             generator: torch.Generator,
-             learned_upscores: bool = False,
-             fc_channels: int = 4096) -> Dict[str, Tensor]:
+def fcn_head(
+    variant: str,
+    num_classes: int,
+    generator: torch.Generator,
+    learned_upscores: bool = False,
+    fc_channels: int = 4096,
+) -> Dict[str, Tensor]:
     """Random score layers and upsampling weights of an FCN variant ('32s'/'16s'/'8s').
 
     With ``learned_upscores`` the upsampling weights are bilinear kernels plus noise
     (on and off the diagonal), as if learned.
     """
     weights: Dict[str, Tensor] = OrderedDict()
-    for name, channels in [('score_fr', fc_channels)] + [(s, SKIP_CHANNELS[s])
-                                                         for s in SKIPS[variant]]:
+    for name, channels in [('score_fr', fc_channels)] + [
+        (s, SKIP_CHANNELS[s]) for s in SKIPS[variant]
+    ]:
         weights[name + '.weight'] = he((num_classes, channels, 1, 1), generator)
         weights[name + '.bias'] = torch.randn(num_classes, generator=generator)
     for name, kernel in UPSCORES[variant].items():
@@ -102,11 +126,10 @@ def fcn_head(variant: str,
 def _crop(x: Tensor, offset: int, like: Tensor) -> Tensor:
     """Caffe's Crop layer on axes 2, 3: ``x`` cut to ``like``'s size at ``offset``."""
     height, width = like.shape[-2:]
-    return x[..., offset:offset + height, offset:offset + width]
+    return x[..., offset : offset + height, offset : offset + width]
 
 
-def caffe_vgg16_features(weights: Dict[str, Tensor],
-                         image: Tensor) -> Dict[str, Tensor]:
+def caffe_vgg16_features(weights: Dict[str, Tensor], image: Tensor) -> Dict[str, Tensor]:
     """pool3, pool4 and fc7 of the reference net (Caffe layer names) for ``image``."""
     h = image
     features = {}
@@ -121,11 +144,13 @@ def caffe_vgg16_features(weights: Dict[str, Tensor],
     return features
 
 
-def caffe_fcn_head(weights: Dict[str, Tensor],
-                   features: Dict[str, Tensor],
-                   image: Tensor,
-                   variant: str,
-                   skip_scales: Optional[Dict[str, float]] = None) -> Tensor:
+def caffe_fcn_head(
+    weights: Dict[str, Tensor],
+    features: Dict[str, Tensor],
+    image: Tensor,
+    variant: str,
+    skip_scales: Optional[Dict[str, float]] = None,
+) -> Tensor:
     """Scores ``(N, C, H, W)`` of the reference FCN for ``image`` ``(N, 3, H, W)``.
 
     Args:
@@ -158,8 +183,7 @@ def caffe_fcn_head(weights: Dict[str, Tensor],
 
 
 def _conv(weights: Dict[str, Tensor], name: str, x: Tensor, padding: int = 0) -> Tensor:
-    return F.conv2d(x, weights[name + '.weight'], weights[name + '.bias'],
-                    padding=padding)
+    return F.conv2d(x, weights[name + '.weight'], weights[name + '.bias'], padding=padding)
 
 
 def torchvision_layers(depth: int, with_norm: bool) -> List[Tuple[str, int]]:
@@ -197,14 +221,14 @@ def torchvision_vgg(depth, with_norm, fc_channels=64, seed=0, convs=None):
         elif kind == 'bn':
             weights[name + '.weight'] = 0.5 + torch.rand(width, generator=generator)
             weights[name + '.bias'] = 0.1 * torch.randn(width, generator=generator)
-            weights[name + '.running_mean'] = 0.1 * torch.randn(width,
-                                                                generator=generator)
-            weights[name + '.running_var'] = 0.5 + torch.rand(width,
-                                                              generator=generator)
+            weights[name + '.running_mean'] = 0.1 * torch.randn(width, generator=generator)
+            weights[name + '.running_var'] = 0.5 + torch.rand(width, generator=generator)
             weights[name + '.num_batches_tracked'] = torch.tensor(7)
-    for name, shape in [('classifier.0', (fc_channels, 512 * 49)),
-                        ('classifier.3', (fc_channels, fc_channels)),
-                        ('classifier.6', (1000, fc_channels))]:
+    for name, shape in [
+        ('classifier.0', (fc_channels, 512 * 49)),
+        ('classifier.3', (fc_channels, fc_channels)),
+        ('classifier.6', (1000, fc_channels)),
+    ]:
         weights[name + '.weight'] = he(shape, generator)
         weights[name + '.bias'] = 0.1 * torch.randn(shape[0], generator=generator)
     return weights
@@ -219,18 +243,21 @@ def reference_vgg(weights, depth, with_norm, image):
     for index, (kind, _) in enumerate(torchvision_layers(depth, with_norm)):
         name = f'features.{index}'
         if kind == 'conv':
-            h = F.conv2d(h, weights[name + '.weight'], weights[name + '.bias'],
-                         padding=1)
+            h = F.conv2d(h, weights[name + '.weight'], weights[name + '.bias'], padding=1)
         elif kind == 'bn':
-            h = F.batch_norm(h, weights[name + '.running_mean'],
-                             weights[name + '.running_var'], weights[name + '.weight'],
-                             weights[name + '.bias'])
+            h = F.batch_norm(
+                h,
+                weights[name + '.running_mean'],
+                weights[name + '.running_var'],
+                weights[name + '.weight'],
+                weights[name + '.bias'],
+            )
         elif kind == 'relu':
             h = F.relu(h)
         else:
             h = F.max_pool2d(h, 2, stride=2)
-    fc6 = F.relu(F.linear(h.flatten(1), weights['classifier.0.weight'],
-                          weights['classifier.0.bias']))
-    fc7 = F.relu(F.linear(fc6, weights['classifier.3.weight'],
-                          weights['classifier.3.bias']))
+    fc6 = F.relu(
+        F.linear(h.flatten(1), weights['classifier.0.weight'], weights['classifier.0.bias'])
+    )
+    fc7 = F.relu(F.linear(fc6, weights['classifier.3.weight'], weights['classifier.3.bias']))
     return h, fc7

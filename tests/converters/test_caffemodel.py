@@ -1,7 +1,7 @@
 import pytest
 import torch
-
 from caffemodel_writer import blob, caffemodel, field_bytes, layer, v1_layer
+
 from mmseg_fcn_skip.checkpoints import read_weights
 from mmseg_fcn_skip.converters import read_caffemodel
 
@@ -33,7 +33,7 @@ def test_v1_format_restores_fully_connected_and_bias_shapes():
     read = read_caffemodel(caffemodel(weights, TYPES, v1=True))
     assert read['fc6.weight'].shape == (5, 36)
     assert read['conv1_1.weight'].shape == (4, 3, 3, 3)
-    assert read['conv1_1.bias'].shape == (4, )
+    assert read['conv1_1.bias'].shape == (4,)
     for key, tensor in weights.items():
         torch.testing.assert_close(read[key], tensor, rtol=0, atol=0)
 
@@ -57,15 +57,21 @@ def test_read_weights_reads_caffemodel_files(tmp_path):
     assert sorted(read_weights(path)) == sorted(_weights())
 
 
-@pytest.mark.parametrize('data, match', [
-    (layer('conv', 'Convolution', [blob(torch.ones(2, 2))])[:-3], 'truncated'),
-    (b'\x0b', 'wire type 3'),
-    (layer('s', 'Scale', [blob(torch.ones(1))] * 3), 'has 3 blobs'),
-    (layer('c', 'Convolution', [blob(torch.ones(1))]) * 2, 'appears twice'),
-    (v1_layer('c', 4, [field_bytes(7, field_bytes(1, b'\x02\x03')) +
-                       field_bytes(5, b'\0' * 8)]),
-     r'shape \(2, 3\) holds 2 values'),
-])
+@pytest.mark.parametrize(
+    'data, match',
+    [
+        (layer('conv', 'Convolution', [blob(torch.ones(2, 2))])[:-3], 'truncated'),
+        (b'\x0b', 'wire type 3'),
+        (layer('s', 'Scale', [blob(torch.ones(1))] * 3), 'has 3 blobs'),
+        (layer('c', 'Convolution', [blob(torch.ones(1))]) * 2, 'appears twice'),
+        (
+            v1_layer(
+                'c', 4, [field_bytes(7, field_bytes(1, b'\x02\x03')) + field_bytes(5, b'\0' * 8)]
+            ),
+            r'shape \(2, 3\) holds 2 values',
+        ),
+    ],
+)
 def test_damaged_files_raise(data, match):
     with pytest.raises(ValueError, match=match):
         read_caffemodel(data)
@@ -73,7 +79,6 @@ def test_damaged_files_raise(data, match):
 
 def test_unpacked_blob_dims():
     shape = field_bytes(7, b''.join(bytes([1 << 3, d]) for d in (2, 3)))
-    values = field_bytes(5, torch.arange(6.).numpy().tobytes())
+    values = field_bytes(5, torch.arange(6.0).numpy().tobytes())
     data = v1_layer('c', 4, [shape + values])
-    torch.testing.assert_close(read_caffemodel(data)['c.weight'],
-                               torch.arange(6.).reshape(2, 3))
+    torch.testing.assert_close(read_caffemodel(data)['c.weight'], torch.arange(6.0).reshape(2, 3))

@@ -6,8 +6,12 @@ import torch
 
 from mmseg_fcn_skip.checkpoints import read_weights
 from mmseg_fcn_skip.converters import make_checkpoint
-from mmseg_fcn_skip.converters.common import ConvParams, check_keys, fc_as_conv
-from mmseg_fcn_skip.converters.common import vgg_backbone_state_dict
+from mmseg_fcn_skip.converters.common import (
+    ConvParams,
+    check_keys,
+    fc_as_conv,
+    vgg_backbone_state_dict,
+)
 
 
 def test_check_keys_lists_missing_and_unknown():
@@ -16,9 +20,8 @@ def test_check_keys_lists_missing_and_unknown():
         check_keys(['a', 'z'], ['a', 'b'], 'X')
 
 
-
 def test_fc_as_conv():
-    weight = torch.arange(2 * 3 * 4.).reshape(2, 12)
+    weight = torch.arange(2 * 3 * 4.0).reshape(2, 12)
     conv = fc_as_conv('fc', weight, 3, 2)
     assert conv.shape == (2, 3, 2, 2)
     assert conv[1, 2, 1, 0] == weight[1, 2 * 4 + 1 * 2 + 0]
@@ -31,8 +34,9 @@ def test_norm_without_batch_count_starts_at_zero():
     convs = []
     in_channels = 3
     for width in (64, 128, 256, 256, 512, 512, 512, 512):
-        norm = {name: torch.ones(width) for name in
-                ('weight', 'bias', 'running_mean', 'running_var')}
+        norm = {
+            name: torch.ones(width) for name in ('weight', 'bias', 'running_mean', 'running_var')
+        }
         convs.append(ConvParams('c', torch.zeros(width, in_channels, 3, 3), None, norm))
         in_channels = width
     fc6 = (torch.zeros(4, 512 * 49), torch.zeros(4))
@@ -44,7 +48,7 @@ def test_norm_without_batch_count_starts_at_zero():
 
 
 def test_make_checkpoint_reads_back(tmp_path):
-    weight = torch.arange(6.).reshape(2, 3).t()
+    weight = torch.arange(6.0).reshape(2, 3).t()
     checkpoint = make_checkpoint(OrderedDict(w=weight), dict(source='test'))
     assert checkpoint['state_dict']['w'].is_contiguous()
     path = tmp_path / 'ckpt.pth'

@@ -9,21 +9,33 @@ difference must stay within 1e-5 of the largest reference score (float32 round-o
 the observed ratio is about 1e-7); a one-pixel misalignment is checked to exceed it
 by orders of magnitude.
 """
+
 import re
 
 import pytest
 import torch
-
 from caffemodel_writer import caffemodel
 from mmseg.apis import init_model
-from mmseg_fcn_skip.converters import (caffe_fcn_to_mmseg, detect_fcn_variant, fcn_meta,
-                                       is_bilinear_upscore, make_checkpoint,
-                                       read_caffemodel)
+from reference_nets import (
+    REPO_ROOT,
+    bilinear_upscore,
+    caffe_fcn_head,
+    caffe_vgg16,
+    caffe_vgg16_features,
+    fcn_head,
+)
+
+from mmseg_fcn_skip.converters import (
+    caffe_fcn_to_mmseg,
+    detect_fcn_variant,
+    fcn_meta,
+    is_bilinear_upscore,
+    make_checkpoint,
+    read_caffemodel,
+)
 from mmseg_fcn_skip.converters.fcn import CONFIGS
-from mmseg_fcn_skip.utils import packaged_config
 from mmseg_fcn_skip.models.utils import bilinear_kernel
-from reference_nets import (REPO_ROOT, bilinear_upscore, caffe_fcn_head, caffe_vgg16,
-                            caffe_vgg16_features, fcn_head)
+from mmseg_fcn_skip.utils import packaged_config
 
 VOC_CLASSES = 21
 AT_ONCE = {'score_pool3': 0.0001, 'score_pool4': 0.01}
@@ -53,23 +65,22 @@ def light_vgg16():
 
 
 def _head(variant, num_classes=VOC_CLASSES, learned=False, fc_channels=4096, seed=0):
-    return fcn_head(variant, num_classes, torch.Generator().manual_seed(seed), learned,
-                    fc_channels)
+    return fcn_head(variant, num_classes, torch.Generator().manual_seed(seed), learned, fc_channels)
 
 
 def _load(tmp_path, state_dict, variant, learn_upsample=False, cfg_options=None):
     path = tmp_path / f'fcn{variant}.pth'
     meta = fcn_meta(state_dict, variant, learn_upsample)
     torch.save(make_checkpoint(state_dict, meta), path)
-    model = init_model(packaged_config(CONFIGS[variant]), str(path), device='cpu',
-                       cfg_options=cfg_options)
+    model = init_model(
+        packaged_config(CONFIGS[variant]), str(path), device='cpu', cfg_options=cfg_options
+    )
     # mmengine loads non-strictly: every model key must come from the checkpoint.
     assert set(model.state_dict()) == set(state_dict)
     return model.eval()
 
 
-def _check_equivalence(model, weights, reference_features, variant, sizes,
-                       skip_scales=None):
+def _check_equivalence(model, weights, reference_features, variant, sizes, skip_scales=None):
     for size in sizes:
         image, features = reference_features(size)
         meta = dict(img_shape=size, ori_shape=size, pad_shape=size)
@@ -85,13 +96,15 @@ def _check_equivalence(model, weights, reference_features, variant, sizes,
             assert shifted > 100 * TOLERANCE * scale
 
 
-@pytest.mark.parametrize('variant, sizes', [
-    ('8s', [(1, 1), (17, 23), (50, 71), (64, 64)]),
-    ('16s', [(17, 23)]),
-    ('32s', [(33, 45)]),
-])
-def test_converted_fcn_matches_reference(tmp_path, vgg16_caffe, reference_features,
-                                         variant, sizes):
+@pytest.mark.parametrize(
+    'variant, sizes',
+    [
+        ('8s', [(1, 1), (17, 23), (50, 71), (64, 64)]),
+        ('16s', [(17, 23)]),
+        ('32s', [(33, 45)]),
+    ],
+)
+def test_converted_fcn_matches_reference(tmp_path, vgg16_caffe, reference_features, variant, sizes):
     weights = dict(vgg16_caffe, **_head(variant))
     state_dict, found = caffe_fcn_to_mmseg(weights)
     assert found == variant
@@ -100,31 +113,37 @@ def test_converted_fcn_matches_reference(tmp_path, vgg16_caffe, reference_featur
     _check_equivalence(model, weights, reference_features, variant, sizes)
 
 
-def test_at_once_caffemodel_matches_reference(tmp_path, vgg16_caffe,
-                                              reference_features):
+def test_at_once_caffemodel_matches_reference(tmp_path, vgg16_caffe, reference_features):
     weights = dict(vgg16_caffe, **_head('8s', seed=1))
-    weights['scale_pool3.weight'] = torch.full((256, ), 0.0001)
-    weights['scale_pool4.weight'] = torch.full((512, ), 0.01)
+    weights['scale_pool3.weight'] = torch.full((256,), 0.0001)
+    weights['scale_pool4.weight'] = torch.full((512,), 0.01)
     types = {k.rsplit('.', 1)[0]: 'Convolution' for k in weights}
-    types.update(upscore2='Deconvolution', upscore_pool4='Deconvolution',
-                 upscore8='Deconvolution', scale_pool3='Scale', scale_pool4='Scale')
-    state_dict, variant = caffe_fcn_to_mmseg(
-        read_caffemodel(caffemodel(weights, types)))
+    types.update(
+        upscore2='Deconvolution',
+        upscore_pool4='Deconvolution',
+        upscore8='Deconvolution',
+        scale_pool3='Scale',
+        scale_pool4='Scale',
+    )
+    state_dict, variant = caffe_fcn_to_mmseg(read_caffemodel(caffemodel(weights, types)))
     assert variant == '8s-atonce'
     model = _load(tmp_path, state_dict, variant)
     assert model.decode_head.skip_scales == (0.0001, 0.01)
     _check_equivalence(model, weights, reference_features, '8s', [(17, 23)], AT_ONCE)
 
 
-def test_learned_upsampling_matches_reference(tmp_path, vgg16_caffe,
-                                              reference_features):
+def test_learned_upsampling_matches_reference(tmp_path, vgg16_caffe, reference_features):
     weights = dict(vgg16_caffe, **_head('8s', num_classes=5, learned=True, seed=2))
     with pytest.raises(ValueError, match='learn-upsample'):
         caffe_fcn_to_mmseg(weights)
     state_dict, _ = caffe_fcn_to_mmseg(weights, learn_upsample=True)
-    model = _load(tmp_path, state_dict, '8s', learn_upsample=True,
-                  cfg_options={'model.decode_head.num_classes': 5,
-                               'model.decode_head.learn_upsample': True})
+    model = _load(
+        tmp_path,
+        state_dict,
+        '8s',
+        learn_upsample=True,
+        cfg_options={'model.decode_head.num_classes': 5, 'model.decode_head.learn_upsample': True},
+    )
     _check_equivalence(model, weights, reference_features, '8s', [(50, 71)])
 
 
@@ -144,9 +163,11 @@ def test_every_tensor_lands_in_its_place(light_vgg16):
     for key, name in expected.items():
         for kind in ('weight', 'bias'):
             assert state_dict[f'{key}.{kind}'] is weights[f'{name}.{kind}']
-    upsamples = {'fuse_upsamples.stride32': 'upscore2',
-                 'fuse_upsamples.stride16': 'upscore_pool4',
-                 'final_upsample': 'upscore8'}
+    upsamples = {
+        'fuse_upsamples.stride32': 'upscore2',
+        'fuse_upsamples.stride16': 'upscore_pool4',
+        'final_upsample': 'upscore8',
+    }
     for key, name in upsamples.items():
         assert state_dict[f'decode_head.{key}.weight'] is weights[f'{name}.weight']
     # 13 convs x 2 + fc6/fc7 x 2 + 3 scores x 2 + 3 upsamplings
@@ -181,15 +202,19 @@ def test_port_at_once_weights_need_the_variant(light_vgg16):
     assert (variant, at_once_variant) == ('8s', '8s-atonce')
     assert staged.keys() == at_once.keys()
     assert fcn_meta(at_once, '8s-atonce', False)['config'].endswith(
-        'fcn8s-atonce_vgg16-caffe_1xb1-300k_seg11valid-fullsize.py')
+        'fcn8s-atonce_vgg16-caffe_1xb1-300k_seg11valid-fullsize.py'
+    )
 
 
-@pytest.mark.parametrize('keys, variant', [
-    (['score_fr.weight'], '32s'),
-    (['score_fr.weight', 'score_pool4.weight'], '16s'),
-    (['score_pool4.weight', 'score_pool3.weight'], '8s'),
-    (['score_pool3.weight', 'scale_pool3.weight'], '8s-atonce'),
-])
+@pytest.mark.parametrize(
+    'keys, variant',
+    [
+        (['score_fr.weight'], '32s'),
+        (['score_fr.weight', 'score_pool4.weight'], '16s'),
+        (['score_pool4.weight', 'score_pool3.weight'], '8s'),
+        (['score_pool3.weight', 'scale_pool3.weight'], '8s-atonce'),
+    ],
+)
 def test_detect_fcn_variant(keys, variant):
     assert detect_fcn_variant(dict.fromkeys(keys)) == variant
 
@@ -198,19 +223,22 @@ def test_missing_and_unknown_keys_are_listed(light_vgg16):
     weights = dict(light_vgg16, **_head('16s', fc_channels=64))
     del weights['score_pool4.bias']
     weights['fc8.weight'] = torch.zeros(1)
-    with pytest.raises(KeyError, match=re.escape(
-            "missing ['score_pool4.bias'], unknown ['fc8.weight']")):
+    with pytest.raises(
+        KeyError, match=re.escape("missing ['score_pool4.bias'], unknown ['fc8.weight']")
+    ):
         caffe_fcn_to_mmseg(weights)
 
 
-
-@pytest.mark.parametrize('change, match', [
-    (dict(variant='16s'), 'keys are those of FCN-8s'),
-    (dict(variant='8s-once'), 'is not supported'),
-    (dict(score_pool3=torch.zeros(21, 512, 1, 1)), r'score_pool3.weight has shape'),
-    (dict(upscore8=torch.zeros(21, 21, 8, 8)), r'x8 upsampling of 21 classes'),
-    (dict(upscore_pool4=bilinear_upscore(21, 4).flip(0)), r"\['upscore_pool4'\]"),
-])
+@pytest.mark.parametrize(
+    'change, match',
+    [
+        (dict(variant='16s'), 'keys are those of FCN-8s'),
+        (dict(variant='8s-once'), 'is not supported'),
+        (dict(score_pool3=torch.zeros(21, 512, 1, 1)), r'score_pool3.weight has shape'),
+        (dict(upscore8=torch.zeros(21, 21, 8, 8)), r'x8 upsampling of 21 classes'),
+        (dict(upscore_pool4=bilinear_upscore(21, 4).flip(0)), r"\['upscore_pool4'\]"),
+    ],
+)
 def test_bad_variants_shapes_and_upsampling_raise(light_vgg16, change, match):
     weights = dict(light_vgg16, **_head('8s', fc_channels=64))
     variant = change.pop('variant', None)
@@ -221,11 +249,11 @@ def test_bad_variants_shapes_and_upsampling_raise(light_vgg16, change, match):
 
 def test_at_once_scale_layers_are_checked(light_vgg16):
     weights = dict(light_vgg16, **_head('8s', fc_channels=64))
-    weights['scale_pool3.weight'] = torch.full((256, ), 0.0001)
-    weights['scale_pool4.weight'] = torch.full((512, ), 0.1)
+    weights['scale_pool3.weight'] = torch.full((256,), 0.0001)
+    weights['scale_pool4.weight'] = torch.full((512,), 0.1)
     with pytest.raises(ValueError, match='scale_pool4.weight is not the constant 0.01'):
         caffe_fcn_to_mmseg(weights)
-    weights['scale_pool4.weight'] = torch.full((512, ), 0.01)
+    weights['scale_pool4.weight'] = torch.full((512,), 0.01)
     with pytest.raises(ValueError, match="variant='8s' was asked for"):
         caffe_fcn_to_mmseg(weights, variant='8s')
     assert caffe_fcn_to_mmseg(weights)[1] == '8s-atonce'

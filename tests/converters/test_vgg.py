@@ -1,29 +1,38 @@
 """torchvision and Caffe VGG weights to FullyConvVGG checkpoints."""
+
 from collections import OrderedDict
 
 import pytest
 import torch
 import torch.nn.functional as F
-from mmengine.config import Config
-
 from caffemodel_writer import caffemodel
+from mmengine.config import Config
 from mmseg.registry import MODELS
-from mmseg_fcn_skip.converters import (backbone_meta, caffe_vgg_to_mmseg,
-                                       make_checkpoint, read_caffemodel,
-                                       torchvision_vgg_to_mmseg)
+from reference_nets import (
+    REPO_ROOT,
+    VGG16_WIDTHS,
+    caffe_vgg16,
+    reference_vgg,
+    torchvision_layers,
+    torchvision_vgg,
+)
+
+from mmseg_fcn_skip.converters import (
+    backbone_meta,
+    caffe_vgg_to_mmseg,
+    make_checkpoint,
+    read_caffemodel,
+    torchvision_vgg_to_mmseg,
+)
 from mmseg_fcn_skip.converters.vgg import torchvision_conv_indices
 from mmseg_fcn_skip.models.backbones import FullyConvVGG
 from mmseg_fcn_skip.models.backbones.fully_conv_vgg import VGG_BLOCKS
-from reference_nets import (REPO_ROOT, VGG16_WIDTHS, caffe_vgg16, reference_vgg,
-                            torchvision_layers, torchvision_vgg)
 
 
 def test_torchvision_conv_indices():
     # torchvision's vgg16 and vgg16_bn
-    assert torchvision_conv_indices(16, False) == [0, 2, 5, 7, 10, 12, 14, 17, 19, 21,
-                                                   24, 26, 28]
-    assert torchvision_conv_indices(16, True) == [0, 3, 7, 10, 14, 17, 20, 24, 27, 30,
-                                                  34, 37, 40]
+    assert torchvision_conv_indices(16, False) == [0, 2, 5, 7, 10, 12, 14, 17, 19, 21, 24, 26, 28]
+    assert torchvision_conv_indices(16, True) == [0, 3, 7, 10, 14, 17, 20, 24, 27, 30, 34, 37, 40]
     for depth in (11, 13, 16, 19):
         for with_norm in (False, True):
             layers = torchvision_layers(depth, with_norm)
@@ -37,8 +46,9 @@ def test_torchvision_round_trip(depth, with_norm):
     weights = torchvision_vgg(depth, with_norm)
     state_dict, found_depth, found_norm = torchvision_vgg_to_mmseg(weights)
     assert (found_depth, found_norm) == (depth, with_norm)
-    backbone = FullyConvVGG(depth=depth, fc_channels=64,
-                            norm_cfg=dict(type='BN') if with_norm else None)
+    backbone = FullyConvVGG(
+        depth=depth, fc_channels=64, norm_cfg=dict(type='BN') if with_norm else None
+    )
     shapes = {k: tuple(v.shape) for k, v in backbone.state_dict().items()}
     assert {k: tuple(v.shape) for k, v in state_dict.items()} == shapes
     # The n-th conv of torchvision's list is conv ``c`` of block ``b``, in order.
@@ -57,14 +67,14 @@ def test_torchvision_round_trip(depth, with_norm):
             assert state_dict[f'{key}.bn.{name}'] is weights[f'{norm}.{name}']
         torch.testing.assert_close(
             state_dict[key + '.bn.running_mean'],
-            weights[norm + '.running_mean'] - weights[source + '.bias'])
+            weights[norm + '.running_mean'] - weights[source + '.bias'],
+        )
     assert state_dict['fc7.conv.bias'] is weights['classifier.3.bias']
     assert not any(v is weights['classifier.6.weight'] for v in state_dict.values())
 
 
 @pytest.mark.parametrize('depth, with_norm', [(11, True), (13, False)])
-def test_torchvision_checkpoint_loads_by_pretrained_init_and_matches(
-        tmp_path, depth, with_norm):
+def test_torchvision_checkpoint_loads_by_pretrained_init_and_matches(tmp_path, depth, with_norm):
     """The model base config's init_cfg loads the file; outputs match torchvision."""
     weights = torchvision_vgg(depth, with_norm, seed=depth)
     state_dict, _, _ = torchvision_vgg_to_mmseg(weights)
@@ -74,8 +84,12 @@ def test_torchvision_checkpoint_loads_by_pretrained_init_and_matches(
     cfg = Config.fromfile(REPO_ROOT / 'configs/_base_/models/fcn8s_vgg16.py')
     backbone_cfg = cfg.model.backbone
     backbone_cfg.init_cfg.checkpoint = str(path)
-    backbone_cfg.update(depth=depth, fc_channels=64, out_indices=(4, 5),
-                        norm_cfg=dict(type='BN') if with_norm else None)
+    backbone_cfg.update(
+        depth=depth,
+        fc_channels=64,
+        out_indices=(4, 5),
+        norm_cfg=dict(type='BN') if with_norm else None,
+    )
     backbone = MODELS.build(backbone_cfg)
     backbone.init_weights()
     backbone.eval()
@@ -89,9 +103,11 @@ def test_torchvision_checkpoint_loads_by_pretrained_init_and_matches(
 
 
 def test_torchvision_vgg16_real_shapes(vgg16_caffe):
-    convs = [(vgg16_caffe[k + '.weight'], vgg16_caffe[k + '.bias'])
-             for k in dict.fromkeys(k.rsplit('.', 1)[0] for k in vgg16_caffe)
-             if k.startswith('conv')]
+    convs = [
+        (vgg16_caffe[k + '.weight'], vgg16_caffe[k + '.bias'])
+        for k in dict.fromkeys(k.rsplit('.', 1)[0] for k in vgg16_caffe)
+        if k.startswith('conv')
+    ]
     weights = torchvision_vgg(16, False, fc_channels=1, convs=convs)
     weights['classifier.0.weight'] = vgg16_caffe['fc6.weight'].reshape(4096, 25088)
     weights['classifier.0.bias'] = vgg16_caffe['fc6.bias']
@@ -106,12 +122,13 @@ def test_torchvision_vgg16_real_shapes(vgg16_caffe):
     assert state_dict['fc7.conv.weight'].shape == (4096, 4096, 1, 1)
     pool5 = torch.randn(1, 512, 7, 7)
     torch.testing.assert_close(
-        F.conv2d(pool5, fc6).flatten(1), F.linear(pool5.flatten(1),
-                                                  weights['classifier.0.weight']),
-        rtol=1e-4, atol=1e-4)
+        F.conv2d(pool5, fc6).flatten(1),
+        F.linear(pool5.flatten(1), weights['classifier.0.weight']),
+        rtol=1e-4,
+        atol=1e-4,
+    )
     meta = backbone_meta(state_dict, 'torchvision', depth, False)
-    assert meta['backbone'] == dict(type='FullyConvVGG', depth=16, fc_channels=4096,
-                                    norm_cfg=None)
+    assert meta['backbone'] == dict(type='FullyConvVGG', depth=16, fc_channels=4096, norm_cfg=None)
     assert meta['data_preprocessor']['bgr_to_rgb'] is True
 
 
@@ -123,8 +140,7 @@ def test_caffe_vgg16_from_v1_caffemodel(vgg16_caffe):
     weights['fc8.bias'] = torch.randn(1000)
     types = {k.rsplit('.', 1)[0]: 'Convolution' for k in weights}
     types.update(fc6='InnerProduct', fc7='InnerProduct', fc8='InnerProduct')
-    state_dict, depth = caffe_vgg_to_mmseg(read_caffemodel(caffemodel(weights, types,
-                                                                      v1=True)))
+    state_dict, depth = caffe_vgg_to_mmseg(read_caffemodel(caffemodel(weights, types, v1=True)))
     assert depth == 16
     assert len(state_dict) == 13 * 2 + 4
     for block, num_convs in enumerate(VGG_BLOCKS[16]):
@@ -132,10 +148,14 @@ def test_caffe_vgg16_from_v1_caffemodel(vgg16_caffe):
             for kind in ('weight', 'bias'):
                 torch.testing.assert_close(
                     state_dict[f'blocks.{block}.{conv}.conv.{kind}'],
-                    vgg16_caffe[f'conv{block + 1}_{conv + 1}.{kind}'], rtol=0, atol=0)
+                    vgg16_caffe[f'conv{block + 1}_{conv + 1}.{kind}'],
+                    rtol=0,
+                    atol=0,
+                )
     for name in ('fc6', 'fc7'):
-        torch.testing.assert_close(state_dict[f'{name}.conv.weight'],
-                                   vgg16_caffe[f'{name}.weight'], rtol=0, atol=0)
+        torch.testing.assert_close(
+            state_dict[f'{name}.conv.weight'], vgg16_caffe[f'{name}.weight'], rtol=0, atol=0
+        )
     meta = backbone_meta(state_dict, 'caffe', depth, False)
     assert meta['data_preprocessor']['mean'] == [104.00699, 116.66877, 122.67892]
     with pytest.raises(ValueError, match="convention='bgr' is not supported"):
@@ -153,17 +173,28 @@ def test_caffe_vgg19_depth_from_conv_names():
     assert state_dict['blocks.4.3.conv.weight'] is weights['conv5_4.weight']
 
 
-@pytest.mark.parametrize('edit, error, match', [
-    (lambda w: w.pop('features.0.weight'), ValueError, r'has 12 conv weights'),
-    (lambda w: w.update({'features.99.weight': w.pop('features.0.weight')}), KeyError,
-     r'at features indices \[0, 2, 5'),
-    (lambda w: w.update({'features.2.weight': torch.zeros(32, 64, 3, 3)}), ValueError,
-     r'features.2.weight has shape \(32, 64, 3, 3\)'),
-    (lambda w: w.pop('classifier.6.bias'), KeyError,
-     r"missing \['classifier.6.bias'\]"),
-    (lambda w: w.update({'classifier.0.weight': torch.zeros(64, 100)}), ValueError,
-     r'fc6.weight has shape \(64, 100\)'),
-])
+@pytest.mark.parametrize(
+    'edit, error, match',
+    [
+        (lambda w: w.pop('features.0.weight'), ValueError, r'has 12 conv weights'),
+        (
+            lambda w: w.update({'features.99.weight': w.pop('features.0.weight')}),
+            KeyError,
+            r'at features indices \[0, 2, 5',
+        ),
+        (
+            lambda w: w.update({'features.2.weight': torch.zeros(32, 64, 3, 3)}),
+            ValueError,
+            r'features.2.weight has shape \(32, 64, 3, 3\)',
+        ),
+        (lambda w: w.pop('classifier.6.bias'), KeyError, r"missing \['classifier.6.bias'\]"),
+        (
+            lambda w: w.update({'classifier.0.weight': torch.zeros(64, 100)}),
+            ValueError,
+            r'fc6.weight has shape \(64, 100\)',
+        ),
+    ],
+)
 def test_torchvision_errors(edit, error, match):
     weights = torchvision_vgg(16, False)
     edit(weights)

@@ -6,22 +6,17 @@ import pytest
 from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS
 
-from mmseg_fcn_skip.datasets import (TOY_SHAPES_CLASSES, ToyShapesDataset,
-                                     generate_toy_shapes)
+from mmseg_fcn_skip.datasets import TOY_SHAPES_CLASSES, ToyShapesDataset, generate_toy_shapes
 from mmseg_fcn_skip.datasets.toy_shapes import _draw_shape
 
 
 @pytest.fixture(scope='module')
 def toy_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return generate_toy_shapes(
-        tmp_path_factory.mktemp('toy'), num_train=24, num_val=6, seed=3)
+    return generate_toy_shapes(tmp_path_factory.mktemp('toy'), num_train=24, num_val=6, seed=3)
 
 
 def _read_tree(root: Path) -> dict:
-    return {
-        path.relative_to(root): path.read_bytes()
-        for path in sorted(root.rglob('*.png'))
-    }
+    return {path.relative_to(root): path.read_bytes() for path in sorted(root.rglob('*.png'))}
 
 
 def test_same_seed_gives_identical_files(toy_root, tmp_path):
@@ -47,8 +42,7 @@ def test_labels_are_class_indices_or_ignore(toy_root):
     seen = set()
     for ann_path in sorted(toy_root.glob('ann_dir/*/*.png')):
         label = cv2.imread(str(ann_path), cv2.IMREAD_UNCHANGED)
-        image = cv2.imread(
-            str(toy_root / 'img_dir' / ann_path.parent.name / ann_path.name))
+        image = cv2.imread(str(toy_root / 'img_dir' / ann_path.parent.name / ann_path.name))
         assert label.dtype == np.uint8 and label.ndim == 2
         assert label.shape == image.shape[:2]
         seen.update(np.unique(label).tolist())
@@ -56,10 +50,7 @@ def test_labels_are_class_indices_or_ignore(toy_root):
 
 
 def test_sizes_are_varied_and_include_odd_ones(toy_root):
-    sizes = [
-        cv2.imread(str(path)).shape[:2]
-        for path in toy_root.glob('img_dir/*/*.png')
-    ]
+    sizes = [cv2.imread(str(path)).shape[:2] for path in toy_root.glob('img_dir/*/*.png')]
     sides = np.array(sizes).ravel()
     assert sides.min() >= 97 and sides.max() <= 193
     assert (sides % 2 == 1).any()
@@ -68,8 +59,11 @@ def test_sizes_are_varied_and_include_odd_ones(toy_root):
 
 def test_size_range_is_inclusive(tmp_path):
     root = generate_toy_shapes(tmp_path, num_train=12, num_val=0, size_range=(32, 33))
-    sides = {side for path in root.glob('img_dir/train/*.png')
-             for side in cv2.imread(str(path)).shape[:2]}
+    sides = {
+        side
+        for path in root.glob('img_dir/train/*.png')
+        for side in cv2.imread(str(path)).shape[:2]
+    }
     assert sides == {32, 33}
 
 
@@ -92,13 +86,14 @@ def test_dataset_loads_through_registry(toy_root):
         dict(
             type='ToyShapesDataset',
             data_root=str(toy_root),
-            data_prefix=dict(
-                img_path='img_dir/val', seg_map_path='ann_dir/val'),
+            data_prefix=dict(img_path='img_dir/val', seg_map_path='ann_dir/val'),
             pipeline=[
                 dict(type='LoadImageFromFile'),
                 dict(type='LoadAnnotations'),
                 dict(type='PackSegInputs'),
-            ]))
+            ],
+        )
+    )
     assert isinstance(dataset, ToyShapesDataset)
     assert len(dataset) == 6
     assert dataset.metainfo['classes'] == TOY_SHAPES_CLASSES
@@ -126,15 +121,17 @@ def test_shapes_have_the_colour_of_their_class(toy_root):
         assert np.abs(found - expected).max() < 30, (class_id, found)
 
 
-@pytest.mark.parametrize('kwargs,match', [
-    (dict(num_train=-1), 'num_train must be >= 0, got -1'),
-    (dict(num_val=-2), 'num_val must be >= 0, got -2'),
-    (dict(size_range=(10, 50)), r'32 <= min <= max, got \(10, 50\)'),
-    (dict(size_range=(150, 100)), r'32 <= min <= max, got \(150, 100\)'),
-    (dict(max_shapes=0), 'max_shapes must be >= 1, got 0'),
-])
+@pytest.mark.parametrize(
+    'kwargs,match',
+    [
+        (dict(num_train=-1), 'num_train must be >= 0, got -1'),
+        (dict(num_val=-2), 'num_val must be >= 0, got -2'),
+        (dict(size_range=(10, 50)), r'32 <= min <= max, got \(10, 50\)'),
+        (dict(size_range=(150, 100)), r'32 <= min <= max, got \(150, 100\)'),
+        (dict(max_shapes=0), 'max_shapes must be >= 1, got 0'),
+    ],
+)
 def test_invalid_arguments_raise(tmp_path, kwargs, match):
     with pytest.raises(ValueError, match=match):
         generate_toy_shapes(tmp_path, **kwargs)
     assert not any(tmp_path.iterdir())  # nothing written
-

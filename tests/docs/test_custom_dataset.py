@@ -7,6 +7,7 @@ The page marks the blocks it is tested by with ``<!-- custom-dataset-test: KIND 
 folder laid out like the repository (its ``configs`` copied, ``tools`` linked), so the
 page and the test cannot drift apart.
 """
+
 import ast
 import os
 import re
@@ -19,9 +20,8 @@ import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
-from PIL import Image
-
 from mmseg.registry import DATASETS
+from PIL import Image
 
 REPO = Path(__file__).resolve().parents[2]
 PAGE = REPO / 'docs' / 'custom_dataset.md'
@@ -42,10 +42,12 @@ def page_blocks(kind: str) -> list:
 
 def run(command: list, cwd: Path) -> str:
     # `python` in the page's commands is this interpreter.
-    env = dict(os.environ, OMP_NUM_THREADS='1',
-               PATH=f'{Path(sys.executable).parent}{os.pathsep}{os.environ["PATH"]}')
-    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True,
-                            timeout=600)
+    env = dict(
+        os.environ,
+        OMP_NUM_THREADS='1',
+        PATH=f'{Path(sys.executable).parent}{os.pathsep}{os.environ["PATH"]}',
+    )
+    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return result.stdout + result.stderr
 
@@ -65,8 +67,8 @@ def write_dataset(root: Path) -> list:
         for name in names:
             height, width = (int(v) for v in rng.integers(40, 65, size=2))
             label = np.zeros((height, width), np.uint8)
-            label[height // 2:, :] = 1
-            label[4:4 + height // 4, 4:4 + width // 4] = 2
+            label[height // 2 :, :] = 1
+            label[4 : 4 + height // 4, 4 : 4 + width // 4] = 2
             label[:2, :] = 255
             image = colours[np.where(label == 255, 0, label)]
             image = image + rng.integers(0, 25, image.shape).astype(np.uint8)
@@ -87,8 +89,15 @@ def project(tmp_path_factory):
 
 def test_the_page_shows_the_layout_and_the_block_of_the_template():
     layout = page_blocks('layout')[0]
-    for part in (f'{DATA}/', 'img_dir/', 'ann_dir/', 'train/', 'val/',
-                 f'{SPLITS["train"][0]}.jpg', f'{SPLITS["train"][0]}.png'):
+    for part in (
+        f'{DATA}/',
+        'img_dir/',
+        'ann_dir/',
+        'train/',
+        'val/',
+        f'{SPLITS["train"][0]}.jpg',
+        f'{SPLITS["train"][0]}.png',
+    ):
         assert part in layout
     # The block the page tells the user to edit is the template's, line for line.
     assert page_blocks('edit-block')[0] in TEMPLATE.read_text()
@@ -126,21 +135,20 @@ def test_the_page_trains_and_tests_a_three_class_dataset(project):
     test_logs = sorted((work_dir / 'test').glob('*/*.log'))
     assert len(test_logs) == 1
     log = test_logs[0].read_text()
-    rows = re.findall(r'^\|\s*(\w+)\s*\|\s*([\d.]+|nan)\s*\|\s*([\d.]+|nan)\s*\|$', log,
-                      re.M)
+    rows = re.findall(r'^\|\s*(\w+)\s*\|\s*([\d.]+|nan)\s*\|\s*([\d.]+|nan)\s*\|$', log, re.M)
     assert tuple(name for name, _, _ in rows) == CLASSES
     miou = float(re.search(r'Iter\(test\).*mIoU: ([\d.]+)', log).group(1))
     ious = [float(iou) for _, iou, _ in rows]
     assert miou == pytest.approx(np.nanmean(ious), abs=0.02)
 
 
-def test_the_second_template_keeps_the_dataset_and_starts_from_the_released_fcn8s(
-        project):
+def test_the_second_template_keeps_the_dataset_and_starts_from_the_released_fcn8s(project):
     root, _ = project
     run(['bash', '-euc', page_blocks('run')[0]], root)
     run(['bash', '-euc', page_blocks('from-fcn8s')[0]], root)
     cfg = Config.fromfile(
-        str(root / 'configs' / 'my_dataset' / 'fcn8s_vgg16_my-dataset_from-fcn8s.py'))
+        str(root / 'configs' / 'my_dataset' / 'fcn8s_vgg16_my-dataset_from-fcn8s.py')
+    )
     assert cfg.load_from == 'fcn8s-heavy-pascal'
     assert cfg.train_dataloader.dataset.metainfo.classes == CLASSES
     assert cfg.model.decode_head.num_classes == 3
@@ -153,13 +161,17 @@ def test_reduce_zero_label_in_the_block_reaches_the_loaded_labels(project):
     run(['bash', '-euc', page_blocks('run')[0]], root)
     text = (root / CONFIG).read_text()
     assert text.count('reduce_zero_label = False\n') == 1
-    (root / CONFIG).write_text(text.replace('reduce_zero_label = False\n',
-                                            'reduce_zero_label = True\n'))
+    (root / CONFIG).write_text(
+        text.replace('reduce_zero_label = False\n', 'reduce_zero_label = True\n')
+    )
     cfg = Config.fromfile(str(root / CONFIG))
     dataset_cfg = cfg.val_dataloader.dataset
     dataset_cfg.data_root = str(root / DATA)
-    dataset_cfg.pipeline = [dict(type='LoadImageFromFile'), dict(type='LoadAnnotations'),
-                            dict(type='PackSegInputs')]
+    dataset_cfg.pipeline = [
+        dict(type='LoadImageFromFile'),
+        dict(type='LoadAnnotations'),
+        dict(type='PackSegInputs'),
+    ]
     loaded = DATASETS.build(dataset_cfg)[0]['data_samples'].gt_sem_seg.data[0].numpy()
     written = np.asarray(Image.open(root / DATA / 'ann_dir' / 'val' / '0101.png'))
     # 0 (unlabelled) -> 255, k -> k - 1, 255 stays 255

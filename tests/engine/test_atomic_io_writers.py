@@ -1,17 +1,18 @@
 """Atomic writes against what happens around a save: a save killed half-way, then the
 next save of the same file; two writers (two ranks, two tools) of one path at once;
 a folder that does not exist yet; the backend the checkpoint hook is given."""
+
 import os
 import threading
 
+from light_fcn import REPO, run_python
 from mmengine.config import Config
 from mmengine.fileio import get_file_backend
 
-from light_fcn import REPO, run_python
 from mmseg_fcn_skip.engine import AtomicLocalBackend, use_atomic_checkpoints, write_atomic
 
 #: Loads atomic_io.py alone and kills the process where the rename would come.
-KILLED_SAVE = '''
+KILLED_SAVE = """
 import importlib.util, os, sys
 from pathlib import Path
 spec = importlib.util.spec_from_file_location('atomic_io', sys.argv[1])
@@ -19,7 +20,7 @@ module = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(module)
 module.os.replace = lambda *args: os._exit(9)
 module.write_atomic(b'half' * 1000, Path(sys.argv[2]))
-'''
+"""
 
 
 def test_a_save_killed_before_its_rename_does_not_block_the_next_one(tmp_path):
@@ -42,8 +43,12 @@ def test_a_save_killed_before_its_rename_does_not_block_the_next_one(tmp_path):
 
 def test_leftovers_named_like_any_temporary_file_do_not_block_a_save(tmp_path):
     path = tmp_path / 'iter_8.pth'
-    for name in ('.iter_8.pth.partial', '.iter_8.pth.tmp', 'iter_8.pth.partial',
-                 '.iter_8.pth.000000000000.partial'):
+    for name in (
+        '.iter_8.pth.partial',
+        '.iter_8.pth.tmp',
+        'iter_8.pth.partial',
+        '.iter_8.pth.000000000000.partial',
+    ):
         (tmp_path / name).write_bytes(b'stale')
     write_atomic(b'saved', path)
     assert path.read_bytes() == b'saved'
@@ -73,7 +78,7 @@ def test_two_writers_of_one_path_never_collide(tmp_path, monkeypatch):
                 errors.append(error)
 
     monkeypatch.setattr(os, 'replace', recording_replace)
-    threads = [threading.Thread(target=writer, args=(p, )) for p in payloads]
+    threads = [threading.Thread(target=writer, args=(p,)) for p in payloads]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -4,8 +4,12 @@ import pickle
 import pytest
 from mmengine.dataset import BaseDataset
 
-from mmseg_fcn_skip.engine import (SeededConcatDataset, SeededIndex, SeededInfiniteSampler,
-                                   derive_seed)
+from mmseg_fcn_skip.engine import (
+    SeededConcatDataset,
+    SeededIndex,
+    SeededInfiniteSampler,
+    derive_seed,
+)
 from mmseg_fcn_skip.engine.seeding import STREAM_SAMPLE
 
 
@@ -16,7 +20,7 @@ def _draws(sampler, count):
 def test_each_epoch_is_a_permutation_and_epochs_differ():
     sampler = SeededInfiniteSampler(range(7), seed=3)
     indices = [i for i, _ in _draws(sampler, 21)]
-    epochs = [indices[k:k + 7] for k in (0, 7, 14)]
+    epochs = [indices[k : k + 7] for k in (0, 7, 14)]
     assert all(sorted(epoch) == list(range(7)) for epoch in epochs)
     assert len({tuple(epoch) for epoch in epochs}) == 3
 
@@ -29,8 +33,7 @@ def test_stream_is_a_pure_function_of_the_seed():
 
 def test_sample_seed_is_derived_from_the_global_position():
     draws = _draws(SeededInfiniteSampler(range(4), seed=5), 6)
-    assert [seed for _, seed in draws] == [
-        derive_seed(5, STREAM_SAMPLE, p) for p in range(6)]
+    assert [seed for _, seed in draws] == [derive_seed(5, STREAM_SAMPLE, p) for p in range(6)]
     assert len({seed for _, seed in draws}) == 6
 
 
@@ -55,8 +58,9 @@ def test_ranks_split_the_global_stream(monkeypatch):
     single = _draws(SeededInfiniteSampler(range(5), seed=2), 20)
     per_rank = []
     for rank in (0, 1):
-        monkeypatch.setattr('mmseg_fcn_skip.engine.samplers.get_dist_info',
-                            lambda rank=rank: (rank, 2))
+        monkeypatch.setattr(
+            'mmseg_fcn_skip.engine.samplers.get_dist_info', lambda rank=rank: (rank, 2)
+        )
         sampler = SeededInfiniteSampler(range(5), seed=2)
         sampler.skip(3)
         per_rank.append(_draws(sampler, 7))

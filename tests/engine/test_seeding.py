@@ -4,14 +4,18 @@ import numpy as np
 import pytest
 import torch
 
-from mmseg_fcn_skip.engine.seeding import (STREAM_EPOCH_ORDER, STREAM_ITERATION,
-                                           STREAM_SAMPLE, derive_seed, seed_global_rngs)
+from mmseg_fcn_skip.engine.seeding import (
+    STREAM_EPOCH_ORDER,
+    STREAM_ITERATION,
+    STREAM_SAMPLE,
+    derive_seed,
+    seed_global_rngs,
+)
 
 
 def _seed_sequence_seed(seed: int, stream: int, position: int) -> int:
     """The 64-bit seed numpy's SeedSequence hash gives for the three numbers."""
-    low, high = np.random.SeedSequence([seed, stream, position]).generate_state(
-        2, np.uint32)
+    low, high = np.random.SeedSequence([seed, stream, position]).generate_state(2, np.uint32)
     return int(low) + (int(high) << 32)
 
 
@@ -43,8 +47,7 @@ def test_seed_global_rngs_seeds_random_numpy_and_torch_from_all_64_bits(seed):
     assert drawn[0] == random.Random(seed).random()
     expected = np.random.RandomState([seed & 0xFFFFFFFF, seed >> 32]).rand(3)
     assert np.array_equal(drawn[1], expected)
-    assert torch.equal(drawn[2], torch.rand(3, generator=torch.Generator().manual_seed(
-        seed)))
+    assert torch.equal(drawn[2], torch.rand(3, generator=torch.Generator().manual_seed(seed)))
 
 
 def test_seeds_differing_in_the_high_bits_draw_differently():

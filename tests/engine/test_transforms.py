@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from mmseg_fcn_skip.engine import (ApplySampleSeed, CheckSegFiles, CheckSegPair,
-                                   SeededIndex)
+from mmseg_fcn_skip.engine import ApplySampleSeed, CheckSegFiles, CheckSegPair, SeededIndex
 
 
 def _png(path, array):
@@ -20,16 +19,23 @@ def pair(tmp_path):
     """A 20x30 RGB image and its label map (classes 0..2 and 255)."""
     label = np.zeros((20, 30), np.uint8)
     label[5:10, 5:10], label[0, 0] = 2, 255
-    return dict(img_path=_png(tmp_path / 'img.png', np.full((20, 30, 3), 90, np.uint8)),
-                seg_map_path=_png(tmp_path / 'ann.png', label))
+    return dict(
+        img_path=_png(tmp_path / 'img.png', np.full((20, 30, 3), 90, np.uint8)),
+        seg_map_path=_png(tmp_path / 'ann.png', label),
+    )
 
 
 def _loaded(image_shape, label, img_path='a/img.png', seg_map_path='a/ann.png'):
-    return dict(img=np.zeros(image_shape, np.uint8), gt_seg_map=label,
-                img_path=img_path, seg_map_path=seg_map_path)
+    return dict(
+        img=np.zeros(image_shape, np.uint8),
+        gt_seg_map=label,
+        img_path=img_path,
+        seg_map_path=seg_map_path,
+    )
 
 
 # ApplySampleSeed
+
 
 def test_apply_sample_seed_makes_the_draws_a_function_of_the_sample_seed():
     draws = []
@@ -61,8 +67,10 @@ def test_apply_sample_seed_leaves_rngs_alone_without_a_seed():
 def _record_warnings(monkeypatch) -> list:
     """The messages the transforms log from now on."""
     logged = []
-    monkeypatch.setattr('mmseg_fcn_skip.engine.transforms.print_log',
-                        lambda message, **kwargs: logged.append(message))
+    monkeypatch.setattr(
+        'mmseg_fcn_skip.engine.transforms.print_log',
+        lambda message, **kwargs: logged.append(message),
+    )
     return logged
 
 
@@ -80,23 +88,29 @@ def test_apply_sample_seed_warns_once_and_only_without_any_seed(monkeypatch):
 
 # CheckSegFiles
 
+
 def test_check_seg_files_passes_good_files(pair):
     assert CheckSegFiles()(dict(pair)) == pair
 
 
-@pytest.mark.parametrize('damage, problem', [
-    (lambda p: p.write_bytes(b''), 'is empty (0 bytes)'),
-    (lambda p: p.write_bytes(p.read_bytes()[:len(p.read_bytes()) // 2]),
-     'cannot be read as an image'),
-    (lambda p: p.write_bytes(b'not an image at all'), 'cannot be read as an image'),
-    (lambda p: p.unlink(), 'does not exist'),
-])
-@pytest.mark.parametrize('key, role', [('img_path', 'image'),
-                                       ('seg_map_path', 'label map')])
+@pytest.mark.parametrize(
+    'damage, problem',
+    [
+        (lambda p: p.write_bytes(b''), 'is empty (0 bytes)'),
+        (
+            lambda p: p.write_bytes(p.read_bytes()[: len(p.read_bytes()) // 2]),
+            'cannot be read as an image',
+        ),
+        (lambda p: p.write_bytes(b'not an image at all'), 'cannot be read as an image'),
+        (lambda p: p.unlink(), 'does not exist'),
+    ],
+)
+@pytest.mark.parametrize('key, role', [('img_path', 'image'), ('seg_map_path', 'label map')])
 def test_check_seg_files_names_the_bad_file(pair, tmp_path, key, role, damage, problem):
     damage(tmp_path / ('img.png' if key == 'img_path' else 'ann.png'))
-    with pytest.raises(ValueError, match=re.escape(f'{role} file {pair[key]} {problem}')
-                       + '.*skip_unreadable=True'):
+    with pytest.raises(
+        ValueError, match=re.escape(f'{role} file {pair[key]} {problem}') + '.*skip_unreadable=True'
+    ):
         CheckSegFiles()(dict(pair))
 
 
@@ -123,8 +137,7 @@ def test_check_seg_files_rejects_16_bit_labels_beyond_uint8(pair, tmp_path):
 
 
 @pytest.mark.parametrize('largest, accepted', [(255, True), (256, False)])
-def test_check_seg_files_16_bit_boundary_is_the_uint8_range(pair, tmp_path, largest,
-                                                            accepted):
+def test_check_seg_files_16_bit_boundary_is_the_uint8_range(pair, tmp_path, largest, accepted):
     label = np.zeros((20, 30), np.uint16)
     label[3, 4] = largest
     _png(tmp_path / 'ann.png', label)
@@ -142,6 +155,7 @@ def test_check_seg_files_checks_only_paths_present(pair):
 
 # CheckSegPair
 
+
 def test_check_seg_pair_passes_a_good_pair():
     label = np.array([[0, 1], [4, 255]], np.uint8)
     results = CheckSegPair(num_classes=5)(_loaded((2, 2, 3), label))
@@ -149,18 +163,23 @@ def test_check_seg_pair_passes_a_good_pair():
 
 
 def test_check_seg_pair_names_both_files_when_sizes_differ():
-    with pytest.raises(ValueError, match='label map a/ann.png is 20x31 but its image '
-                       'a/img.png is 20x30'):
+    with pytest.raises(
+        ValueError, match='label map a/ann.png is 20x31 but its image a/img.png is 20x30'
+    ):
         CheckSegPair(5)(_loaded((20, 30, 3), np.zeros((20, 31), np.uint8)))
 
 
 def test_check_seg_pair_raises_on_labels_outside_the_classes():
     label = np.array([[0, 7], [9, 255]], np.uint8)
-    with pytest.raises(ValueError, match=re.escape(
+    with pytest.raises(
+        ValueError,
+        match=re.escape(
             'label map a/ann.png has 2 pixels with values [7, 9], which are neither '
-            'a class index (0..4) nor ignore_index=255') + ".*invalid_label='ignore'"):
+            'a class index (0..4) nor ignore_index=255'
+        )
+        + ".*invalid_label='ignore'",
+    ):
         CheckSegPair(5)(_loaded((2, 2, 3), label))
-
 
 
 @pytest.mark.parametrize('num_classes', [1, 5, 21])
@@ -169,19 +188,23 @@ def test_check_seg_pair_boundary_is_num_classes(num_classes):
     last = np.array([[0, num_classes - 1], [255, 0]], np.uint8)
     assert CheckSegPair(num_classes)(_loaded((2, 2, 3), last))['gt_seg_map'] is last
     first_outside = np.array([[0, num_classes - 1], [255, num_classes]], np.uint8)
-    with pytest.raises(ValueError, match=re.escape(
+    with pytest.raises(
+        ValueError,
+        match=re.escape(
             f'has 1 pixels with values [{num_classes}], which are neither a class index '
-            f'(0..{num_classes - 1}) nor ignore_index=255')):
+            f'(0..{num_classes - 1}) nor ignore_index=255'
+        ),
+    ):
         CheckSegPair(num_classes)(_loaded((2, 2, 3), first_outside))
-    ignored = CheckSegPair(num_classes, invalid_label='ignore')(
-        _loaded((2, 2, 3), first_outside))['gt_seg_map']
+    ignored = CheckSegPair(num_classes, invalid_label='ignore')(_loaded((2, 2, 3), first_outside))[
+        'gt_seg_map'
+    ]
     assert ignored.tolist() == [[0, num_classes - 1], [255, 255]]
 
 
 def test_check_seg_pair_uses_its_own_ignore_index():
     label = np.array([[0, 250], [4, 0]], np.uint8)
-    assert CheckSegPair(5, ignore_index=250)(_loaded((2, 2, 3), label))[
-        'gt_seg_map'] is label
+    assert CheckSegPair(5, ignore_index=250)(_loaded((2, 2, 3), label))['gt_seg_map'] is label
     label[1, 1] = 255
     with pytest.raises(ValueError, match=re.escape('values [255]') + '.*ignore_index=250'):
         CheckSegPair(5, ignore_index=250)(_loaded((2, 2, 3), label))
@@ -196,7 +219,8 @@ def test_check_seg_pair_warns_once_per_file(monkeypatch):
     assert logged == [
         f'label map {path} has 1 pixels with values [7], which are neither a class '
         'index (0..4) nor ignore_index=255; they are ignored.'
-        for path in ('a/ann.png', 'b/ann.png')]
+        for path in ('a/ann.png', 'b/ann.png')
+    ]
 
 
 def test_check_seg_pair_can_ignore_labels_outside_the_classes():
@@ -215,7 +239,7 @@ def test_check_seg_pair_rejects_colour_label_maps():
 @pytest.mark.parametrize('shape', [(1, 1), (1, 9), (9, 1)])
 def test_check_seg_pair_restores_squeezed_labels_of_thin_images(shape):
     label = np.arange(np.prod(shape), dtype=np.uint8).reshape(shape) % 5
-    results = CheckSegPair(5)(_loaded(shape + (3, ), label.squeeze()))
+    results = CheckSegPair(5)(_loaded(shape + (3,), label.squeeze()))
     assert results['gt_seg_map'].shape == shape
     assert np.array_equal(results['gt_seg_map'], label)
 
@@ -227,10 +251,13 @@ def test_check_seg_pair_without_labels_checks_the_image_only():
         CheckSegPair(5)(dict(img=np.zeros((0, 4, 3), np.uint8), img_path='x.png'))
 
 
-@pytest.mark.parametrize('kwargs, match', [
-    (dict(num_classes=0), 'num_classes=0 must be a positive integer'),
-    (dict(num_classes=5, invalid_label='drop'), "invalid_label='drop' is not supported"),
-])
+@pytest.mark.parametrize(
+    'kwargs, match',
+    [
+        (dict(num_classes=0), 'num_classes=0 must be a positive integer'),
+        (dict(num_classes=5, invalid_label='drop'), "invalid_label='drop' is not supported"),
+    ],
+)
 def test_check_seg_pair_arguments_are_checked(kwargs, match):
     with pytest.raises(ValueError, match=match):
         CheckSegPair(**kwargs)

@@ -1,12 +1,13 @@
 """FCNMetric against scores computed by hand from a confusion matrix."""
+
 import numpy as np
 import pytest
 import torch
 from mmengine.evaluator import Evaluator
-from PIL import Image
-
 from mmseg.evaluation import IoUMetric
 from mmseg.registry import METRICS
+from PIL import Image
+
 from mmseg_fcn_skip.evaluation import FCNMetric, fcn_scores
 
 CLASSES = ('a', 'b', 'c', 'd', 'e')
@@ -32,16 +33,18 @@ IGNORE = 255
 
 def _samples(confusion, ignored=3):
     """Two images whose pixels realise ``confusion``, plus ignored pixels."""
-    pairs = [(i, j) for i, row in enumerate(confusion) for j, n in enumerate(row)
-             for _ in range(n)]
+    pairs = [(i, j) for i, row in enumerate(confusion) for j, n in enumerate(row) for _ in range(n)]
     pairs += [(IGNORE, 1)] * ignored
     label, pred = torch.tensor(pairs).t()
     samples = []
     for part in (slice(0, 10), slice(10, None)):
         samples.append(
-            dict(gt_sem_seg=dict(data=label[part].reshape(1, 1, -1)),
-                 pred_sem_seg=dict(data=pred[part].reshape(1, 1, -1)),
-                 img_path=f'img{part.start}.jpg'))
+            dict(
+                gt_sem_seg=dict(data=label[part].reshape(1, 1, -1)),
+                pred_sem_seg=dict(data=pred[part].reshape(1, 1, -1)),
+                img_path=f'img{part.start}.jpg',
+            )
+        )
     return samples
 
 
@@ -87,8 +90,7 @@ def test_fcn_scores_from_counts():
 
 
 def test_perfect_prediction_scores_100():
-    perfect = [[4, 0, 0, 0, 0], [0, 2, 0, 0, 0], [0, 0, 0, 0, 0], [0, 0, 0, 9, 0],
-               [0, 0, 0, 0, 0]]
+    perfect = [[4, 0, 0, 0, 0], [0, 2, 0, 0, 0], [0, 0, 0, 0, 0], [0, 0, 0, 9, 0], [0, 0, 0, 0, 0]]
     scores = _evaluate(FCNMetric(), _samples(perfect))
     assert scores == dict(aAcc=100.0, mAcc=100.0, mIoU=100.0, fwIoU=100.0)
 

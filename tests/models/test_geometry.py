@@ -2,8 +2,7 @@ from fractions import Fraction
 
 import pytest
 
-from mmseg_fcn_skip.models.geometry import (Grid, as_offset, crop_offsets, in_level_grids,
-                                            named_grid)
+from mmseg_fcn_skip.models.geometry import Grid, as_offset, crop_offsets, in_level_grids, named_grid
 
 
 def test_conv_and_pool_move_the_grid():
@@ -44,19 +43,25 @@ def test_named_grids_put_pixel_zero_on_the_window_centre_or_corner():
 
 
 def test_level_grids_from_a_name_or_one_entry_per_level():
-    assert in_level_grids('corner', (8, 16)) == (named_grid('corner', 8),
-                                                 named_grid('corner', 16))
+    assert in_level_grids('corner', (8, 16)) == (named_grid('corner', 8), named_grid('corner', 16))
     grids = in_level_grids(('centre', 1.5, '3/2', Fraction(-2)), (4, 8, 16, 32))
-    assert grids == (Grid(Fraction(4), Fraction(3, 2)), Grid(Fraction(8), Fraction(3, 2)),
-                     Grid(Fraction(16), Fraction(3, 2)), Grid(Fraction(32), Fraction(-2)))
+    assert grids == (
+        Grid(Fraction(4), Fraction(3, 2)),
+        Grid(Fraction(8), Fraction(3, 2)),
+        Grid(Fraction(16), Fraction(3, 2)),
+        Grid(Fraction(32), Fraction(-2)),
+    )
 
 
-@pytest.mark.parametrize('in_grids, match', [
-    (('corner', ), 'one entry per input level'),
-    (('corner', 'x/2'), "'x/2' is not a number"),
-    (('corner', None), 'must be a number'),
-    (('corner', True), 'must be a number'),
-])
+@pytest.mark.parametrize(
+    'in_grids, match',
+    [
+        (('corner',), 'one entry per input level'),
+        (('corner', 'x/2'), "'x/2' is not a number"),
+        (('corner', None), 'must be a number'),
+        (('corner', True), 'must be a number'),
+    ],
+)
 def test_bad_level_grids_name_the_entry(in_grids, match):
     with pytest.raises(ValueError, match=match):
         in_level_grids(in_grids, (8, 16))

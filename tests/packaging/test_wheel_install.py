@@ -8,6 +8,7 @@ after the fresh environment's own site-packages). From a folder outside the
 repository, a user config inheriting ``mmseg_fcn_skip::fcn_skip/...`` trains two
 iterations and is tested, with the tools shipped in the package's ``.mim/tools``.
 """
+
 import os
 import shutil
 import subprocess
@@ -19,8 +20,18 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 #: What a build must not see: environments, build outputs, data, runs.
-NOT_SOURCE = ('.git', '.venv', 'build', 'dist', '*.egg-info', '__pycache__', '.pytest_cache',
-              'data', 'work_dirs', '.whl')
+NOT_SOURCE = (
+    '.git',
+    '.venv',
+    'build',
+    'dist',
+    '*.egg-info',
+    '__pycache__',
+    '.pytest_cache',
+    'data',
+    'work_dirs',
+    '.whl',
+)
 TOY = 'fcn_skip/fcn8s_vgg16-light-bn_1xb4-1200it_toyshapes-128x128.py'
 USER_CONFIG = f"""_base_ = 'mmseg_fcn_skip::{TOY}'
 data_root = 'toy'
@@ -38,8 +49,14 @@ test_dataloader = val_dataloader
 
 
 def run(args, cwd, env=None):
-    result = subprocess.run([str(a) for a in args], cwd=cwd, env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    result = subprocess.run(
+        [str(a) for a in args],
+        cwd=cwd,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     assert result.returncode == 0, result.stdout[-4000:]
     return result.stdout
 
@@ -52,33 +69,62 @@ def wheel_env(tmp_path_factory):
     # whose stale files would reach the wheel.
     source = tmp / 'source'
     shutil.copytree(REPO, source, symlinks=True, ignore=shutil.ignore_patterns(*NOT_SOURCE))
-    run([sys.executable, '-m', 'pip', 'wheel', '--no-deps', '--no-build-isolation',
-         '--quiet', '-w', tmp / 'dist', source], cwd=tmp)
+    run(
+        [
+            sys.executable,
+            '-m',
+            'pip',
+            'wheel',
+            '--no-deps',
+            '--no-build-isolation',
+            '--quiet',
+            '-w',
+            tmp / 'dist',
+            source,
+        ],
+        cwd=tmp,
+    )
     wheels = list((tmp / 'dist').glob('mmseg_fcn_skip-*.whl'))
     assert len(wheels) == 1, wheels
     venv = tmp / 'venv'
     run([sys.executable, '-m', 'venv', '--without-pip', venv], cwd=tmp)
     python = venv / 'bin' / 'python'
-    site = Path(run([python, '-c', 'import sysconfig; print(sysconfig.get_path("purelib"))'],
-                    cwd=tmp).strip())
+    site = Path(
+        run(
+            [python, '-c', 'import sysconfig; print(sysconfig.get_path("purelib"))'], cwd=tmp
+        ).strip()
+    )
     (site / 'outer_site_packages.pth').write_text(sysconfig.get_path('purelib') + '\n')
-    run([sys.executable, '-m', 'pip', '--python', python, 'install', '--no-deps',
-         '--no-index', '--quiet', wheels[0]], cwd=tmp)
+    run(
+        [
+            sys.executable,
+            '-m',
+            'pip',
+            '--python',
+            python,
+            'install',
+            '--no-deps',
+            '--no-index',
+            '--quiet',
+            wheels[0],
+        ],
+        cwd=tmp,
+    )
     return python, site, tmp
 
 
 def test_the_wheel_ships_configs_tools_and_model_index(wheel_env):
     python, site, tmp = wheel_env
     package = site / 'mmseg_fcn_skip'
-    assert (package / '.mim' / 'configs' / TOY).read_text() == (
-        REPO / 'configs' / TOY).read_text()
+    assert (package / '.mim' / 'configs' / TOY).read_text() == (REPO / 'configs' / TOY).read_text()
     assert (package / '.mim' / 'model-index.yml').is_file()
     assert (package / '.mim' / 'tools' / 'train.py').is_file()
     assert not (package / '.mim' / 'tools' / 'dev').exists()
-    shipped = {p.relative_to(package / '.mim' / 'configs').as_posix()
-               for p in (package / '.mim' / 'configs').rglob('*.py')}
-    in_repo = {p.relative_to(REPO / 'configs').as_posix()
-               for p in (REPO / 'configs').rglob('*.py')}
+    shipped = {
+        p.relative_to(package / '.mim' / 'configs').as_posix()
+        for p in (package / '.mim' / 'configs').rglob('*.py')
+    }
+    in_repo = {p.relative_to(REPO / 'configs').as_posix() for p in (REPO / 'configs').rglob('*.py')}
     assert shipped == in_repo
 
 
@@ -88,19 +134,35 @@ def test_a_user_config_inherits_trains_and_tests_from_the_wheel(wheel_env):
     work.mkdir()
     env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
     env['OMP_NUM_THREADS'] = '1'
-    origin = run([python, '-c', 'import mmseg_fcn_skip; print(mmseg_fcn_skip.__file__)'],
-                 cwd=work, env=env).strip().splitlines()[-1]
+    origin = (
+        run(
+            [python, '-c', 'import mmseg_fcn_skip; print(mmseg_fcn_skip.__file__)'],
+            cwd=work,
+            env=env,
+        )
+        .strip()
+        .splitlines()[-1]
+    )
     assert Path(origin).parent == site / 'mmseg_fcn_skip'
-    run([python, '-c', 'from mmseg_fcn_skip.datasets import generate_toy_shapes; '
-         'generate_toy_shapes("toy", num_train=4, num_val=2)'], cwd=work, env=env)
+    run(
+        [
+            python,
+            '-c',
+            'from mmseg_fcn_skip.datasets import generate_toy_shapes; '
+            'generate_toy_shapes("toy", num_train=4, num_val=2)',
+        ],
+        cwd=work,
+        env=env,
+    )
     (work / 'my_fcn.py').write_text(USER_CONFIG)
     tools = site / 'mmseg_fcn_skip' / '.mim' / 'tools'
     run([python, tools / 'train.py', 'my_fcn.py', '--work-dir', 'w'], cwd=work, env=env)
     checkpoint = work / 'w' / 'iter_2.pth'
     assert checkpoint.is_file()
-    out = run([python, tools / 'test.py', 'my_fcn.py', checkpoint, '--work-dir', 'w'],
-              cwd=work, env=env)
+    out = run(
+        [python, tools / 'test.py', 'my_fcn.py', checkpoint, '--work-dir', 'w'], cwd=work, env=env
+    )
     assert 'mIoU' in out
     # The saved config is the user's, merged with the shipped base.
     dumped = (work / 'w' / 'my_fcn.py').read_text()
-    assert "base_channels=4" in dumped and 'ToyShapesDataset' in dumped
+    assert 'base_channels=4' in dumped and 'ToyShapesDataset' in dumped

@@ -1,15 +1,15 @@
 """configs/fcn_skip/fcn8s_vgg16_4xb4-bf16-40k_voc12aug-512x512.py: its settings, and a
 short CPU training run with them."""
+
 import argparse
 from pathlib import Path
 
 import torch
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
-
 from mmseg.registry import MODELS
-from mmseg_fcn_skip.performance import (ChannelsLastSegDataPreProcessor,
-                                        is_channels_last)
+
+from mmseg_fcn_skip.performance import ChannelsLastSegDataPreProcessor, is_channels_last
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIG = str(REPO / 'configs' / 'fcn_skip' / 'fcn8s_vgg16_4xb4-bf16-40k_voc12aug-512x512.py')
@@ -30,7 +30,7 @@ def test_config_enables_bf16_channels_last_cudnn_autotuning_and_compile():
     assert cfg.custom_hooks == [
         dict(type='NonFiniteLossHook'),
         dict(type='IterationSeedHook'),
-        dict(type='ChannelsLastHook')
+        dict(type='ChannelsLastHook'),
     ]
     assert cfg.model.data_preprocessor.type == 'ChannelsLastSegDataPreProcessor'
     assert cfg.model.data_preprocessor.non_blocking is True
@@ -53,8 +53,16 @@ def test_light_variant_trains_on_cpu_channels_last_in_bf16(tmp_path, light_toy_o
     parser = argparse.ArgumentParser()
     parser.add_argument('--options', nargs='+', action=DictAction)
     toy.merge_from_dict(parser.parse_args(['--options', *light_toy_options(2)]).options)
-    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader', 'val_evaluator',
-                'test_evaluator', 'train_cfg', 'param_scheduler', 'default_hooks'):
+    for key in (
+        'train_dataloader',
+        'val_dataloader',
+        'test_dataloader',
+        'val_evaluator',
+        'test_evaluator',
+        'train_cfg',
+        'param_scheduler',
+        'default_hooks',
+    ):
         cfg[key] = toy[key]
     cfg.model.data_preprocessor.size = toy.model.data_preprocessor.size
     cfg.model.backbone = toy.model.backbone

@@ -1,4 +1,5 @@
 """Channels-last data pre-processor and hook."""
+
 from types import SimpleNamespace
 
 import torch
@@ -8,17 +9,28 @@ from mmseg.models.data_preprocessor import SegDataPreProcessor
 from mmseg.registry import HOOKS, MODELS
 from mmseg.structures import SegDataSample
 
-from mmseg_fcn_skip.performance import (ChannelsLastHook,
-                                        ChannelsLastSegDataPreProcessor,
-                                        is_channels_last, to_channels_last)
+from mmseg_fcn_skip.performance import (
+    ChannelsLastHook,
+    ChannelsLastSegDataPreProcessor,
+    is_channels_last,
+    to_channels_last,
+)
 
-PREPROCESSOR_CFG = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375],
-                        bgr_to_rgb=True, size=(40, 48), pad_val=0, seg_pad_val=255)
+PREPROCESSOR_CFG = dict(
+    mean=[123.675, 116.28, 103.53],
+    std=[58.395, 57.12, 57.375],
+    bgr_to_rgb=True,
+    size=(40, 48),
+    pad_val=0,
+    seg_pad_val=255,
+)
 
 
 def _batch() -> dict:
-    images = [torch.randint(0, 256, (3, 40, 37), dtype=torch.uint8),
-              torch.randint(0, 256, (3, 33, 48), dtype=torch.uint8)]
+    images = [
+        torch.randint(0, 256, (3, 40, 37), dtype=torch.uint8),
+        torch.randint(0, 256, (3, 33, 48), dtype=torch.uint8),
+    ]
     samples = []
     for image in images:
         sample = SegDataSample(metainfo=dict(img_shape=image.shape[1:]))
@@ -28,8 +40,7 @@ def _batch() -> dict:
 
 
 def test_preprocessor_is_registered_and_gives_channels_last_inputs():
-    preprocessor = MODELS.build(dict(type='ChannelsLastSegDataPreProcessor',
-                                     **PREPROCESSOR_CFG))
+    preprocessor = MODELS.build(dict(type='ChannelsLastSegDataPreProcessor', **PREPROCESSOR_CFG))
     assert isinstance(preprocessor, ChannelsLastSegDataPreProcessor)
     batch = _batch()
     reference = SegDataPreProcessor(**PREPROCESSOR_CFG)(_batch_copy(batch), True)
@@ -43,8 +54,10 @@ def test_preprocessor_is_registered_and_gives_channels_last_inputs():
 
 
 def _batch_copy(batch: dict) -> dict:
-    return dict(inputs=[image.clone() for image in batch['inputs']],
-                data_samples=[sample.clone() for sample in batch['data_samples']])
+    return dict(
+        inputs=[image.clone() for image in batch['inputs']],
+        data_samples=[sample.clone() for sample in batch['data_samples']],
+    )
 
 
 def test_preprocessor_passes_non_blocking_to_the_copy():
@@ -56,14 +69,17 @@ def test_preprocessor_passes_non_blocking_to_the_copy():
 
 def test_preprocessor_converts_test_batches_too():
     preprocessor = ChannelsLastSegDataPreProcessor(**PREPROCESSOR_CFG)
-    batch = dict(inputs=[torch.randint(0, 256, (3, 21, 30), dtype=torch.uint8)] * 2,
-                 data_samples=[SegDataSample(), SegDataSample()])
+    batch = dict(
+        inputs=[torch.randint(0, 256, (3, 21, 30), dtype=torch.uint8)] * 2,
+        data_samples=[SegDataSample(), SegDataSample()],
+    )
     assert is_channels_last(preprocessor(batch, False)['inputs'])
 
 
 def _net() -> nn.Module:
-    return nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8), nn.Conv2d(8, 4, 1),
-                         nn.Flatten(), nn.LazyLinear(2))
+    return nn.Sequential(
+        nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8), nn.Conv2d(8, 4, 1), nn.Flatten(), nn.LazyLinear(2)
+    )
 
 
 def test_hook_converts_every_4d_tensor_of_the_model_and_keeps_the_parameters():

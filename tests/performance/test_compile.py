@@ -1,5 +1,6 @@
 """The optimizer constructor that lets mmengine compile a training step with
 param groups."""
+
 import torch
 import torch.nn as nn
 from mmengine.config import ConfigDict
@@ -8,7 +9,8 @@ from mmengine.optim import build_optim_wrapper
 OPTIM_WRAPPER = dict(
     type='OptimWrapper',
     optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=5e-4),
-    paramwise_cfg=dict(bias_lr_mult=2.0, bias_decay_mult=0.0))
+    paramwise_cfg=dict(bias_lr_mult=2.0, bias_decay_mult=0.0),
+)
 
 
 def _wrapper(model: nn.Module, constructor: str):
@@ -44,8 +46,7 @@ def test_a_compiled_training_step_runs_and_matches_eager():
 
         return step
 
-    eager_step, compiled_step = make_step(eager_model), torch.compile(
-        make_step(compiled_model))
+    eager_step, compiled_step = make_step(eager_model), torch.compile(make_step(compiled_model))
     for _ in range(3):
         torch.testing.assert_close(compiled_step(), eager_step())
     torch.testing.assert_close(compiled_model.weight, eager_model.weight)

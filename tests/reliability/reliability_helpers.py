@@ -1,4 +1,5 @@
 """Shared pieces of the reliability tests: tiny data, training commands, checkpoints."""
+
 import os
 import subprocess
 import sys
@@ -16,36 +17,50 @@ TINY_CONFIG = HERE / 'tiny_fcn8s_toy.py'
 
 def make_toy_data(root: Path, num_train: int = 8, num_val: int = 2) -> Path:
     """A tiny toy shapes dataset of odd-sized images (33..71 px)."""
-    return generate_toy_shapes(root, num_train=num_train, num_val=num_val, seed=0,
-                               size_range=(33, 71))
+    return generate_toy_shapes(
+        root, num_train=num_train, num_val=num_val, seed=0, size_range=(33, 71)
+    )
 
 
 def data_options(data_root: Path) -> List[str]:
     """``--cfg-options`` pointing the tiny config at ``data_root``."""
-    return [f'{loader}.dataset.data_root={data_root}'
-            for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')]
+    return [
+        f'{loader}.dataset.data_root={data_root}'
+        for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')
+    ]
 
 
 def subprocess_env() -> Dict[str, str]:
     """The environment of the tool subprocesses: probes importable, 1 thread each."""
     env = dict(os.environ)
     env['PYTHONPATH'] = os.pathsep.join(
-        [str(HERE), str(REPO)] + [p for p in [env.get('PYTHONPATH')] if p])
+        [str(HERE), str(REPO)] + [p for p in [env.get('PYTHONPATH')] if p]
+    )
     env['OMP_NUM_THREADS'] = '1'
     return env
 
 
-def train_command(work_dir: Path, options: Sequence[str], *extra: str,
-                  config: Path = TINY_CONFIG) -> List[str]:
+def train_command(
+    work_dir: Path, options: Sequence[str], *extra: str, config: Path = TINY_CONFIG
+) -> List[str]:
     """``python tools/train.py`` on ``config`` with ``--cfg-options options``."""
-    return [sys.executable, str(REPO / 'tools' / 'train.py'), str(config),
-            '--work-dir', str(work_dir), *extra, '--cfg-options', *options]
+    return [
+        sys.executable,
+        str(REPO / 'tools' / 'train.py'),
+        str(config),
+        '--work-dir',
+        str(work_dir),
+        *extra,
+        '--cfg-options',
+        *options,
+    ]
 
 
 def run(command: List[str], timeout: float = 240) -> subprocess.CompletedProcess:
     """Run a tool; return the finished process (output captured as text)."""
-    return subprocess.run(command, env=subprocess_env(), capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        command, env=subprocess_env(), capture_output=True, text=True, timeout=timeout
+    )
 
 
 def state_dict(path: Path) -> Dict[str, torch.Tensor]:
@@ -56,11 +71,10 @@ def state_dict(path: Path) -> Dict[str, torch.Tensor]:
 def truncate(path: Path, fraction: float = 0.5) -> None:
     """Cut ``path`` to ``fraction`` of its size, as a kill mid-write would."""
     data = path.read_bytes()
-    path.write_bytes(data[:int(len(data) * fraction)])
+    path.write_bytes(data[: int(len(data) * fraction)])
 
 
-def derived_config(directory: Path, name: str, body: str,
-                   base: Path = TINY_CONFIG) -> Path:
+def derived_config(directory: Path, name: str, body: str, base: Path = TINY_CONFIG) -> Path:
     """Write ``directory/name.py``: ``base`` updated by the Python lines ``body``."""
     path = directory / f'{name}.py'
     path.write_text(f'_base_ = {str(base)!r}\n{body}')
@@ -69,7 +83,9 @@ def derived_config(directory: Path, name: str, body: str,
 
 def with_probes(*hooks: str) -> str:
     """Config lines importing the probes and adding ``hooks`` to the default ones."""
-    return ("custom_imports = dict(imports=['mmseg_fcn_skip', 'reliability_probes'],"
-            ' allow_failed_imports=False)\n'
-            "custom_hooks = [dict(type='NonFiniteLossHook'), "
-            f"dict(type='IterationSeedHook'), {', '.join(hooks)}]\n")
+    return (
+        "custom_imports = dict(imports=['mmseg_fcn_skip', 'reliability_probes'],"
+        ' allow_failed_imports=False)\n'
+        "custom_hooks = [dict(type='NonFiniteLossHook'), "
+        f"dict(type='IterationSeedHook'), {', '.join(hooks)}]\n"
+    )

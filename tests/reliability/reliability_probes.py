@@ -3,6 +3,7 @@
 This folder must be on ``PYTHONPATH`` of the training process; see
 ``reliability_helpers.train_command``.
 """
+
 import json
 import os
 import signal
@@ -10,7 +11,6 @@ from pathlib import Path
 
 from mmengine.dist import get_rank, get_world_size
 from mmengine.hooks import Hook
-
 from mmseg.registry import HOOKS
 
 
@@ -54,8 +54,13 @@ class RecordRankHook(Hook):
         # Parameters only: BN running statistics are per rank under DDP.
         checksum = sum(float(p.double().sum()) for p in model.parameters())
         record = dict(
-            rank=get_rank(), world_size=get_world_size(), seed=runner.seed,
-            iterations=runner.iter, batches=self.batches, files=self.files,
-            weight_checksum=checksum)
+            rank=get_rank(),
+            world_size=get_world_size(),
+            seed=runner.seed,
+            iterations=runner.iter,
+            batches=self.batches,
+            files=self.files,
+            weight_checksum=checksum,
+        )
         path = Path(runner.work_dir) / f'rank{get_rank()}.json'
         path.write_text(json.dumps(record))

@@ -5,6 +5,7 @@ converts them); images of 1x1, smaller than the net's stride (5x7) and of extrem
 aspect ratios (8x700, 700x8) train with finite losses and are predicted at their own
 size.
 """
+
 import copy
 import re
 
@@ -15,15 +16,14 @@ import torch
 import torch.nn.functional as F
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
-
 from mmseg.registry import DATASETS, MODELS
 from reliability_helpers import REPO
 
 #: Image sizes (height, width) that stress the net's stride and crops.
 SIZES = {'one': (1, 1), 'tiny': (5, 7), 'wide': (8, 700), 'tall': (700, 8)}
 LIGHT_MODEL = dict(
-    backbone=dict(base_channels=4, fc_channels=16),
-    decode_head=dict(in_channels=(16, 32, 16)))
+    backbone=dict(base_channels=4, fc_channels=16), decode_head=dict(in_channels=(16, 32, 16))
+)
 
 
 def _label(height, width):
@@ -40,8 +40,10 @@ def _samples():
         'deep': (rng.integers(0, 65536, (37, 41, 3), dtype=np.uint16), _label(37, 41)),
     }
     for name, (height, width) in SIZES.items():
-        samples[name] = (rng.integers(0, 256, (height, width, 3), dtype=np.uint8),
-                         _label(height, width))
+        samples[name] = (
+            rng.integers(0, 256, (height, width, 3), dtype=np.uint8),
+            _label(height, width),
+        )
     return samples
 
 
@@ -74,8 +76,9 @@ def model(cfg):
 
 
 def _by_name(dataset):
-    return {dataset.get_data_info(i)['img_path'].split('/')[-1][:-4]: i
-            for i in range(len(dataset))}
+    return {
+        dataset.get_data_info(i)['img_path'].split('/')[-1][:-4]: i for i in range(len(dataset))
+    }
 
 
 def test_test_pipeline_keeps_each_size_and_the_model_predicts_it(cfg, model):
@@ -119,22 +122,30 @@ def test_train_pipeline_and_loss_handle_every_odd_image(cfg, model):
     labels = torch.stack([s.gt_sem_seg.data[0] for s in data['data_samples']]).long()
     for name, index in _by_name(dataset).items():
         assert set(labels[index].unique().tolist()) <= set(
-            np.unique(_samples()[name][1]).tolist()) | {255}, name
+            np.unique(_samples()[name][1]).tolist()
+        ) | {255}, name
     losses = model.loss(**data)
     with torch.no_grad():
         logits = model.decode_head(model.extract_feat(data['inputs']))
     # mmseg averages over all pixels, ignored ones contributing 0 (avg_non_ignore=False).
-    expected = F.cross_entropy(logits[..., :crop[0], :crop[1]], labels, ignore_index=255,
-                               reduction='sum') / labels.numel()
+    expected = (
+        F.cross_entropy(
+            logits[..., : crop[0], : crop[1]], labels, ignore_index=255, reduction='sum'
+        )
+        / labels.numel()
+    )
     torch.testing.assert_close(losses['decode.loss_ce'], expected, rtol=1e-4, atol=0)
 
 
-@pytest.mark.parametrize('damage, message', [
-    ('empty image', 'image file {img} is empty (0 bytes)'),
-    ('truncated label', 'label map file {ann} cannot be read as an image'),
-    ('label out of classes', 'label map {ann} has 3 pixels with values [9]'),
-    ('size mismatch', 'label map {ann} is 5x8 but its image {img} is 5x7'),
-])
+@pytest.mark.parametrize(
+    'damage, message',
+    [
+        ('empty image', 'image file {img} is empty (0 bytes)'),
+        ('truncated label', 'label map file {ann} cannot be read as an image'),
+        ('label out of classes', 'label map {ann} has 3 pixels with values [9]'),
+        ('size mismatch', 'label map {ann} is 5x8 but its image {img} is 5x7'),
+    ],
+)
 def test_bad_pairs_fail_naming_the_files(cfg, tmp_path, damage, message):
     root = tmp_path / 'bad'
     img_dir, ann_dir = root / 'img_dir' / 'train', root / 'ann_dir' / 'train'
@@ -159,16 +170,13 @@ def test_bad_pairs_fail_naming_the_files(cfg, tmp_path, damage, message):
         dataset[0]
 
 
-
 def test_unreadable_training_samples_can_be_skipped(cfg, tmp_path):
     root = tmp_path / 'skip'
     for name in ('a', 'b'):
         for folder in ('img_dir', 'ann_dir'):
             (root / folder / 'train').mkdir(parents=True, exist_ok=True)
-        cv2.imwrite(str(root / 'img_dir' / 'train' / f'{name}.png'),
-                    np.zeros((9, 9, 3), np.uint8))
-        cv2.imwrite(str(root / 'ann_dir' / 'train' / f'{name}.png'),
-                    np.zeros((9, 9), np.uint8))
+        cv2.imwrite(str(root / 'img_dir' / 'train' / f'{name}.png'), np.zeros((9, 9, 3), np.uint8))
+        cv2.imwrite(str(root / 'ann_dir' / 'train' / f'{name}.png'), np.zeros((9, 9), np.uint8))
     (root / 'img_dir' / 'train' / 'a.png').write_bytes(b'')
     dataset_cfg = copy.deepcopy(cfg.train_dataloader.dataset)
     dataset_cfg.data_root = str(root)

@@ -1,12 +1,11 @@
 """tools/test.py and tools/train.py refuse checkpoints that do not fit, and say why."""
+
 import sys
 
 import torch
 from mmengine.config import Config
-
 from mmseg.registry import MODELS
-from reliability_helpers import (REPO, TINY_CONFIG, data_options, make_toy_data, run,
-                                 train_command)
+from reliability_helpers import REPO, TINY_CONFIG, data_options, make_toy_data, run, train_command
 
 
 def _checkpoint(path, **model_overrides):
@@ -17,14 +16,27 @@ def _checkpoint(path, **model_overrides):
 
 
 def test_test_tool_rejects_an_fcn16s_checkpoint_for_an_fcn8s_config(tmp_path):
-    checkpoint = _checkpoint(tmp_path / 'fcn16s.pth', **{
-        'model.backbone.out_indices': (3, 5),
-        'model.decode_head.in_channels': (32, 16),
-        'model.decode_head.in_index': (0, 1)})
+    checkpoint = _checkpoint(
+        tmp_path / 'fcn16s.pth',
+        **{
+            'model.backbone.out_indices': (3, 5),
+            'model.decode_head.in_channels': (32, 16),
+            'model.decode_head.in_index': (0, 1),
+        },
+    )
     data_root = make_toy_data(tmp_path / 'data', num_train=1, num_val=1)
-    result = run([sys.executable, str(REPO / 'tools' / 'test.py'), str(TINY_CONFIG),
-                  str(checkpoint), '--work-dir', str(tmp_path / 'work'),
-                  '--cfg-options', *data_options(data_root)])
+    result = run(
+        [
+            sys.executable,
+            str(REPO / 'tools' / 'test.py'),
+            str(TINY_CONFIG),
+            str(checkpoint),
+            '--work-dir',
+            str(tmp_path / 'work'),
+            '--cfg-options',
+            *data_options(data_root),
+        ]
+    )
     assert result.returncode != 0
     error = result.stderr
     assert f'CheckpointError: checkpoint {checkpoint} does not fit the model' in error
@@ -35,15 +47,20 @@ def test_test_tool_rejects_an_fcn16s_checkpoint_for_an_fcn8s_config(tmp_path):
 def test_train_tool_rejects_a_load_from_of_another_backbone(tmp_path):
     """Another class count is fine-tuning (tests/tools/test_load_from.py); another
     backbone width is a mistake, refused before the first iteration."""
-    checkpoint = _checkpoint(tmp_path / 'wide.pth', **{
-        'model.backbone.base_channels': 8, 'model.decode_head.in_channels': (32, 64, 16),
-        'model.decode_head.num_classes': 21})
+    checkpoint = _checkpoint(
+        tmp_path / 'wide.pth',
+        **{
+            'model.backbone.base_channels': 8,
+            'model.decode_head.in_channels': (32, 64, 16),
+            'model.decode_head.num_classes': 21,
+        },
+    )
     data_root = make_toy_data(tmp_path / 'data', num_train=2, num_val=1)
-    result = run(train_command(tmp_path / 'work',
-                               data_options(data_root) + [f'load_from={checkpoint}']))
+    result = run(
+        train_command(tmp_path / 'work', data_options(data_root) + [f'load_from={checkpoint}'])
+    )
     assert result.returncode != 0
-    assert f'CheckpointError: checkpoint {checkpoint} does not fit the model' \
-        in result.stderr
+    assert f'CheckpointError: checkpoint {checkpoint} does not fit the model' in result.stderr
     assert "Its backbone is not the config's (another depth or width)" in result.stderr
     assert 'Iter(train)' not in result.stdout
 
@@ -51,17 +68,31 @@ def test_train_tool_rejects_a_load_from_of_another_backbone(tmp_path):
 def test_test_tool_takes_an_old_checkpoint_with_positional_names(tmp_path):
     checkpoint = _checkpoint(tmp_path / 'new.pth')
     state = torch.load(checkpoint)
-    old = {key.replace('skip_scores.stride8.', 'skip_scores.0.')
-              .replace('skip_scores.stride16.', 'skip_scores.1.'): value
-           for key, value in state['state_dict'].items()}
+    old = {
+        key.replace('skip_scores.stride8.', 'skip_scores.0.').replace(
+            'skip_scores.stride16.', 'skip_scores.1.'
+        ): value
+        for key, value in state['state_dict'].items()
+    }
     torch.save(dict(state, state_dict=old), tmp_path / 'old.pth')
     data_root = make_toy_data(tmp_path / 'data', num_train=1, num_val=1)
-    result = run([sys.executable, str(REPO / 'tools' / 'test.py'), str(TINY_CONFIG),
-                  str(tmp_path / 'old.pth'), '--work-dir', str(tmp_path / 'work'),
-                  '--cfg-options', *data_options(data_root)])
+    result = run(
+        [
+            sys.executable,
+            str(REPO / 'tools' / 'test.py'),
+            str(TINY_CONFIG),
+            str(tmp_path / 'old.pth'),
+            '--work-dir',
+            str(tmp_path / 'work'),
+            '--cfg-options',
+            *data_options(data_root),
+        ]
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     output = result.stdout + result.stderr
-    assert ('decode_head: the checkpoint names the skip layers by position (an older '
-            'format); mapped skip_scores.0.bias -> skip_scores.stride8.bias') in output
+    assert (
+        'decode_head: the checkpoint names the skip layers by position (an older '
+        'format); mapped skip_scores.0.bias -> skip_scores.stride8.bias'
+    ) in output
     assert 'Iter(test)' in output
     assert 'missing keys in source state_dict' not in output

@@ -1,9 +1,17 @@
 """Two gloo processes on CPU train on batches of mixed image sizes, seeded per rank."""
+
 import json
 import sys
 
-from reliability_helpers import (REPO, TINY_CONFIG, data_options, derived_config,
-                                 make_toy_data, run, with_probes)
+from reliability_helpers import (
+    REPO,
+    TINY_CONFIG,
+    data_options,
+    derived_config,
+    make_toy_data,
+    run,
+    with_probes,
+)
 
 MAX_ITERS = 3
 # No resizing or cropping, and no fixed batch size: every image keeps its own size
@@ -29,16 +37,26 @@ randomness = dict(seed=0, diff_rank_seed=True)
 
 def test_two_cpu_processes_train_on_mixed_sizes_with_rank_seeds(tmp_path):
     data_root = make_toy_data(tmp_path / 'data')
-    config = derived_config(tmp_path, 'dist',
-                            MIXED_SIZES + with_probes("dict(type='RecordRankHook')"),
-                            base=TINY_CONFIG)
+    config = derived_config(
+        tmp_path, 'dist', MIXED_SIZES + with_probes("dict(type='RecordRankHook')"), base=TINY_CONFIG
+    )
     work_dir = tmp_path / 'work'
     command = [
         # --standalone: torchrun picks a free port itself, so parallel runs never clash
-        sys.executable, '-m', 'torch.distributed.run', '--standalone',
-        '--nproc_per_node', '2',
-        str(REPO / 'tools' / 'train.py'), str(config), '--launcher', 'pytorch',
-        '--work-dir', str(work_dir), '--cfg-options', *data_options(data_root)
+        sys.executable,
+        '-m',
+        'torch.distributed.run',
+        '--standalone',
+        '--nproc_per_node',
+        '2',
+        str(REPO / 'tools' / 'train.py'),
+        str(config),
+        '--launcher',
+        'pytorch',
+        '--work-dir',
+        str(work_dir),
+        '--cfg-options',
+        *data_options(data_root),
     ]
     result = run(command)
     assert result.returncode == 0, result.stderr[-4000:]
@@ -50,8 +68,9 @@ def test_two_cpu_processes_train_on_mixed_sizes_with_rank_seeds(tmp_path):
     assert ranks[1]['seed'] == ranks[0]['seed'] + 1
     for record in ranks:
         assert len(record['batches']) == MAX_ITERS
-        assert any(len({tuple(size) for size in batch}) > 1
-                   for batch in record['batches']), 'no batch mixed image sizes'
+        assert any(len({tuple(size) for size in batch}) > 1 for batch in record['batches']), (
+            'no batch mixed image sizes'
+        )
     # The ranks drew different images, and DDP kept their weights identical.
     assert ranks[0]['files'] != ranks[1]['files']
     assert ranks[0]['weight_checksum'] == ranks[1]['weight_checksum']

@@ -1,5 +1,6 @@
 """tools/infer.py under load: a killed folder run restarts where it stopped, and
 memory stays flat over many images of mixed sizes (tools/check_infer_memory.py)."""
+
 import importlib.util
 import signal
 import subprocess
@@ -7,7 +8,6 @@ import sys
 import time
 
 import cv2
-
 from reliability_helpers import REPO, subprocess_env
 
 CHECK_SCRIPT = REPO / 'tools' / 'check_infer_memory.py'
@@ -23,15 +23,21 @@ def _check_module():
 
 def _complete(out_dir):
     """Names of the images whose label map and overlay both exist."""
-    return {p.name for p in (out_dir / 'pred').glob('*.png')
-            if (out_dir / 'vis' / p.name).is_file()}
+    return {
+        p.name for p in (out_dir / 'pred').glob('*.png') if (out_dir / 'vis' / p.name).is_file()
+    }
 
 
 def _identity(out_dir, names):
     """(inode, mtime) of both outputs of each image: changes if a file is rewritten."""
-    return {(kind, name): ((out_dir / kind / name).stat().st_ino,
-                           (out_dir / kind / name).stat().st_mtime_ns)
-            for kind in ('pred', 'vis') for name in names}
+    return {
+        (kind, name): (
+            (out_dir / kind / name).stat().st_ino,
+            (out_dir / kind / name).stat().st_mtime_ns,
+        )
+        for kind in ('pred', 'vis')
+        for name in names
+    }
 
 
 def _kill_when(process, out_dir, done):
@@ -48,21 +54,34 @@ def test_killed_folder_run_restarts_and_skips_what_is_done(tmp_path):
     images, out_dir = tmp_path / 'images', tmp_path / 'out'
     check.make_images(images, NUM_IMAGES, num_sizes=6, seed=0)
     config, checkpoint = check.make_model(tmp_path)
-    command = [sys.executable, str(REPO / 'tools' / 'infer.py'), str(config),
-               str(checkpoint), str(images), '--out', str(out_dir), '--device', 'cpu']
+    command = [
+        sys.executable,
+        str(REPO / 'tools' / 'infer.py'),
+        str(config),
+        str(checkpoint),
+        str(images),
+        '--out',
+        str(out_dir),
+        '--device',
+        'cpu',
+    ]
 
-    first = subprocess.Popen(command, env=subprocess_env(), stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
+    first = subprocess.Popen(
+        command, env=subprocess_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     assert _kill_when(first, out_dir, done=10) == -signal.SIGKILL
     done = _complete(out_dir)
     assert 10 <= len(done) < NUM_IMAGES
     kept = _identity(out_dir, done)
 
-    second = subprocess.run(command, env=subprocess_env(), capture_output=True, text=True,
-                            timeout=240)
+    second = subprocess.run(
+        command, env=subprocess_env(), capture_output=True, text=True, timeout=240
+    )
     assert second.returncode == 0, second.stderr[-3000:]
-    assert (f'{NUM_IMAGES - len(done)} images written to {out_dir}, '
-            f'{len(done)} skipped (outputs exist), 0 failed') in second.stdout
+    assert (
+        f'{NUM_IMAGES - len(done)} images written to {out_dir}, '
+        f'{len(done)} skipped (outputs exist), 0 failed'
+    ) in second.stdout
     names = {p.name for p in images.iterdir()}
     assert _complete(out_dir) == names
     assert _identity(out_dir, done) == kept  # the first run's outputs were not rewritten
@@ -73,9 +92,25 @@ def test_killed_folder_run_restarts_and_skips_what_is_done(tmp_path):
 
 def test_memory_stays_flat_over_many_mixed_size_images(tmp_path):
     result = subprocess.run(
-        [sys.executable, str(CHECK_SCRIPT), '--num-images', '120', '--num-sizes', '12',
-         '--interval', '0.2', '--max-growth-mb', '20', '--work-dir', str(tmp_path)],
-        env=subprocess_env(), capture_output=True, text=True, timeout=240)
+        [
+            sys.executable,
+            str(CHECK_SCRIPT),
+            '--num-images',
+            '120',
+            '--num-sizes',
+            '12',
+            '--interval',
+            '0.2',
+            '--max-growth-mb',
+            '20',
+            '--work-dir',
+            str(tmp_path),
+        ],
+        env=subprocess_env(),
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert 'exit status 0, 30/30 label maps' in result.stdout
     assert 'exit status 0, 120/120 label maps' in result.stdout

@@ -6,13 +6,21 @@ a validation between the checkpoint and the kill. The killed run is also left wi
 a truncated newer checkpoint that ``last_checkpoint`` points at, so ``--resume``
 must pass over it to the intact one.
 """
+
 import subprocess
 
 import torch
-
-from reliability_helpers import (data_options, derived_config, make_toy_data, run,
-                                 state_dict, subprocess_env, train_command, truncate,
-                                 with_probes)
+from reliability_helpers import (
+    data_options,
+    derived_config,
+    make_toy_data,
+    run,
+    state_dict,
+    subprocess_env,
+    train_command,
+    truncate,
+    with_probes,
+)
 
 KILL_AT = 6  # between the checkpoints at iterations 4 and 8
 
@@ -22,11 +30,15 @@ def test_sigkill_then_resume_is_bit_exact(tmp_path):
     options = data_options(data_root)
     straight_dir, killed_dir = tmp_path / 'straight', tmp_path / 'killed'
     kill_config = derived_config(
-        tmp_path, 'killed',
-        with_probes(f"dict(type='SigkillAtIterHook', iteration={KILL_AT})"))
-    straight = subprocess.Popen(train_command(straight_dir, options),
-                                env=subprocess_env(), stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE, text=True)
+        tmp_path, 'killed', with_probes(f"dict(type='SigkillAtIterHook', iteration={KILL_AT})")
+    )
+    straight = subprocess.Popen(
+        train_command(straight_dir, options),
+        env=subprocess_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     killed = run(train_command(killed_dir, options, config=kill_config))
     _, straight_err = straight.communicate(timeout=240)
     assert straight.returncode == 0, straight_err[-3000:]
@@ -54,5 +66,4 @@ def test_sigkill_then_resume_is_bit_exact(tmp_path):
     assert differing == []
     # Dropout and augmentation were really random: training changed the weights.
     start = state_dict(killed_dir / 'iter_4.pth')
-    assert not torch.equal(start['decode_head.conv_seg.weight'],
-                           got['decode_head.conv_seg.weight'])
+    assert not torch.equal(start['decode_head.conv_seg.weight'], got['decode_head.conv_seg.weight'])

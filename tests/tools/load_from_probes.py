@@ -2,9 +2,9 @@
 
 This folder must be on ``PYTHONPATH`` of the training process.
 """
+
 import torch
 from mmengine.hooks import Hook
-
 from mmseg.registry import HOOKS
 
 

@@ -1,12 +1,11 @@
 import json
 
 import pytest
-
 from light_fcn import light_model, load_tool
+
 from mmseg_fcn_skip.analysis import score_checkpoint
 
-DATA_OPTIONS = {'val_dataloader.num_workers': 0,
-                'val_dataloader.persistent_workers': False}
+DATA_OPTIONS = {'val_dataloader.num_workers': 0, 'val_dataloader.persistent_workers': False}
 
 
 def test_one_row_per_run_with_its_scores(tmp_path, toy_data_root, capsys):
@@ -17,9 +16,13 @@ def test_one_row_per_run_with_its_scores(tmp_path, toy_data_root, capsys):
     options = dict(DATA_OPTIONS, **{'val_dataloader.dataset.data_root': toy_data_root})
     out = tmp_path / 'scores.json'
     load_tool('compare_runs').main(
-        ['--configs'] + [str(c) for c, _ in runs.values()] + ['--checkpoints'] +
-        [str(k) for _, k in runs.values()] + ['--json', str(out), '--cfg-options'] +
-        [f'{key}={value}' for key, value in options.items()])
+        ['--configs']
+        + [str(c) for c, _ in runs.values()]
+        + ['--checkpoints']
+        + [str(k) for _, k in runs.values()]
+        + ['--json', str(out), '--cfg-options']
+        + [f'{key}={value}' for key, value in options.items()]
+    )
     printed = capsys.readouterr().out
     assert 'Scores on 4 validation images' in printed
     saved = json.loads(out.read_text())
@@ -27,19 +30,26 @@ def test_one_row_per_run_with_its_scores(tmp_path, toy_data_root, capsys):
     for name, (config, checkpoint) in runs.items():
         expected = score_checkpoint(config, checkpoint, cfg_options=options).to_dict()
         assert saved[name] == expected
-        assert (f"| {name} | {expected['mIoU']:.2f} | {expected['aAcc']:.2f} | "
-                f"{expected['mAcc']:.2f} |") in printed
+        assert (
+            f'| {name} | {expected["mIoU"]:.2f} | {expected["aAcc"]:.2f} | {expected["mAcc"]:.2f} |'
+        ) in printed
     assert saved['coarse'] != saved['fine']
 
 
-@pytest.mark.parametrize('argv,message', [
-    (['--configs', 'a.py', 'b.py', '--checkpoints', 'a.pth'],
-     '2 configs but 1 checkpoints'),
-    (['--configs', 'a.py', 'b.py', '--checkpoints', 'w/a.pth', 'w/b.pth'],
-     "the row names ['w', 'w'] repeat; pass --names"),
-    (['--configs', 'a.py', '--checkpoints', 'a.pth', '--names', 'x', 'y'],
-     '2 names for 1 runs'),
-])
+@pytest.mark.parametrize(
+    'argv,message',
+    [
+        (['--configs', 'a.py', 'b.py', '--checkpoints', 'a.pth'], '2 configs but 1 checkpoints'),
+        (
+            ['--configs', 'a.py', 'b.py', '--checkpoints', 'w/a.pth', 'w/b.pth'],
+            "the row names ['w', 'w'] repeat; pass --names",
+        ),
+        (
+            ['--configs', 'a.py', '--checkpoints', 'a.pth', '--names', 'x', 'y'],
+            '2 names for 1 runs',
+        ),
+    ],
+)
 def test_runs_must_pair_up_and_be_told_apart(argv, message, capsys):
     with pytest.raises(SystemExit) as exit_info:
         load_tool('compare_runs').parse_args(argv)

@@ -1,4 +1,5 @@
 """tools/dataset_converters/sbd.py on small synthetic SBD and VOC trees."""
+
 import importlib.util
 import sys
 from pathlib import Path
@@ -7,16 +8,13 @@ import numpy as np
 import pytest
 from PIL import Image
 from scipy.io import savemat
-
 from scores_by_hand import confusion_matrix, scores
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SBD_TRAIN = ['2008_000002', '2008_000003', '2010_000005']
 SBD_VAL = ['2011_000001']
 # VOC2011 val: two images in SBD train, one in SBD val, two in neither.
-VOC2011_VAL = [
-    '2008_000003', '2011_000001', '2007_000033', '2010_000005', '2007_000042'
-]
+VOC2011_VAL = ['2008_000003', '2011_000001', '2007_000033', '2010_000005', '2007_000042']
 SEG11VALID = ['2011_000001', '2007_000033', '2007_000042']
 
 
@@ -39,8 +37,11 @@ def _label(seed, shape=(20, 30)):
 
 def write_sbd_mat(path: Path, label: np.ndarray) -> None:
     """An SBD cls file: struct GTcls (Segmentation, Boundaries, CategoriesPresent)."""
-    gt = dict(Segmentation=label, Boundaries=np.zeros((20, 1), dtype=object),
-              CategoriesPresent=np.unique(label[label > 0]).astype(np.uint8))
+    gt = dict(
+        Segmentation=label,
+        Boundaries=np.zeros((20, 1), dtype=object),
+        CategoriesPresent=np.unique(label[label > 0]).astype(np.uint8),
+    )
     savemat(str(path), dict(GTcls=gt))
 
 
@@ -64,7 +65,8 @@ def trees(tmp_path):
         Image.fromarray(image).save(voc_root / 'JPEGImages' / f'{image_id}.jpg')
         if image_id in VOC2011_VAL:
             Image.fromarray(_label(100 + seed, size)).save(
-                voc_root / 'SegmentationClass' / f'{image_id}.png')
+                voc_root / 'SegmentationClass' / f'{image_id}.png'
+            )
     voc2011_val = tmp_path / 'VOC2011' / 'ImageSets' / 'Segmentation' / 'val.txt'
     voc2011_val.parent.mkdir(parents=True)
     voc2011_val.write_text('\n'.join(VOC2011_VAL) + '\n')
@@ -133,10 +135,11 @@ def test_prepared_tree_trains_and_validates_with_the_seg11valid_config(trees, tm
     sbd_dir, voc_root, voc2011_val, _ = trees
     sbd.prepare(sbd_dir, voc_root, voc2011_val)
     cfg = Config.fromfile(
-        REPO_ROOT / 'configs/fcn_skip_caffe/fcn32s_vgg16-caffe_1xb1-100k_seg11valid-fullsize.py')
+        REPO_ROOT / 'configs/fcn_skip_caffe/fcn32s_vgg16-caffe_1xb1-100k_seg11valid-fullsize.py'
+    )
     cfg.work_dir = str(tmp_path / 'work')
     cfg.model.backbone.update(base_channels=8, fc_channels=16, init_cfg=None)
-    cfg.model.decode_head.in_channels = (16, )
+    cfg.model.decode_head.in_channels = (16,)
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         cfg[loader].update(num_workers=0, persistent_workers=False)
         cfg[loader].dataset.data_root = str(voc_root)
@@ -152,9 +155,11 @@ def test_prepared_tree_trains_and_validates_with_the_seg11valid_config(trees, tm
         image_id = Path(output.img_path).stem
         return np.array(Image.open(voc_root / 'SegmentationClass' / f'{image_id}.png'))
 
-    counts = confusion_matrix(runner.model, runner.val_dataloader, 21,
-                              truth_of=voc_label)
-    assert counts.sum() == sum(labels.shape[0] * labels.shape[1] for labels in (
-        np.array(Image.open(voc_root / 'SegmentationClass' / f'{i}.png'))
-        for i in SEG11VALID))
+    counts = confusion_matrix(runner.model, runner.val_dataloader, 21, truth_of=voc_label)
+    assert counts.sum() == sum(
+        labels.shape[0] * labels.shape[1]
+        for labels in (
+            np.array(Image.open(voc_root / 'SegmentationClass' / f'{i}.png')) for i in SEG11VALID
+        )
+    )
     assert reported == pytest.approx(scores(counts), abs=0.01)

@@ -5,6 +5,7 @@ A stand-in deploy.py does what mmdeploy's does to the exporter: its ``main()`` p
 its arguments, sets the spawn start method and calls ``torch.onnx.export`` in a child
 process. The real mmdeploy runs in tests/apis/test_export_mmdeploy.py where installed.
 """
+
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ import numpy as np
 import onnxruntime
 
 REPO = Path(__file__).resolve().parents[2]
-STAND_IN = '''
+STAND_IN = """
 import argparse
 import multiprocessing as mp
 import sys
@@ -40,13 +41,17 @@ def main():
     child.start()
     child.join()
     sys.exit(child.exitcode)
-'''
+"""
 
 
 def run(*args, cwd):
-    return subprocess.run([sys.executable, str(REPO / 'tools' / 'deploy_mmdeploy.py'),
-                           *map(str, args)], cwd=cwd, text=True,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return subprocess.run(
+        [sys.executable, str(REPO / 'tools' / 'deploy_mmdeploy.py'), *map(str, args)],
+        cwd=cwd,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
 
 
 def test_deploy_script_exports_with_torchscript_in_its_spawned_child(tmp_path):
@@ -54,8 +59,9 @@ def test_deploy_script_exports_with_torchscript_in_its_spawned_child(tmp_path):
     done = run(tmp_path / 'deploy.py', tmp_path / 'conv.onnx', cwd=tmp_path)
     assert done.returncode == 0, done.stdout[-3000:]
     assert 'child exporter: torchscript' in done.stdout
-    session = onnxruntime.InferenceSession(str(tmp_path / 'conv.onnx'),
-                                           providers=['CPUExecutionProvider'])
+    session = onnxruntime.InferenceSession(
+        str(tmp_path / 'conv.onnx'), providers=['CPUExecutionProvider']
+    )
     out = session.run(None, {'x': np.zeros((1, 3, 20, 9), np.float32)})[0]
     assert out.shape == (1, 2, 18, 7)  # height and width stayed dynamic
 

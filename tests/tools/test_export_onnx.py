@@ -1,7 +1,6 @@
 import numpy as np
 import onnxruntime
 import pytest
-
 from light_fcn import blob_image, light_model, load_tool, run_tool, save_checkpoint
 
 
@@ -10,7 +9,8 @@ def test_export_writes_a_checked_dynamic_onnx(tmp_path, capsys, pad_mode):
     config, checkpoint = light_model(tmp_path, pad_mode=pad_mode)
     out = tmp_path / 'onnx' / 'fcn8s.onnx'
     status = load_tool('export_onnx').main(
-        [str(config), str(checkpoint), str(out), '--shape', '48', '80'])
+        [str(config), str(checkpoint), str(out), '--shape', '48', '80']
+    )
     printed = capsys.readouterr().out
     assert status == 0
     for size in ('48x80', '37x53', '101x67'):
@@ -40,16 +40,20 @@ def test_a_config_without_the_plugin_head_is_refused(tmp_path):
     psp.write_text(
         f'_base_ = {str(config)!r}\n'
         "model = dict(decode_head=dict(_delete_=True, type='FCNHead', in_channels=32, "
-        'in_index=2, channels=16, num_convs=1, num_classes=5))\n')
+        'in_index=2, channels=16, num_convs=1, num_classes=5))\n'
+    )
     save_checkpoint(psp, tmp_path / 'psp.pth')
-    with pytest.raises(ValueError, match="decode head FCNHead; ONNX export covers "
-                       "EncoderDecoder models with the plugin's FCNSkipHead"):
-        load_tool('export_onnx').main([str(psp), str(tmp_path / 'psp.pth'),
-                                       str(tmp_path / 'psp.onnx')])
+    with pytest.raises(
+        ValueError,
+        match='decode head FCNHead; ONNX export covers '
+        "EncoderDecoder models with the plugin's FCNSkipHead",
+    ):
+        load_tool('export_onnx').main(
+            [str(psp), str(tmp_path / 'psp.pth'), str(tmp_path / 'psp.onnx')]
+        )
 
 
-def test_fresh_weights_with_zero_logits_are_checked_on_random_score_layers(
-        tmp_path, capsys):
+def test_fresh_weights_with_zero_logits_are_checked_on_random_score_layers(tmp_path, capsys):
     """The VOC configs' score layers start at zero (score_init='zeros'): every logit of
     fresh weights is 0, so the check runs on a copy whose zero weights are redrawn,
     and says so."""
@@ -58,6 +62,7 @@ def test_fresh_weights_with_zero_logits_are_checked_on_random_score_layers(
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
     from mmseg.registry import MODELS
+
     init_default_scope('mmseg')
     cfg = Config.fromfile(config)
     cfg.model.decode_head.score_init = 'zeros'
@@ -67,8 +72,9 @@ def test_fresh_weights_with_zero_logits_are_checked_on_random_score_layers(
     fresh = tmp_path / 'fresh.pth'
     torch.save(dict(state_dict=model.state_dict(), meta=dict()), fresh)
     out = tmp_path / 'fresh.onnx'
-    status = load_tool('export_onnx').main([str(config), str(fresh), str(out),
-                                            '--shape', '48', '80'])
+    status = load_tool('export_onnx').main(
+        [str(config), str(fresh), str(out), '--shape', '48', '80']
+    )
     printed = capsys.readouterr().out
     assert status == 0
     assert 'Every logit of this model is 0' in printed

@@ -1,6 +1,7 @@
 """The tools take published weights by name or URL: tools/train.py (init_cfg), with
 one process or two started at once by torchrun, tools/test.py, tools/infer.py and
 load_model. Files are served from 127.0.0.1 only."""
+
 import hashlib
 import importlib.util
 import subprocess
@@ -16,11 +17,15 @@ REPO = Path(__file__).resolve().parents[2]
 for folder in ('weights', 'converters', 'reliability'):
     sys.path.insert(0, str(REPO / 'tests' / folder))
 from light_fcn import load_tool  # noqa: E402
-from reliability_helpers import (TINY_CONFIG, data_options, derived_config,  # noqa: E402
-                                 make_toy_data, subprocess_env)
+from reliability_helpers import (  # noqa: E402
+    TINY_CONFIG,
+    data_options,
+    derived_config,
+    make_toy_data,
+    subprocess_env,
+)
 from weights_files import caffe_fcn32s_file, torchvision_vgg11_file  # noqa: E402
-from weights_server import (NO_PROXY, WeightsServer, closed_port, sha256,  # noqa: E402
-                            use_loopback_only)
+from weights_server import NO_PROXY, WeightsServer, closed_port, sha256, use_loopback_only  # noqa: E402
 
 from mmseg_fcn_skip.apis import load_model  # noqa: E402
 from mmseg_fcn_skip.checkpoints import CAFFE_FCN, TORCHVISION_VGG  # noqa: E402
@@ -44,13 +49,28 @@ def files():
 @pytest.fixture
 def server(files, monkeypatch):
     with WeightsServer(files) as server:
-        monkeypatch.setitem(WEIGHTS, 'vgg11-light', WeightsEntry(
-            url=server.url(VGG), layout=TORCHVISION_VGG, name='vgg11-light',
-            checksums=dict(sha256=sha256(files[VGG]))))
-        monkeypatch.setitem(WEIGHTS, 'fcn32s-light', WeightsEntry(
-            url=server.url(FCN), layout=CAFFE_FCN, convention='caffe', variant='32s',
-            name='fcn32s-light',
-            checksums=dict(sha1=hashlib.sha1(files[FCN]).hexdigest())))
+        monkeypatch.setitem(
+            WEIGHTS,
+            'vgg11-light',
+            WeightsEntry(
+                url=server.url(VGG),
+                layout=TORCHVISION_VGG,
+                name='vgg11-light',
+                checksums=dict(sha256=sha256(files[VGG])),
+            ),
+        )
+        monkeypatch.setitem(
+            WEIGHTS,
+            'fcn32s-light',
+            WeightsEntry(
+                url=server.url(FCN),
+                layout=CAFFE_FCN,
+                convention='caffe',
+                variant='32s',
+                name='fcn32s-light',
+                checksums=dict(sha1=hashlib.sha1(files[FCN]).hexdigest()),
+            ),
+        )
         yield server
 
 
@@ -62,7 +82,8 @@ def data_root(tmp_path_factory):
 def converter_output(tool: str, data: bytes, filename: str, folder: Path) -> dict:
     """The state dict ``tools/model_converters/<tool>.py`` makes of ``data``."""
     spec = importlib.util.spec_from_file_location(
-        tool, REPO / 'tools' / 'model_converters' / f'{tool}.py')
+        tool, REPO / 'tools' / 'model_converters' / f'{tool}.py'
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     (folder / filename).write_bytes(data)
@@ -72,8 +93,7 @@ def converter_output(tool: str, data: bytes, filename: str, folder: Path) -> dic
 
 def assert_backbone_equals(checkpoint: Path, expected: dict) -> None:
     state = torch.load(checkpoint, weights_only=False)['state_dict']
-    backbone = {k[len('backbone.'):]: v for k, v in state.items()
-                if k.startswith('backbone.')}
+    backbone = {k[len('backbone.') :]: v for k, v in state.items() if k.startswith('backbone.')}
     assert sorted(backbone) == sorted(expected)
     for key, tensor in expected.items():
         assert torch.equal(backbone[key], tensor), key
@@ -120,25 +140,44 @@ def run_main(tool: str, argv: list, monkeypatch):
 
 
 def test_train_fetches_converts_then_trains_offline_from_the_cache(
-        server, files, data_root, tmp_path, monkeypatch):
+    server, files, data_root, tmp_path, monkeypatch
+):
     config = pretrained_vgg11_config(tmp_path, 'vgg11-light')
-    expected = converter_output('torchvision_vgg2mmseg', files[VGG], 'vgg11-light.pth',
-                                tmp_path)
+    expected = converter_output('torchvision_vgg2mmseg', files[VGG], 'vgg11-light.pth', tmp_path)
     for run_index in range(2):
         work_dir = tmp_path / f'work{run_index}'
-        run_main('train', [str(config), '--work-dir', str(work_dir), '--cfg-options',
-                           f'train_dataloader.dataset.data_root={data_root}'],
-                 monkeypatch)
+        run_main(
+            'train',
+            [
+                str(config),
+                '--work-dir',
+                str(work_dir),
+                '--cfg-options',
+                f'train_dataloader.dataset.data_root={data_root}',
+            ],
+            monkeypatch,
+        )
         assert_backbone_equals(work_dir / f'iter_{ITERS}.pth', expected)
         server.stop()  # the second run has no server at all
     assert server.requests == {VGG: 1}
 
 
-def test_test_tool_infer_and_load_model_take_a_name(server, files, data_root, tmp_path,
-                                                    monkeypatch):
+def test_test_tool_infer_and_load_model_take_a_name(
+    server, files, data_root, tmp_path, monkeypatch
+):
     config = caffe_fcn32s_config(tmp_path)
-    run_main('test', [str(config), 'fcn32s-light', '--work-dir', str(tmp_path / 'test'),
-                      '--cfg-options', *data_options(data_root)], monkeypatch)
+    run_main(
+        'test',
+        [
+            str(config),
+            'fcn32s-light',
+            '--work-dir',
+            str(tmp_path / 'test'),
+            '--cfg-options',
+            *data_options(data_root),
+        ],
+        monkeypatch,
+    )
     metrics = [p.read_text() for p in (tmp_path / 'test').rglob('*.json')]
     assert any('"mIoU"' in text for text in metrics)
     model = load_model(config, 'fcn32s-light')
@@ -146,37 +185,61 @@ def test_test_tool_infer_and_load_model_take_a_name(server, files, data_root, tm
     for key, tensor in expected['state_dict'].items():
         assert torch.equal(model.state_dict()[key], tensor), key
     image = next(Path(data_root, 'img_dir', 'val').iterdir())
-    status = load_tool('infer').main([str(config), server.url(FCN), str(image), '--out',
-                                      str(tmp_path / 'out'), '--device', 'cpu'])
+    status = load_tool('infer').main(
+        [
+            str(config),
+            server.url(FCN),
+            str(image),
+            '--out',
+            str(tmp_path / 'out'),
+            '--device',
+            'cpu',
+        ]
+    )
     assert status == 0
     assert (tmp_path / 'out' / 'pred' / f'{image.stem}.png').is_file()
     assert server.requests == {FCN: 1}
 
 
 def test_two_processes_started_by_torchrun_download_once_through_the_mirror(
-        files, data_root, tmp_path):
+    files, data_root, tmp_path
+):
     named = f'vgg11-{sha256(files[VGG])[:8]}.pth'  # torch.hub's hash-prefix convention
     away = f'http://127.0.0.1:{closed_port()}/models/{named}'
     config = pretrained_vgg11_config(tmp_path, away)
     expected = converter_output('torchvision_vgg2mmseg', files[VGG], named, tmp_path)
     with WeightsServer({f'mirror/{named}': files[VGG]}, delay=1.5) as server:
-        env = dict(subprocess_env(), TORCH_HOME=str(tmp_path / 'torch_home'),
-                   FCN_WEIGHTS_MIRROR=server.url('mirror/'), **NO_PROXY)
+        env = dict(
+            subprocess_env(),
+            TORCH_HOME=str(tmp_path / 'torch_home'),
+            FCN_WEIGHTS_MIRROR=server.url('mirror/'),
+            **NO_PROXY,
+        )
         command = [
-            sys.executable, '-m', 'torch.distributed.run', '--standalone',
-            '--nproc_per_node', '2', str(REPO / 'tools' / 'train.py'), str(config),
-            '--launcher', 'pytorch', '--work-dir', str(tmp_path / 'work'),
-            '--cfg-options', f'train_dataloader.dataset.data_root={data_root}'
+            sys.executable,
+            '-m',
+            'torch.distributed.run',
+            '--standalone',
+            '--nproc_per_node',
+            '2',
+            str(REPO / 'tools' / 'train.py'),
+            str(config),
+            '--launcher',
+            'pytorch',
+            '--work-dir',
+            str(tmp_path / 'work'),
+            '--cfg-options',
+            f'train_dataloader.dataset.data_root={data_root}',
         ]
-        result = subprocess.run(command, env=env, capture_output=True, text=True,
-                                timeout=300)
+        result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-4000:]
     assert server.requests == {f'mirror/{named}': 1}
     assert_backbone_equals(tmp_path / 'work' / f'iter_{ITERS}.pth', expected)
 
 
 def test_load_from_a_released_fcn_by_name_into_another_class_count_and_variant(
-        server, data_root, tmp_path, monkeypatch):
+    server, data_root, tmp_path, monkeypatch
+):
     """fcn32s-light (5 classes) into a 3-class FCN-16s: staged and new classes at
     once; the backbone is the released one, the score layers start at zero."""
     three = tmp_path / 'three'
@@ -207,13 +270,27 @@ val_dataloader = val_cfg = val_evaluator = None
 """
     config = derived_config(tmp_path, 'fcn16s_caffe_3', body, base=TINY_CONFIG)
     work_dir = tmp_path / 'work'
-    run_main('train', [str(config), '--work-dir', str(work_dir), '--cfg-options',
-                       'load_from=fcn32s-light',
-                       f'train_dataloader.dataset.data_root={three}'], monkeypatch)
+    run_main(
+        'train',
+        [
+            str(config),
+            '--work-dir',
+            str(work_dir),
+            '--cfg-options',
+            'load_from=fcn32s-light',
+            f'train_dataloader.dataset.data_root={three}',
+        ],
+        monkeypatch,
+    )
     released = torch.load(fetch_checkpoint('fcn32s-light'), weights_only=True)
-    assert_backbone_equals(work_dir / f'iter_{ITERS}.pth', {
-        k[len('backbone.'):]: v for k, v in released['state_dict'].items()
-        if k.startswith('backbone.')})
+    assert_backbone_equals(
+        work_dir / f'iter_{ITERS}.pth',
+        {
+            k[len('backbone.') :]: v
+            for k, v in released['state_dict'].items()
+            if k.startswith('backbone.')
+        },
+    )
     state = torch.load(work_dir / f'iter_{ITERS}.pth', weights_only=False)['state_dict']
     assert state['decode_head.conv_seg.weight'].shape[0] == 3
     assert not state['decode_head.skip_scores.stride16.weight'].any()

@@ -1,7 +1,7 @@
 import pytest
+from light_fcn import load_tool, write_config
 from mmengine.config import Config
 
-from light_fcn import load_tool, write_config
 from mmseg_fcn_skip.benchmark.flops import FLOP_CONVENTION, model_complexity
 
 
@@ -21,12 +21,12 @@ def test_one_size_is_a_square_and_overrides_apply(tmp_path, capsys):
     get_flops = load_tool('get_flops')
     square = get_flops.main([str(config), '--shape', '64'])
     assert 'Input shape: 3 x 64 x 64' in capsys.readouterr().out
-    wider = get_flops.main([str(config), '--shape', '64', '64', '--cfg-options',
-                            'model.decode_head.num_classes=21'])
+    wider = get_flops.main(
+        [str(config), '--shape', '64', '64', '--cfg-options', 'model.decode_head.num_classes=21']
+    )
     # 16 more classes, each with a weight and a bias in the three 1x1 score layers,
     # which read fc7 (32 channels), pool3 (32) and pool4 (64).
     assert wider['params'] - square['params'] == 16 * (33 + 33 + 65)
-
 
 
 def test_shape_takes_one_or_two_sizes(tmp_path, capsys):

@@ -1,12 +1,11 @@
 import numpy as np
 import pytest
+from light_fcn import light_model, load_tool, run_tool, write_images
 from PIL import Image
 
-from light_fcn import light_model, load_tool, run_tool, write_images
 from mmseg_fcn_skip.apis import build_inference_pipeline, load_model, predict_labels
 from mmseg_fcn_skip.apis.inference import blend, read_image
 from mmseg_fcn_skip.datasets import TOY_SHAPES_PALETTE
-
 
 SIZES = [(37, 53), (64, 96), (101, 67), (64, 96)]
 
@@ -19,11 +18,22 @@ def fcn8s(tmp_path_factory):
 def test_infer_a_glob_writes_labels_and_overlays(fcn8s, tmp_path):
     config, checkpoint = fcn8s
     images = write_images(tmp_path / 'photos' / 'day1', SIZES[:2]) + write_images(
-        tmp_path / 'photos' / 'day2', SIZES[2:])
+        tmp_path / 'photos' / 'day2', SIZES[2:]
+    )
     pattern = str(tmp_path / 'photos' / '*' / '*.png')
     out = tmp_path / 'out'
-    done = run_tool('infer', str(config), str(checkpoint), pattern, '--out', str(out),
-                    '--device', 'cpu', '--batch-size', '2')
+    done = run_tool(
+        'infer',
+        str(config),
+        str(checkpoint),
+        pattern,
+        '--out',
+        str(out),
+        '--device',
+        'cpu',
+        '--batch-size',
+        '2',
+    )
     assert done.returncode == 0, done.stderr
     assert '4 images written' in done.stdout and '4/4' in done.stdout
     model = load_model(config, checkpoint)
@@ -43,8 +53,15 @@ def test_infer_a_glob_writes_labels_and_overlays(fcn8s, tmp_path):
 def test_a_rerun_only_does_the_images_without_outputs(fcn8s, tmp_path, capsys):
     config, checkpoint = fcn8s
     write_images(tmp_path / 'in', SIZES)
-    args = [str(config), str(checkpoint), str(tmp_path / 'in'), '--out',
-            str(tmp_path / 'out'), '--device', 'cpu']
+    args = [
+        str(config),
+        str(checkpoint),
+        str(tmp_path / 'in'),
+        '--out',
+        str(tmp_path / 'out'),
+        '--device',
+        'cpu',
+    ]
     infer = load_tool('infer')
     assert infer.main(args) == 0
     (tmp_path / 'out' / 'pred' / 'img_002.png').unlink()
@@ -57,15 +74,27 @@ def test_a_rerun_only_does_the_images_without_outputs(fcn8s, tmp_path, capsys):
     assert '4 images written' in capsys.readouterr().out
 
 
-def test_infer_main_reports_unreadable_images_with_exit_status_1(fcn8s, tmp_path,
-                                                                 capsys):
+def test_infer_main_reports_unreadable_images_with_exit_status_1(fcn8s, tmp_path, capsys):
     config, checkpoint = fcn8s
     write_images(tmp_path / 'in', SIZES[:1])
     (tmp_path / 'in' / 'empty.jpg').write_bytes(b'')
     infer = load_tool('infer')
-    status = infer.main([str(config), str(checkpoint), str(tmp_path / 'in'), '--out',
-                         str(tmp_path / 'out'), '--device', 'cpu', '--batch-mode', 'pad',
-                         '--no-skip-existing', '--opacity', '0.3'])
+    status = infer.main(
+        [
+            str(config),
+            str(checkpoint),
+            str(tmp_path / 'in'),
+            '--out',
+            str(tmp_path / 'out'),
+            '--device',
+            'cpu',
+            '--batch-mode',
+            'pad',
+            '--no-skip-existing',
+            '--opacity',
+            '0.3',
+        ]
+    )
     captured = capsys.readouterr()
     assert status == 1
     assert '1 images written' in captured.out and '1 failed' in captured.out
@@ -76,12 +105,18 @@ def test_infer_main_reports_unreadable_images_with_exit_status_1(fcn8s, tmp_path
     assert np.array_equal(overlay, blend(image, label, TOY_SHAPES_PALETTE, 0.3))
 
 
-
 def test_infer_help_names_every_option(capsys):
     with pytest.raises(SystemExit, match='^0$'):
         load_tool('infer').parse_args(['--help'])
 
     usage = capsys.readouterr().out
-    for option in ('--out', '--device', '--batch-size', '--batch-mode',
-                   '--skip-existing', '--no-skip-existing', '--opacity'):
+    for option in (
+        '--out',
+        '--device',
+        '--batch-size',
+        '--batch-mode',
+        '--skip-existing',
+        '--no-skip-existing',
+        '--opacity',
+    ):
         assert option in usage

@@ -2,15 +2,14 @@
 outputs of the first run are never read back as inputs, however the two folders
 are written (absolute, relative, a glob), and also when the second run writes to
 another folder."""
+
 from pathlib import Path
 
 import pytest
-
 from light_fcn import light_model, load_tool, write_images
 
 SIZES = [(33, 41), (40, 40)]
-EXPECTED = ['pred/day2/img_000.png', 'pred/img_000.png', 'vis/day2/img_000.png',
-            'vis/img_000.png']
+EXPECTED = ['pred/day2/img_000.png', 'pred/img_000.png', 'vis/day2/img_000.png', 'vis/img_000.png']
 
 
 @pytest.fixture(scope='module')
@@ -33,19 +32,22 @@ def outputs(folder: Path):
 
 def run(fcn8s, source, out, capsys, *options):
     config, checkpoint = fcn8s
-    status = load_tool('infer').main([str(config), str(checkpoint), source, '--out', out,
-                                      '--device', 'cpu', *options])
+    status = load_tool('infer').main(
+        [str(config), str(checkpoint), source, '--out', out, '--device', 'cpu', *options]
+    )
     assert status == 0
     return capsys.readouterr().out.splitlines()[-1]
 
 
-@pytest.mark.parametrize('source,out', [
-    ('{root}/photos', '{root}/photos/out'),
-    ('photos', '{root}/photos/predictions/run1'),
-    ('photos/**/*.png', 'photos/out'),
-])
-def test_a_second_run_into_the_same_folder_sees_only_the_images(
-        fcn8s, photos, capsys, source, out):
+@pytest.mark.parametrize(
+    'source,out',
+    [
+        ('{root}/photos', '{root}/photos/out'),
+        ('photos', '{root}/photos/predictions/run1'),
+        ('photos/**/*.png', 'photos/out'),
+    ],
+)
+def test_a_second_run_into_the_same_folder_sees_only_the_images(fcn8s, photos, capsys, source, out):
     source, out = source.format(root=photos), out.format(root=photos)
     assert run(fcn8s, source, out, capsys).startswith('2 images written to')
     assert outputs(photos / out) == EXPECTED
@@ -54,11 +56,9 @@ def test_a_second_run_into_the_same_folder_sees_only_the_images(
     assert outputs(photos / out) == EXPECTED
 
 
-def test_a_second_run_into_another_folder_skips_the_first_runs_outputs(
-        fcn8s, photos, capsys):
+def test_a_second_run_into_another_folder_skips_the_first_runs_outputs(fcn8s, photos, capsys):
     assert run(fcn8s, 'photos', 'photos/out', capsys).startswith('2 images written')
-    summary = run(fcn8s, str(photos / 'photos'), 'photos/out2', capsys,
-                  '--no-skip-existing')
+    summary = run(fcn8s, str(photos / 'photos'), 'photos/out2', capsys, '--no-skip-existing')
     assert summary.startswith('2 images written') and '0 failed' in summary
     assert outputs(photos / 'photos' / 'out2') == EXPECTED
     assert outputs(photos / 'photos' / 'out') == EXPECTED
@@ -72,13 +72,15 @@ def test_an_output_folder_named_as_the_input_is_still_read(fcn8s, photos, capsys
     assert outputs(photos / 'relabelled') == EXPECTED
 
 
-@pytest.mark.parametrize('source,out', [
-    ('{root}/photos', '{root}/photos/out'),
-    ('photos', '{root}/photos/out'),
-    ('{root}/photos', 'photos/out'),
-])
-def test_an_existing_output_folder_inside_the_input_is_left_out(fcn8s, photos, capsys,
-                                                                source, out):
+@pytest.mark.parametrize(
+    'source,out',
+    [
+        ('{root}/photos', '{root}/photos/out'),
+        ('photos', '{root}/photos/out'),
+        ('{root}/photos', 'photos/out'),
+    ],
+)
+def test_an_existing_output_folder_inside_the_input_is_left_out(fcn8s, photos, capsys, source, out):
     """--out names a folder that already holds images (of an older version, without
     the marker): they are not inputs, however the two paths are written."""
     write_images(photos / 'photos' / 'out' / 'pred', SIZES[:1])

@@ -5,17 +5,17 @@ fine-tuning on another class count, on the toy shapes with light models. A probe
 hook saves the weights each run starts from (after mmengine has loaded
 ``load_from``), which are compared with the checkpoint of the stage before.
 """
+
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import mmseg
 import numpy as np
 import pytest
 import torch
 from PIL import Image
-
-import mmseg
 
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -24,7 +24,7 @@ MMSEG_TRAIN = Path(mmseg.__file__).parent / '.mim' / 'tools' / 'train.py'
 PLUGIN_TRAIN = REPO / 'tools' / 'train.py'
 #: The toy configs of each variant and their light head channels (base_channels=4).
 STAGES = {
-    '32s': ('fcn32s_toy.py', (16, )),
+    '32s': ('fcn32s_toy.py', (16,)),
     '16s': ('fcn16s_toy.py', (32, 16)),
     '8s': ('fcn8s_toy.py', (16, 32, 16)),
 }
@@ -36,7 +36,7 @@ def write_config(folder: Path, variant: str, num_classes: int = 5) -> Path:
     base, channels = STAGES[variant]
     path = folder / f'fcn{variant}_{num_classes}.py'
     path.write_text(
-        f"_base_ = {str(REPO / 'configs' / base)!r}\n"
+        f'_base_ = {str(REPO / "configs" / base)!r}\n'
         "custom_imports = dict(imports=['mmseg_fcn_skip', 'load_from_probes'],\n"
         '                      allow_failed_imports=False)\n'
         "custom_hooks = [dict(type='SaveStartWeightsHook')]\n"
@@ -45,21 +45,37 @@ def write_config(folder: Path, variant: str, num_classes: int = 5) -> Path:
         f"num_classes={num_classes}, score_init='zeros'))\n"
         'train_cfg = dict(max_iters=2, val_interval=2)\n'
         'val_dataloader = val_cfg = val_evaluator = None\n'
-        'default_hooks = dict(checkpoint=dict(interval=2), logger=dict(interval=1))\n')
+        'default_hooks = dict(checkpoint=dict(interval=2), logger=dict(interval=1))\n'
+    )
     return path
 
 
-def train(tool: Path, config: Path, work_dir: Path, data_root: str, *options: str,
-          check: bool = True) -> subprocess.CompletedProcess:
+def train(
+    tool: Path, config: Path, work_dir: Path, data_root: str, *options: str, check: bool = True
+) -> subprocess.CompletedProcess:
     """Run a training tool; return the finished process (output in stdout)."""
-    data = [f'train_dataloader.{key}' for key in (
-        f'dataset.data_root={data_root}', 'num_workers=0', 'persistent_workers=False')]
-    env = dict(os.environ, OMP_NUM_THREADS='1',
-               PYTHONPATH=os.pathsep.join([str(HERE), str(REPO)]))
+    data = [
+        f'train_dataloader.{key}'
+        for key in (f'dataset.data_root={data_root}', 'num_workers=0', 'persistent_workers=False')
+    ]
+    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=os.pathsep.join([str(HERE), str(REPO)]))
     result = subprocess.run(
-        [sys.executable, str(tool), str(config), '--work-dir', str(work_dir),
-         '--cfg-options', *data, *options],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+        [
+            sys.executable,
+            str(tool),
+            str(config),
+            '--work-dir',
+            str(work_dir),
+            '--cfg-options',
+            *data,
+            *options,
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     if check:
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     result.stdout += result.stderr
@@ -111,23 +127,28 @@ def stages(tmp_path_factory, data_root):
     for variant in STAGES:
         options = [f'load_from={previous / "iter_2.pth"}'] if previous else []
         work_dir = folder / variant
-        logs[variant] = train(PLUGIN_TRAIN, write_config(folder, variant), work_dir,
-                              data_root, *options).stdout
+        logs[variant] = train(
+            PLUGIN_TRAIN, write_config(folder, variant), work_dir, data_root, *options
+        ).stdout
         previous = work_dir
     return folder, logs
 
 
-@pytest.mark.parametrize('coarse, fine, new_layer, pool', [
-    ('32s', '16s', 'decode_head.skip_scores.stride16', 'pool4 (stride 16)'),
-    ('16s', '8s', 'decode_head.skip_scores.stride8', 'pool3 (stride 8)'),
-])
-def test_staged_training_carries_every_trained_tensor(stages, coarse, fine, new_layer,
-                                                      pool):
+@pytest.mark.parametrize(
+    'coarse, fine, new_layer, pool',
+    [
+        ('32s', '16s', 'decode_head.skip_scores.stride16', 'pool4 (stride 16)'),
+        ('16s', '8s', 'decode_head.skip_scores.stride8', 'pool3 (stride 8)'),
+    ],
+)
+def test_staged_training_carries_every_trained_tensor(stages, coarse, fine, new_layer, pool):
     folder, logs = stages
     previous, started = trained(folder / coarse), start(folder / fine)
     assert_carried(previous, started)
-    assert not torch.equal(previous['decode_head.conv_seg.weight'],
-                           start(folder / coarse)['decode_head.conv_seg.weight'])
+    assert not torch.equal(
+        previous['decode_head.conv_seg.weight'],
+        start(folder / coarse)['decode_head.conv_seg.weight'],
+    )
     for kind in ('weight', 'bias'):  # the new level starts at its zero init
         assert not started[f'{new_layer}.{kind}'].any()
         assert trained(folder / fine)[f'{new_layer}.{kind}'].any()  # and it trains
@@ -143,12 +164,16 @@ def test_pool4s_trained_score_layer_reaches_the_fcn8s(stages):
 
 
 @pytest.mark.parametrize('coarse, fine', [('32s', '16s'), ('16s', '8s')])
-def test_mmsegs_own_train_tool_carries_the_stages_by_key(stages, data_root, coarse,
-                                                         fine):
+def test_mmsegs_own_train_tool_carries_the_stages_by_key(stages, data_root, coarse, fine):
     folder, _ = stages
     work_dir = folder / f'mmseg_{fine}'
-    train(MMSEG_TRAIN, write_config(folder, fine), work_dir, data_root,
-          f'load_from={folder / coarse / "iter_2.pth"}')
+    train(
+        MMSEG_TRAIN,
+        write_config(folder, fine),
+        work_dir,
+        data_root,
+        f'load_from={folder / coarse / "iter_2.pth"}',
+    )
     previous, started = trained(folder / coarse), start(work_dir)
     assert_carried(previous, started)
     new = set(started) - set(previous)
@@ -158,56 +183,75 @@ def test_mmsegs_own_train_tool_carries_the_stages_by_key(stages, data_root, coar
 
 @pytest.mark.parametrize('tool', [PLUGIN_TRAIN, MMSEG_TRAIN], ids=['plugin', 'mmseg'])
 @pytest.mark.parametrize('num_classes', [7, 3])
-def test_fine_tuning_on_another_class_count(stages, data_root, three_class_root, tool,
-                                            num_classes):
+def test_fine_tuning_on_another_class_count(stages, data_root, three_class_root, tool, num_classes):
     folder, _ = stages
     work_dir = folder / f'{tool.parent.parent.name}_{num_classes}'
     root = three_class_root if num_classes == 3 else data_root
-    log = train(tool, write_config(folder, '8s', num_classes), work_dir, root,
-                f'load_from={folder / "8s" / "iter_2.pth"}').stdout
+    log = train(
+        tool,
+        write_config(folder, '8s', num_classes),
+        work_dir,
+        root,
+        f'load_from={folder / "8s" / "iter_2.pth"}',
+    ).stdout
     previous, started = trained(folder / '8s'), start(work_dir)
-    assert_carried(previous, started, skip=('decode_head.', ))
+    assert_carried(previous, started, skip=('decode_head.',))
     score_layers = ('conv_seg', 'skip_scores.stride8', 'skip_scores.stride16')
     for layer in score_layers:
         assert started[f'decode_head.{layer}.weight'].shape[0] == num_classes
         assert not started[f'decode_head.{layer}.weight'].any()
     assert trained(work_dir)['decode_head.conv_seg.weight'].shape[0] == num_classes
     if tool == PLUGIN_TRAIN:
-        assert f'FCN-8s into FCN-8s' not in log
+        assert 'FCN-8s into FCN-8s' not in log
         assert f'5 -> {num_classes} classes' in log
         for layer in score_layers:
             assert f'decode_head.{layer} (5 -> {num_classes} classes)' in log
 
 
-def test_a_finer_variant_is_refused_unless_the_config_drops_its_layers(stages,
-                                                                      data_root):
+def test_a_finer_variant_is_refused_unless_the_config_drops_its_layers(stages, data_root):
     folder, _ = stages
     checkpoint = folder / '8s' / 'iter_2.pth'
     config = write_config(folder, '16s')
-    refused = train(PLUGIN_TRAIN, config, folder / 'refused', data_root,
-                    f'load_from={checkpoint}', check=False)
+    refused = train(
+        PLUGIN_TRAIN, config, folder / 'refused', data_root, f'load_from={checkpoint}', check=False
+    )
     assert refused.returncode != 0
-    assert ('The checkpoint is an FCN-8s but the config builds an FCN-16s: loading it '
-            'would drop its trained layers decode_head.skip_scores.stride8 (skip level '
-            'pool3 (stride 8) the config does not build)') in refused.stdout
+    assert (
+        'The checkpoint is an FCN-8s but the config builds an FCN-16s: loading it '
+        'would drop its trained layers decode_head.skip_scores.stride8 (skip level '
+        'pool3 (stride 8) the config does not build)'
+    ) in refused.stdout
     assert 'set load_from_drop_layers = True in the config' in refused.stdout
     assert not (folder / 'refused' / 'iter_2.pth').exists()
     work_dir = folder / 'dropped'
-    log = train(PLUGIN_TRAIN, config, work_dir, data_root, f'load_from={checkpoint}',
-                'load_from_drop_layers=True').stdout
-    assert ('dropped from the checkpoint (load_from_drop_layers=True): '
-            'decode_head.skip_scores.stride8') in log
-    assert_carried(trained(folder / '8s'), start(work_dir),
-                   skip=('decode_head.skip_scores.stride8', ))
+    log = train(
+        PLUGIN_TRAIN,
+        config,
+        work_dir,
+        data_root,
+        f'load_from={checkpoint}',
+        'load_from_drop_layers=True',
+    ).stdout
+    assert (
+        'dropped from the checkpoint (load_from_drop_layers=True): decode_head.skip_scores.stride8'
+    ) in log
+    assert_carried(
+        trained(folder / '8s'), start(work_dir), skip=('decode_head.skip_scores.stride8',)
+    )
 
 
 def test_another_backbone_is_refused_with_the_fix(stages, data_root):
     folder, _ = stages
-    refused = train(PLUGIN_TRAIN, write_config(folder, '8s'), folder / 'wide', data_root,
-                    f'load_from={folder / "8s" / "iter_2.pth"}',
-                    'model.backbone.base_channels=8',
-                    'model.decode_head.in_channels=[32,64,16]', check=False)
+    refused = train(
+        PLUGIN_TRAIN,
+        write_config(folder, '8s'),
+        folder / 'wide',
+        data_root,
+        f'load_from={folder / "8s" / "iter_2.pth"}',
+        'model.backbone.base_channels=8',
+        'model.decode_head.in_channels=[32,64,16]',
+        check=False,
+    )
     assert refused.returncode != 0
     assert "Its backbone is not the config's (another depth or width)" in refused.stdout
-    assert 'Shapes that differ (checkpoint vs model): backbone.blocks.0.0' \
-        in refused.stdout
+    assert 'Shapes that differ (checkpoint vs model): backbone.blocks.0.0' in refused.stdout

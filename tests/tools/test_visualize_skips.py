@@ -1,13 +1,14 @@
 """tools/visualize_skips.py: what each panel of the saved figure shows."""
+
 import copy
 
 import numpy as np
 import pytest
 import torch
-from PIL import Image
-
 from light_fcn import light_model, load_tool
+from PIL import Image
 from saved_figures import image_panels, record_saved_figures
+
 from mmseg_fcn_skip.apis import build_inference_pipeline, load_model, predict_labels
 from mmseg_fcn_skip.apis.inference import read_image
 from mmseg_fcn_skip.datasets import TOY_SHAPES_PALETTE, generate_toy_shapes
@@ -18,8 +19,7 @@ PALETTE = np.array(TOY_SHAPES_PALETTE, np.uint8)
 @pytest.fixture(scope='module')
 def toy(tmp_path_factory):
     root = generate_toy_shapes(tmp_path_factory.mktemp('toy'), num_train=0, num_val=1)
-    return root / 'img_dir' / 'val' / 'val_00000.png', root / 'ann_dir' / 'val' / \
-        'val_00000.png'
+    return root / 'img_dir' / 'val' / 'val_00000.png', root / 'ann_dir' / 'val' / 'val_00000.png'
 
 
 def _truth_colours(truth: np.ndarray) -> np.ndarray:
@@ -32,15 +32,27 @@ def _accuracy(label: np.ndarray, truth: np.ndarray) -> float:
     return 100 * (label[valid] == truth[valid]).mean()
 
 
-def test_remove_skips_panels_show_the_net_with_those_skips_zeroed(toy, tmp_path,
-                                                                 monkeypatch):
+def test_remove_skips_panels_show_the_net_with_those_skips_zeroed(toy, tmp_path, monkeypatch):
     """Caffe padding: leaving a skip out equals zeroing its score layer exactly."""
     figures = record_saved_figures(monkeypatch)
     config, checkpoint = light_model(tmp_path, pad_mode='caffe')
     out = tmp_path / 'fig' / 'skips.png'
-    load_tool('visualize_skips').main([
-        str(toy[0]), '--configs', str(config), '--checkpoints', str(checkpoint),
-        '--remove-skips', '--gt', str(toy[1]), '--out', str(out), '--device', 'cpu'])
+    load_tool('visualize_skips').main(
+        [
+            str(toy[0]),
+            '--configs',
+            str(config),
+            '--checkpoints',
+            str(checkpoint),
+            '--remove-skips',
+            '--gt',
+            str(toy[1]),
+            '--out',
+            str(out),
+            '--device',
+            'cpu',
+        ]
+    )
     assert out.is_file()
     model = copy.deepcopy(load_model(config, checkpoint))
     pipeline = build_inference_pipeline(model.cfg)
@@ -53,8 +65,7 @@ def test_remove_skips_panels_show_the_net_with_those_skips_zeroed(toy, tmp_path,
             expected.insert(0, predict_labels(model, pipeline, [image])[0])
     truth = np.array(Image.open(toy[1]))
     panels = image_panels(figures[-1])
-    names = ['FCN-8s without the stride-16, 8 skips', 'FCN-8s without the stride-8 skip',
-             'FCN-8s']
+    names = ['FCN-8s without the stride-16, 8 skips', 'FCN-8s without the stride-8 skip', 'FCN-8s']
     titles = [title.split('\n')[0] for title, _ in panels]  # then the pixel accuracy
     assert titles == ['image', 'ground truth'] + names
 
@@ -66,14 +77,16 @@ def test_remove_skips_panels_show_the_net_with_those_skips_zeroed(toy, tmp_path,
     assert not np.array_equal(expected[0], expected[2])
 
 
-def test_separate_checkpoints_give_one_panel_of_their_prediction_each(toy, tmp_path,
-                                                                      monkeypatch):
+def test_separate_checkpoints_give_one_panel_of_their_prediction_each(toy, tmp_path, monkeypatch):
     figures = record_saved_figures(monkeypatch)
     models = [light_model(tmp_path, num_levels=k) for k in (1, 2, 3)]
     load_tool('visualize_skips').main(
-        [str(toy[0]), '--configs'] + [str(c) for c, _ in models] + ['--checkpoints'] +
-        [str(k) for _, k in models] + ['--out', str(tmp_path / 'three.png'),
-                                       '--device', 'cpu'])
+        [str(toy[0]), '--configs']
+        + [str(c) for c, _ in models]
+        + ['--checkpoints']
+        + [str(k) for _, k in models]
+        + ['--out', str(tmp_path / 'three.png'), '--device', 'cpu']
+    )
     image = read_image(toy[0])
     panels = image_panels(figures[-1])
     assert [title for title, _ in panels] == ['image', 'FCN-32s', 'FCN-16s', 'FCN-8s']
@@ -86,5 +99,6 @@ def test_separate_checkpoints_give_one_panel_of_their_prediction_each(toy, tmp_p
 def test_configs_and_checkpoints_must_pair_up(capsys):
     with pytest.raises(SystemExit, match='^2$'):  # argparse's usage error
         load_tool('visualize_skips').parse_args(
-            ['img.png', '--configs', 'a.py', 'b.py', '--checkpoints', 'a.pth'])
+            ['img.png', '--configs', 'a.py', 'b.py', '--checkpoints', 'a.pth']
+        )
     assert '2 configs but 1 checkpoints' in capsys.readouterr().err

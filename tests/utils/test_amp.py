@@ -8,10 +8,7 @@ from mmseg_fcn_skip.utils import CPUAmpOptimWrapper, enable_amp
 
 
 def _sgd_config(wrapper_type: str = 'OptimWrapper') -> Config:
-    return Config(
-        dict(
-            optim_wrapper=dict(
-                type=wrapper_type, optimizer=dict(type='SGD', lr=0.1))))
+    return Config(dict(optim_wrapper=dict(type=wrapper_type, optimizer=dict(type='SGD', lr=0.1))))
 
 
 def test_cpu_amp_uses_bfloat16_autocast(monkeypatch):
@@ -55,6 +52,4 @@ def test_unknown_wrapper_raises():
 def test_cpu_wrapper_rejects_float16():
     model = torch.nn.Linear(2, 2)
     with pytest.raises(ValueError, match='float16'):
-        CPUAmpOptimWrapper(
-            optimizer=torch.optim.SGD(model.parameters(), lr=0.1),
-            dtype='float16')
+        CPUAmpOptimWrapper(optimizer=torch.optim.SGD(model.parameters(), lr=0.1), dtype='float16')

@@ -1,4 +1,5 @@
 """Checkpoints saved by training load with torch's weights_only default on both stacks."""
+
 import pickle
 from pathlib import Path
 from typing import Iterator
@@ -9,17 +10,25 @@ import torch
 from mmengine.logging import MessageHub
 from mmengine.runner import checkpoint as mmengine_checkpoint
 
-from mmseg_fcn_skip.utils.compat import (allow_mmengine_checkpoint_globals,
-                                         mmengine_allows_its_globals,
-                                         mmengine_checkpoint_globals)
+from mmseg_fcn_skip.utils.compat import (
+    allow_mmengine_checkpoint_globals,
+    mmengine_allows_its_globals,
+    mmengine_checkpoint_globals,
+)
 
 NUMPY_CORE = 'numpy._core' if int(np.__version__.split('.')[0]) >= 2 else 'numpy.core'
 #: onedl-mmengine 0.10.12's get_torch_safe_globals, by qualified name.
 MAINTAINED_ALLOWLIST = [
-    'builtins.slice', 'builtins.getattr', f'{NUMPY_CORE}.multiarray._reconstruct',
-    'numpy.ndarray', 'numpy.dtype', f'{NUMPY_CORE}.multiarray.scalar',
-    'numpy.dtypes.UInt32DType', 'numpy.dtypes.Float64DType', 'numpy.dtypes.Int64DType',
-    'mmengine.logging.history_buffer.HistoryBuffer'
+    'builtins.slice',
+    'builtins.getattr',
+    f'{NUMPY_CORE}.multiarray._reconstruct',
+    'numpy.ndarray',
+    'numpy.dtype',
+    f'{NUMPY_CORE}.multiarray.scalar',
+    'numpy.dtypes.UInt32DType',
+    'numpy.dtypes.Float64DType',
+    'numpy.dtypes.Int64DType',
+    'mmengine.logging.history_buffer.HistoryBuffer',
 ]
 
 
@@ -37,8 +46,14 @@ def training_checkpoint(tmp_path: Path) -> Path:
         hub.update_scalar('train/lr', np.float64(1e-3 / step))
     hub.update_info('iter', 3)
     path = tmp_path / 'iter_3.pth'
-    torch.save(dict(message_hub=hub.state_dict(), meta=dict(seed=np.int64(7), iter=3),
-                    state_dict=dict(weight=torch.arange(4.0))), path)
+    torch.save(
+        dict(
+            message_hub=hub.state_dict(),
+            meta=dict(seed=np.int64(7), iter=3),
+            state_dict=dict(weight=torch.arange(4.0)),
+        ),
+        path,
+    )
     return path
 
 
@@ -69,14 +84,12 @@ def check_loaded(loaded: dict) -> None:
 
 
 def test_the_globals_are_the_maintained_mmengines():
-    assert [qualified_name(item) for item in mmengine_checkpoint_globals()] \
-        == MAINTAINED_ALLOWLIST
+    assert [qualified_name(item) for item in mmengine_checkpoint_globals()] == MAINTAINED_ALLOWLIST
     if mmengine_allows_its_globals():
         assert mmengine_checkpoint_globals() == mmengine_checkpoint.get_torch_safe_globals()
 
 
-def test_the_globals_are_enough_for_a_training_checkpoint(training_checkpoint,
-                                                          no_safe_globals):
+def test_the_globals_are_enough_for_a_training_checkpoint(training_checkpoint, no_safe_globals):
     with pytest.raises(pickle.UnpicklingError, match='HistoryBuffer'):
         with torch.serialization.safe_globals(mmengine_checkpoint_globals()[:-1]):
             torch.load(training_checkpoint, weights_only=True)
@@ -94,9 +107,11 @@ def test_upstream_mmengine_gets_them_once(training_checkpoint, upstream_mmengine
 
 
 def test_nothing_is_added_where_mmengine_or_torch_need_nothing(
-        upstream_mmengine, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr(mmengine_checkpoint, 'get_torch_safe_globals',
-                        mmengine_checkpoint_globals, raising=False)
+    upstream_mmengine, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(
+        mmengine_checkpoint, 'get_torch_safe_globals', mmengine_checkpoint_globals, raising=False
+    )
     assert allow_mmengine_checkpoint_globals() == []
     monkeypatch.delattr(mmengine_checkpoint, 'get_torch_safe_globals')
     monkeypatch.setattr(torch, '__version__', '2.5.1')
@@ -104,8 +119,7 @@ def test_nothing_is_added_where_mmengine_or_torch_need_nothing(
     assert torch.serialization.get_safe_globals() == []
 
 
-def test_mmengine_loads_a_training_checkpoint_after_the_plugin_import(
-        training_checkpoint, capsys):
+def test_mmengine_loads_a_training_checkpoint_after_the_plugin_import(training_checkpoint, capsys):
     """Through the installed mmengine's own loader, as --resume and tools/test.py do;
     the maintained one would fall back to weights_only=False with a warning."""
     check_loaded(mmengine_checkpoint._load_checkpoint(str(training_checkpoint), 'cpu'))

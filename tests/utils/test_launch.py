@@ -5,10 +5,10 @@ from typing import Iterator
 import pytest
 import torch
 import torch.distributed as dist
+from light_fcn import free_port
 from mmengine.config import Config
 from torch.nn.parallel import DistributedDataParallel
 
-from light_fcn import free_port
 from mmseg_fcn_skip.utils import close_distributed, prepare_cpu_distributed
 
 
@@ -21,11 +21,12 @@ def cpu_only(monkeypatch: pytest.MonkeyPatch) -> None:
 def torchrun_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Single-process torchrun environment; tears the group down after."""
     for name, value in dict(
-            RANK='0',
-            WORLD_SIZE='1',
-            LOCAL_RANK='0',
-            MASTER_ADDR='127.0.0.1',
-            MASTER_PORT=str(free_port())).items():
+        RANK='0',
+        WORLD_SIZE='1',
+        LOCAL_RANK='0',
+        MASTER_ADDR='127.0.0.1',
+        MASTER_PORT=str(free_port()),
+    ).items():
         monkeypatch.setenv(name, value)
     yield
     close_distributed()
@@ -46,20 +47,17 @@ def test_gpu_machine_leaves_config_alone(monkeypatch):
     assert not dist.is_initialized()
 
 
-def test_cpu_pytorch_launcher_starts_gloo_and_drops_device_ids(
-        cpu_only, torchrun_env):
+def test_cpu_pytorch_launcher_starts_gloo_and_drops_device_ids(cpu_only, torchrun_env):
     cfg = Config(dict(model=dict(type='EncoderDecoder')))
     assert prepare_cpu_distributed(cfg, 'pytorch') is True
     assert dist.is_initialized()
     assert dist.get_backend() == 'gloo'
-    assert cfg.model_wrapper_cfg == dict(
-        type='MMDistributedDataParallel', device_ids=None)
+    assert cfg.model_wrapper_cfg == dict(type='MMDistributedDataParallel', device_ids=None)
 
 
 def test_the_dist_cfg_timeout_is_in_seconds(cpu_only, torchrun_env, monkeypatch):
     started = []
-    monkeypatch.setattr(dist, 'init_process_group',
-                        lambda **kwargs: started.append(kwargs))
+    monkeypatch.setattr(dist, 'init_process_group', lambda **kwargs: started.append(kwargs))
     cfg = Config(dict(env_cfg=dict(dist_cfg=dict(backend='nccl', timeout=1800))))
     prepare_cpu_distributed(cfg, 'pytorch')
     assert started[0]['backend'] == 'gloo'
@@ -70,14 +68,14 @@ def test_cpu_pytorch_launcher_keeps_user_wrapper_keys(cpu_only, torchrun_env):
     cfg = Config(
         dict(
             model_wrapper_cfg=dict(
-                type='MMDistributedDataParallel',
-                device_ids=[0],
-                find_unused_parameters=True)))
+                type='MMDistributedDataParallel', device_ids=[0], find_unused_parameters=True
+            )
+        )
+    )
     prepare_cpu_distributed(cfg, 'pytorch')
     assert cfg.model_wrapper_cfg == dict(
-        type='MMDistributedDataParallel',
-        device_ids=None,
-        find_unused_parameters=True)
+        type='MMDistributedDataParallel', device_ids=None, find_unused_parameters=True
+    )
 
 
 def test_cpu_without_torchrun_env_raises(cpu_only, monkeypatch):
@@ -93,7 +91,8 @@ def test_cpu_with_cuda_only_launcher_raises(cpu_only, launcher):
 
 
 def test_close_distributed_first_frees_unreachable_models_that_hold_the_group(
-        cpu_only, torchrun_env):
+    cpu_only, torchrun_env
+):
     prepare_cpu_distributed(Config(dict(model=dict(type='EncoderDecoder'))), 'pytorch')
     wrapped = DistributedDataParallel(torch.nn.Linear(2, 2))
     wrapped.cycle = [wrapped]  # freed only by the garbage collector

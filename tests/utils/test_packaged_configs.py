@@ -1,13 +1,14 @@
 """The configs shipped in the package and the mmseg_fcn_skip:: scope."""
+
 from pathlib import Path
 
 import pytest
 from mmengine.config import utils as config_utils
+from mmseg.registry import MODELS
 
 import mmseg_fcn_skip  # noqa: F401  (registers the scope)
 from mmseg_fcn_skip.registry import MODELS as PLUGIN_MODELS
 from mmseg_fcn_skip.utils import packaged_config
-from mmseg.registry import MODELS
 
 REPO = Path(__file__).resolve().parents[2]
 NAME = 'fcn_skip/fcn8s_vgg16_4xb4-40k_voc12aug-512x512.py'
@@ -20,8 +21,11 @@ def test_a_packaged_config_is_the_repository_config():
 
 
 def test_a_missing_config_names_where_it_looked_and_the_fix():
-    with pytest.raises(FileNotFoundError, match=r"'fcn_skip/nothing.py' is not among the "
-                       r'configs shipped with mmseg_fcn_skip \(looked for .*\.mim'):
+    with pytest.raises(
+        FileNotFoundError,
+        match=r"'fcn_skip/nothing.py' is not among the "
+        r'configs shipped with mmseg_fcn_skip \(looked for .*\.mim',
+    ):
         packaged_config('fcn_skip/nothing.py')
 
 

@@ -1,9 +1,10 @@
 """convert_weights(): the converters' results, by the entry's layout or the keys."""
+
 import pytest
 import torch
 
-from mmseg_fcn_skip.converters.vgg import CAFFE_PREPROCESSOR, TORCHVISION_PREPROCESSOR
 from mmseg_fcn_skip.checkpoints import CAFFE_VGG, TORCHVISION_VGG
+from mmseg_fcn_skip.converters.vgg import CAFFE_PREPROCESSOR, TORCHVISION_PREPROCESSOR
 from mmseg_fcn_skip.weights import WeightsEntry
 from mmseg_fcn_skip.weights.convert import convert_weights
 
@@ -19,8 +20,9 @@ def vgg11_file(tmp_path, vgg11_bytes):
 
 def test_the_entry_convention_goes_into_the_meta(vgg11_file):
     by_keys = convert_weights(vgg11_file, WeightsEntry(url=URL))
-    caffe = convert_weights(vgg11_file, WeightsEntry(url=URL, layout=TORCHVISION_VGG,
-                                                     convention='caffe'))
+    caffe = convert_weights(
+        vgg11_file, WeightsEntry(url=URL, layout=TORCHVISION_VGG, convention='caffe')
+    )
     assert by_keys['meta']['data_preprocessor'] == TORCHVISION_PREPROCESSOR
     assert caffe['meta']['data_preprocessor'] == CAFFE_PREPROCESSOR
     assert by_keys['meta']['backbone']['depth'] == 11
@@ -34,6 +36,5 @@ def test_a_wrong_layout_fails_with_the_converter_message(vgg11_file):
 
 def test_a_checkpoint_of_the_plugin_is_not_converted(tmp_path):
     path = tmp_path / 'fcn.pth'
-    torch.save({'state_dict': {'decode_head.conv_seg.weight': torch.ones(2, 3, 1, 1)}},
-               path)
+    torch.save({'state_dict': {'decode_head.conv_seg.weight': torch.ones(2, 3, 1, 1)}}, path)
     assert convert_weights(path, WeightsEntry(url=URL)) is None

@@ -1,11 +1,12 @@
 """download(): complete and checked, or nothing in place; each failure says so."""
+
 import hashlib
 
 import pytest
+from weights_server import STALL, TRUNCATE, WeightsServer, closed_port
 
 from mmseg_fcn_skip.weights import WeightsError
-from mmseg_fcn_skip.weights.download import (checksum_mismatch, download, file_digests)
-from weights_server import STALL, TRUNCATE, WeightsServer, closed_port
+from mmseg_fcn_skip.weights.download import checksum_mismatch, download, file_digests
 
 DATA = bytes(range(256)) * 4099  # ~1 MiB: more than one read chunk
 FIX = 'Fix: put the file there by hand.'
@@ -17,20 +18,22 @@ def _left_over(folder):
 
 def test_complete_download_with_its_digests(tmp_path):
     destination = tmp_path / 'cache' / 'w-0123abcd.pth'
-    expected = dict(sha256=hashlib.sha256(DATA).hexdigest()[:8],
-                    md5=hashlib.md5(DATA).hexdigest())
+    expected = dict(sha256=hashlib.sha256(DATA).hexdigest()[:8], md5=hashlib.md5(DATA).hexdigest())
     with WeightsServer({'w.pth': DATA}) as server:
         digests = download(server.url('w.pth'), destination, expected, FIX)
     assert destination.read_bytes() == DATA
-    assert digests == dict(sha256=hashlib.sha256(DATA).hexdigest(),
-                           sha1=hashlib.sha1(DATA).hexdigest(),
-                           md5=hashlib.md5(DATA).hexdigest())
+    assert digests == dict(
+        sha256=hashlib.sha256(DATA).hexdigest(),
+        sha1=hashlib.sha1(DATA).hexdigest(),
+        md5=hashlib.md5(DATA).hexdigest(),
+    )
     assert file_digests(destination) == digests
     assert _left_over(destination.parent) == ['w-0123abcd.pth']
 
 
-@pytest.mark.parametrize('status, reason', [(404, 'no such file there'),
-                                            (403, 'refuses to hand it out')])
+@pytest.mark.parametrize(
+    'status, reason', [(404, 'no such file there'), (403, 'refuses to hand it out')]
+)
 def test_http_errors_name_the_url_status_and_fix(tmp_path, status, reason):
     with WeightsServer({'w.pth': DATA}) as server:
         server.failures['w.pth'] = status
@@ -52,8 +55,7 @@ def test_refused_connection(tmp_path):
 def test_no_answer_times_out(tmp_path):
     with WeightsServer({'w.pth': DATA}) as server:
         server.failures['w.pth'] = STALL
-        with pytest.raises(WeightsError,
-                           match=r'did not answer within 0.3 s \(timed out\)'):
+        with pytest.raises(WeightsError, match=r'did not answer within 0.3 s \(timed out\)'):
             download(server.url('w.pth'), tmp_path / 'w.pth', {}, FIX, timeout=0.3)
     assert _left_over(tmp_path) == []
 
@@ -71,8 +73,7 @@ def test_checksum_mismatch_moves_the_file_aside(tmp_path):
     wrong = hashlib.sha1(b'another file').hexdigest()
     actual = hashlib.sha1(DATA).hexdigest()
     with WeightsServer({'w.pth': DATA}) as server:
-        with pytest.raises(WeightsError,
-                           match=f'sha1 expected {wrong}, got {actual}') as error:
+        with pytest.raises(WeightsError, match=f'sha1 expected {wrong}, got {actual}') as error:
             download(server.url('w.pth'), tmp_path / 'w.pth', dict(sha1=wrong), FIX)
     aside = tmp_path / f'w.pth.{hashlib.sha256(DATA).hexdigest()[:12]}.rejected'
     assert _left_over(tmp_path) == [aside.name]
@@ -83,5 +84,7 @@ def test_checksum_mismatch_moves_the_file_aside(tmp_path):
 def test_checksum_prefixes_must_match_the_start():
     digests = dict(sha256='397923af' + '0' * 56)
     assert checksum_mismatch(digests, dict(sha256='397923af')) is None
-    assert checksum_mismatch(digests, dict(sha256='97923af0')) == \
-        f'sha256 expected 97923af0, got {digests["sha256"]}'
+    assert (
+        checksum_mismatch(digests, dict(sha256='97923af0'))
+        == f'sha256 expected 97923af0, got {digests["sha256"]}'
+    )

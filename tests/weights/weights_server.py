@@ -3,6 +3,7 @@ on demand. It listens on 127.0.0.1 only; no test talks to any other address.
 
 Importable as ``weights_server`` (pytest puts ``tests/weights`` on ``sys.path``).
 """
+
 import hashlib
 import os
 import threading
@@ -35,8 +36,9 @@ class WeightsServer:
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer((LOOPBACK, 0), self._handler())
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever,
-                                        kwargs=dict(poll_interval=0.05), daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs=dict(poll_interval=0.05), daemon=True
+        )
 
     @property
     def port(self) -> int:
@@ -64,7 +66,6 @@ class WeightsServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-
             def do_GET(self) -> None:  # noqa: N802 (http.server's name)
                 path = self.path.lstrip('/')
                 with server._lock:
@@ -84,7 +85,7 @@ class WeightsServer:
                 self.send_header('Content-Length', str(len(data)))
                 self.end_headers()
                 if failure == TRUNCATE:
-                    self.wfile.write(data[:len(data) // 2])
+                    self.wfile.write(data[: len(data) // 2])
                     self.close_connection = True
                     return
                 self.wfile.write(data)

@@ -22,6 +22,7 @@ Example:
         data/VOCdevkit/VOC2012 \\
         --voc2011-val data/VOCdevkit/VOC2011/ImageSets/Segmentation/val.txt
 """
+
 import argparse
 from functools import partial
 from multiprocessing import Pool
@@ -62,14 +63,17 @@ def sbd_label(mat_path: Path) -> np.ndarray:
     """
     mat = loadmat(str(mat_path), squeeze_me=True, struct_as_record=False)
     if 'GTcls' not in mat or not hasattr(mat['GTcls'], 'Segmentation'):
-        raise ValueError(f'{mat_path} has no GTcls.Segmentation: not an SBD cls file '
-                         '(the inst/ files hold instances, use cls/)')
+        raise ValueError(
+            f'{mat_path} has no GTcls.Segmentation: not an SBD cls file '
+            '(the inst/ files hold instances, use cls/)'
+        )
     label = np.asarray(mat['GTcls'].Segmentation)
     values = np.unique(label)
-    if label.ndim != 2 or not np.isin(values, list(range(NUM_CLASSES)) +
-                                      [IGNORE_INDEX]).all():
-        raise ValueError(f'{mat_path}: GTcls.Segmentation of shape {label.shape} with '
-                         f'values {values.tolist()} is no class map (HxW, 0..20)')
+    if label.ndim != 2 or not np.isin(values, list(range(NUM_CLASSES)) + [IGNORE_INDEX]).all():
+        raise ValueError(
+            f'{mat_path}: GTcls.Segmentation of shape {label.shape} with '
+            f'values {values.tolist()} is no class map (HxW, 0..20)'
+        )
     return label.astype(np.uint8)
 
 
@@ -106,41 +110,48 @@ def prepare(sbd_dir: Path, voc_root: Path, voc2011_val: Path, nproc: int = 1) ->
     _check_present('SBD train', sbd_train, {p.stem for p in mat_paths}, cls_dir, '.mat')
     val_ids = seg11valid_ids(read_split(voc2011_val), sbd_train)
     voc_labels = voc_root / 'SegmentationClass'
-    _check_present('seg11valid', val_ids, {p.stem for p in voc_labels.glob('*.png')},
-                   voc_labels, '.png')
+    _check_present(
+        'seg11valid', val_ids, {p.stem for p in voc_labels.glob('*.png')}, voc_labels, '.png'
+    )
     out_dir = voc_root / LABEL_DIR
     out_dir.mkdir(parents=True, exist_ok=True)
     with Pool(nproc) as pool:
         pool.map(partial(convert_label, out_dir=out_dir), mat_paths)
     write_split(voc_root / SPLIT_DIR / 'sbd_train.txt', sbd_train)
     write_split(voc_root / SPLIT_DIR / 'seg11valid.txt', val_ids)
-    return dict(
-        labels=len(mat_paths), sbd_train=len(sbd_train), seg11valid=len(val_ids))
+    return dict(labels=len(mat_paths), sbd_train=len(sbd_train), seg11valid=len(val_ids))
 
 
-def _check_present(split: str, ids: Sequence[str], found: set, directory: Path,
-                   suffix: str) -> None:
+def _check_present(
+    split: str, ids: Sequence[str], found: set, directory: Path, suffix: str
+) -> None:
     missing = [i for i in ids if i not in found]
     if missing:
         raise FileNotFoundError(
             f'{len(missing)} {split} images have no {directory}/<id>{suffix} (e.g. '
-            f'{missing[0]}): check the SBD and VOC paths (VOC_ROOT is VOC2012)')
+            f'{missing[0]}): check the SBD and VOC paths (VOC_ROOT is VOC2012)'
+        )
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     """Parse the command line."""
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('sbd_dir', metavar='SBD_DIR',
-                        help="SBD's dataset directory (with cls/ and train.txt)")
-    parser.add_argument('voc_root', metavar='VOC_ROOT',
-                        help='VOCdevkit/VOC2012, where the outputs are written')
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        'sbd_dir', metavar='SBD_DIR', help="SBD's dataset directory (with cls/ and train.txt)"
+    )
+    parser.add_argument(
+        'voc_root', metavar='VOC_ROOT', help='VOCdevkit/VOC2012, where the outputs are written'
+    )
     parser.add_argument(
         '--voc2011-val',
         help="VOC2011's ImageSets/Segmentation/val.txt (default: "
-        'VOC_ROOT/../VOC2011/ImageSets/Segmentation/val.txt)')
-    parser.add_argument('--nproc', type=int, default=1,
-                        help='processes converting labels (default: 1)')
+        'VOC_ROOT/../VOC2011/ImageSets/Segmentation/val.txt)',
+    )
+    parser.add_argument(
+        '--nproc', type=int, default=1, help='processes converting labels (default: 1)'
+    )
     return parser.parse_args(argv)
 
 
@@ -148,14 +159,19 @@ def main(argv: Optional[List[str]] = None) -> None:
     """Prepare SBD and seg11valid and report the counts."""
     args = parse_args(argv)
     voc_root = Path(args.voc_root)
-    voc2011_val = Path(args.voc2011_val) if args.voc2011_val else (
-        voc_root.parent / 'VOC2011' / SPLIT_DIR / 'val.txt')
+    voc2011_val = (
+        Path(args.voc2011_val)
+        if args.voc2011_val
+        else (voc_root.parent / 'VOC2011' / SPLIT_DIR / 'val.txt')
+    )
     counts = prepare(Path(args.sbd_dir), voc_root, voc2011_val, args.nproc)
-    print(f"{counts['labels']} SBD label maps -> {voc_root / LABEL_DIR}")
-    for split, expected in (('sbd_train', SBD_TRAIN_SIZE),
-                            ('seg11valid', SEG11VALID_SIZE)):
-        note = '' if counts[split] == expected else (
-            f' (the paper has {expected}: check the input lists)')
+    print(f'{counts["labels"]} SBD label maps -> {voc_root / LABEL_DIR}')
+    for split, expected in (('sbd_train', SBD_TRAIN_SIZE), ('seg11valid', SEG11VALID_SIZE)):
+        note = (
+            ''
+            if counts[split] == expected
+            else (f' (the paper has {expected}: check the input lists)')
+        )
         print(f'{counts[split]} ids -> {voc_root / SPLIT_DIR / split}.txt{note}')
 
 

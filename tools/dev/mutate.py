@@ -20,6 +20,7 @@ Usage::
 Exit status: 0 if every mutation was killed, 1 if some survived, 2 if the list does not
 apply or the unmutated tests fail.
 """
+
 import argparse
 import importlib.util
 import os
@@ -33,7 +34,6 @@ from pathlib import Path
 from types import ModuleType
 from typing import Dict, Iterable, List, Optional, Sequence
 
-
 REPO = Path(__file__).resolve().parents[2]
 
 #: Not copied, anywhere: environments, caches and version control.
@@ -46,7 +46,8 @@ IGNORED_AT_TOP = ('work_dirs', 'data', 'checkpoints', 'build', 'dist')
 def _load_mutations() -> ModuleType:
     """The sibling module ``mutations.py`` (this script is not in a package)."""
     spec = importlib.util.spec_from_file_location(
-        'mutations', Path(__file__).with_name('mutations.py'))
+        'mutations', Path(__file__).with_name('mutations.py')
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -67,14 +68,14 @@ def apply_mutation(text: str, mutation: Mutation) -> str:
         MutationError: if the original spans lines, or does not occur exactly once.
     """
     if '\n' in mutation.original or '\n' in mutation.replacement:
-        raise MutationError(f'{mutation.name}: original and replacement must be parts '
-                            'of one line')
+        raise MutationError(f'{mutation.name}: original and replacement must be parts of one line')
     count = text.count(mutation.original)
     if count != 1:
         raise MutationError(
             f'{mutation.name}: {mutation.original!r} occurs {count} times in '
             f'{mutation.path} (needs exactly 1); update tools/dev/mutations.py to the '
-            'current code')
+            'current code'
+        )
     return text.replace(mutation.original, mutation.replacement)
 
 
@@ -116,14 +117,15 @@ def copy_repo(destination: Path) -> Path:
 def run_tests(copy: Path, tests: Iterable[str], timeout: float) -> Dict[str, object]:
     """Run pytest in ``copy`` on ``tests``, importing the package from the copy."""
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE='1')
-    env['PYTHONPATH'] = os.pathsep.join([str(copy)] + [
-        p for p in [os.environ.get('PYTHONPATH')] if p])
-    command = [sys.executable, '-m', 'pytest', '-x', '-q', '-p', 'no:cacheprovider',
-               *tests]
+    env['PYTHONPATH'] = os.pathsep.join(
+        [str(copy)] + [p for p in [os.environ.get('PYTHONPATH')] if p]
+    )
+    command = [sys.executable, '-m', 'pytest', '-x', '-q', '-p', 'no:cacheprovider', *tests]
     start = time.monotonic()
     try:
-        done = subprocess.run(command, cwd=copy, env=env, capture_output=True,
-                              text=True, timeout=timeout)
+        done = subprocess.run(
+            command, cwd=copy, env=env, capture_output=True, text=True, timeout=timeout
+        )
     except subprocess.TimeoutExpired:
         return dict(code=None, seconds=time.monotonic() - start, tail='timeout')
     tail = (done.stdout + done.stderr).strip().splitlines()[-1:] or ['']
@@ -135,11 +137,18 @@ def check_import(copy: Path) -> None:
     env = dict(os.environ, PYTHONPATH=str(copy))
     done = subprocess.run(
         [sys.executable, '-c', 'import mmseg_fcn_skip; print(mmseg_fcn_skip.__file__)'],
-        cwd=copy, env=env, capture_output=True, text=True, check=True)
+        cwd=copy,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     where = Path(done.stdout.strip().splitlines()[-1]).resolve()
     if not where.is_relative_to(copy.resolve()):
-        raise SystemExit(f'the package is imported from {where}, not from '
-                         f'the copy {copy}; mutations would not be seen')
+        raise SystemExit(
+            f'the package is imported from {where}, not from '
+            f'the copy {copy}; mutations would not be seen'
+        )
 
 
 def outcome(result: Dict[str, object]) -> str:
@@ -157,17 +166,22 @@ def outcome(result: Dict[str, object]) -> str:
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     """Parse the command line."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('--only', nargs='+', default=[],
-                        help='run mutations whose name contains any of these')
+    parser.add_argument(
+        '--only', nargs='+', default=[], help='run mutations whose name contains any of these'
+    )
     parser.add_argument('--list', action='store_true', help='list mutations, run none')
-    parser.add_argument('--check', action='store_true',
-                        help='only check that every mutation applies')
-    parser.add_argument('--no-baseline', action='store_true',
-                        help='do not first run the selected tests unmutated')
-    parser.add_argument('--timeout', type=float, default=300,
-                        help='seconds allowed per test run (default: 300)')
-    parser.add_argument('--keep', action='store_true',
-                        help='keep the copy of the repository and print its path')
+    parser.add_argument(
+        '--check', action='store_true', help='only check that every mutation applies'
+    )
+    parser.add_argument(
+        '--no-baseline', action='store_true', help='do not first run the selected tests unmutated'
+    )
+    parser.add_argument(
+        '--timeout', type=float, default=300, help='seconds allowed per test run (default: 300)'
+    )
+    parser.add_argument(
+        '--keep', action='store_true', help='keep the copy of the repository and print its path'
+    )
     return parser.parse_args(argv)
 
 
@@ -176,15 +190,18 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     problems = check_mutations(MUTATIONS)
     if problems:
-        print('The mutation list does not apply to the current code:\n  ' +
-              '\n  '.join(problems), file=sys.stderr)
+        print(
+            'The mutation list does not apply to the current code:\n  ' + '\n  '.join(problems),
+            file=sys.stderr,
+        )
         return 2
-    selected = [m for m in MUTATIONS
-                if not args.only or any(word in m.name for word in args.only)]
+    selected = [m for m in MUTATIONS if not args.only or any(word in m.name for word in args.only)]
     if args.list or args.check:
         for mutation in selected if args.list else []:
-            print(f'{mutation.name:32} {mutation.path}: {mutation.original!r} -> '
-                  f'{mutation.replacement!r}')
+            print(
+                f'{mutation.name:32} {mutation.path}: {mutation.original!r} -> '
+                f'{mutation.replacement!r}'
+            )
         print(f'{len(selected)} mutations apply to the current code')
         return 0
     start = time.monotonic()
@@ -193,15 +210,16 @@ def main(argv: Optional[List[str]] = None) -> int:
     # A kill (SIGTERM) stops the running tests and removes the copy, as Ctrl-C does.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     try:
-
         copy = copy_repo(work / 'repo')
         check_import(copy)
         if not args.no_baseline:
             tests = sorted({t for m in selected for t in m.tests})
             baseline = run_tests(copy, tests, args.timeout * 2)
             if baseline['code'] != 0:
-                print(f'The unmutated tests fail ({baseline["tail"]}); fix them first',
-                      file=sys.stderr)
+                print(
+                    f'The unmutated tests fail ({baseline["tail"]}); fix them first',
+                    file=sys.stderr,
+                )
                 return 2
             print(f'unmutated tests pass ({baseline["seconds"]:.0f} s)')
         survivors = []
@@ -216,15 +234,22 @@ def main(argv: Optional[List[str]] = None) -> int:
             verdict = outcome(result)
             if not verdict.startswith('killed'):
                 survivors.append((mutation, verdict))
-            print(f'[{index:2}/{len(selected)}] {verdict:16} {mutation.name:32} '
-                  f'{result["seconds"]:5.0f} s  {result["tail"]}', flush=True)
+            print(
+                f'[{index:2}/{len(selected)}] {verdict:16} {mutation.name:32} '
+                f'{result["seconds"]:5.0f} s  {result["tail"]}',
+                flush=True,
+            )
         killed = len(selected) - len(survivors)
-        print(f'\nkilled {killed} of {len(selected)} mutations '
-              f'({100 * killed / max(len(selected), 1):.0f}%) in '
-              f'{(time.monotonic() - start) / 60:.0f} min')
+        print(
+            f'\nkilled {killed} of {len(selected)} mutations '
+            f'({100 * killed / max(len(selected), 1):.0f}%) in '
+            f'{(time.monotonic() - start) / 60:.0f} min'
+        )
         for mutation, verdict in survivors:
-            print(f'{verdict}: {mutation.name}: {mutation.path}: '
-                  f'{mutation.original!r} -> {mutation.replacement!r}')
+            print(
+                f'{verdict}: {mutation.name}: {mutation.path}: '
+                f'{mutation.original!r} -> {mutation.replacement!r}'
+            )
 
         return 1 if survivors else 0
     finally:

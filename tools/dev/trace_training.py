@@ -11,6 +11,7 @@ Usage::
     python tools/dev/trace_training.py configs/fcn8s_toy.py --iters 20 \\
         --cfg-options train_dataloader.dataset.data_root=data/toy_shapes > trace.txt
 """
+
 import argparse
 import hashlib
 import os.path as osp
@@ -41,25 +42,28 @@ class TraceHook(Hook):
 
     def before_train(self, runner) -> None:
         """Print a hash of the initial weights."""
-        print(f'initial weights {digest(list(runner.model.state_dict().values()))}',
-              flush=True)
+        print(f'initial weights {digest(list(runner.model.state_dict().values()))}', flush=True)
 
-    def before_train_iter(self, runner, batch_idx: int,
-                          data_batch: Optional[dict] = None) -> None:
+    def before_train_iter(self, runner, batch_idx: int, data_batch: Optional[dict] = None) -> None:
         """Note the samples, images and labels of this iteration."""
         samples = data_batch['data_samples']
-        self._line = (f'iter {runner.iter + 1:3d} samples '
-                      f'{",".join(osp.basename(s.img_path) for s in samples)} '
-                      f'images {digest(data_batch["inputs"])} '
-                      f'labels {digest([s.gt_sem_seg.data for s in samples])}')
+        self._line = (
+            f'iter {runner.iter + 1:3d} samples '
+            f'{",".join(osp.basename(s.img_path) for s in samples)} '
+            f'images {digest(data_batch["inputs"])} '
+            f'labels {digest([s.gt_sem_seg.data for s in samples])}'
+        )
 
-    def after_train_iter(self, runner, batch_idx: int,
-                         data_batch: Optional[dict] = None,
-                         outputs: Optional[Dict[str, torch.Tensor]] = None) -> None:
+    def after_train_iter(
+        self,
+        runner,
+        batch_idx: int,
+        data_batch: Optional[dict] = None,
+        outputs: Optional[Dict[str, torch.Tensor]] = None,
+    ) -> None:
         """Add the loss and the weights after the step, and print the line."""
         weights = digest(list(runner.model.state_dict().values()))
-        print(f'{self._line} loss {outputs["loss"].item():.9f} weights {weights}',
-              flush=True)
+        print(f'{self._line} loss {outputs["loss"].item():.9f} weights {weights}', flush=True)
 
     def after_val_epoch(self, runner, metrics: Optional[Dict[str, float]] = None) -> None:
         """Print the validation metrics."""
@@ -71,10 +75,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config')
     parser.add_argument('--iters', type=int, default=20, help='iterations to train')
-    parser.add_argument('--val-interval', type=int, default=10,
-                        help='validate every this many iterations')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='config overrides, as for tools/train.py')
+    parser.add_argument(
+        '--val-interval', type=int, default=10, help='validate every this many iterations'
+    )
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='config overrides, as for tools/train.py',
+    )
     args = parser.parse_args()
     cfg = Config.fromfile(args.config)
     if args.cfg_options:

@@ -18,6 +18,7 @@ them and test with --cfg-options model.decode_head.learn_upsample=True.
 
 The inputs follow Caffe's VGG16: BGR, 0..255, minus the mean pixel (configs/fcn_skip_caffe/).
 """
+
 import argparse
 from pathlib import Path
 from typing import List, Optional
@@ -31,38 +32,41 @@ from mmseg_fcn_skip.converters import VARIANTS
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     """Parse the command line."""
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument(
-        'src',
-        metavar='SRC',
-        help='fcn*-pascal.caffemodel or a .pth with the reference layer names')
-    parser.add_argument(
-        'dst', metavar='DST', help='output checkpoint, e.g. checkpoints/fcn8s.pth')
+        'src', metavar='SRC', help='fcn*-pascal.caffemodel or a .pth with the reference layer names'
+    )
+    parser.add_argument('dst', metavar='DST', help='output checkpoint, e.g. checkpoints/fcn8s.pth')
     parser.add_argument(
         '--variant',
         choices=VARIANTS,
         help='check the keys against this variant; needed for at-once FCN-8s weights '
-        'without Scale layers (default: read from the keys)')
+        'without Scale layers (default: read from the keys)',
+    )
     parser.add_argument(
         '--learn-upsample',
         action='store_true',
         help='keep the upsampling weights as learnable weights (for a config with '
-        'decode_head.learn_upsample=True) instead of requiring bilinear kernels')
+        'decode_head.learn_upsample=True) instead of requiring bilinear kernels',
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: Optional[List[str]] = None) -> None:
     """Convert SRC and write DST."""
     args = parse_args(argv)
-    checkpoint, meta = convert(read_weights(args.src), CAFFE_FCN, variant=args.variant,
-                               learn_upsample=args.learn_upsample)
+    checkpoint, meta = convert(
+        read_weights(args.src), CAFFE_FCN, variant=args.variant, learn_upsample=args.learn_upsample
+    )
     Path(args.dst).parent.mkdir(parents=True, exist_ok=True)
     torch.save(checkpoint, args.dst)
     variant = meta['variant']
-    options = ' --cfg-options model.decode_head.learn_upsample=True' \
-        if args.learn_upsample else ''
-    print(f'FCN-{variant}, {meta["num_classes"]} classes -> {args.dst}\n'
-          f'  test: python tools/test.py {meta["config"]} {args.dst}{options}')
+    options = ' --cfg-options model.decode_head.learn_upsample=True' if args.learn_upsample else ''
+    print(
+        f'FCN-{variant}, {meta["num_classes"]} classes -> {args.dst}\n'
+        f'  test: python tools/test.py {meta["config"]} {args.dst}{options}'
+    )
 
 
 if __name__ == '__main__':

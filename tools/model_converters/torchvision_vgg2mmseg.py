@@ -17,6 +17,7 @@ Some ports publish Caffe's VGG16 in torchvision's key layout; convert such a fil
 --caffe-input, which records Caffe's input convention in the checkpoint's meta, and
 use it with configs/fcn_skip_caffe/.
 """
+
 import argparse
 from pathlib import Path
 from typing import List, Optional
@@ -29,18 +30,20 @@ from mmseg_fcn_skip.checkpoints import TORCHVISION_VGG, convert, read_weights
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     """Parse the command line."""
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument(
-        'src', metavar='SRC', help='torchvision VGG weights, e.g. vgg16-397923af.pth')
+        'src', metavar='SRC', help='torchvision VGG weights, e.g. vgg16-397923af.pth'
+    )
     parser.add_argument(
-        'dst',
-        metavar='DST',
-        help='output checkpoint, e.g. checkpoints/vgg16_torchvision_mmseg.pth')
+        'dst', metavar='DST', help='output checkpoint, e.g. checkpoints/vgg16_torchvision_mmseg.pth'
+    )
     parser.add_argument(
         '--caffe-input',
         action='store_true',
         help="SRC holds Caffe's weights in torchvision's layout (they expect BGR, "
-        '0..255 minus the mean pixel)')
+        '0..255 minus the mean pixel)',
+    )
     return parser.parse_args(argv)
 
 
@@ -51,8 +54,10 @@ def main(argv: Optional[List[str]] = None) -> None:
     checkpoint, meta = convert(read_weights(args.src), TORCHVISION_VGG, convention)
     Path(args.dst).parent.mkdir(parents=True, exist_ok=True)
     torch.save(checkpoint, args.dst)
-    print(f'{meta["source"]} -> {args.dst}\n  backbone: {meta["backbone"]}\n'
-          f'  data_preprocessor: {meta["data_preprocessor"]}')
+    print(
+        f'{meta["source"]} -> {args.dst}\n  backbone: {meta["backbone"]}\n'
+        f'  data_preprocessor: {meta["data_preprocessor"]}'
+    )
 
 
 if __name__ == '__main__':

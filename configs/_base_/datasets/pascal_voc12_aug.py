@@ -11,16 +11,12 @@ train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations'),
     dict(type='CheckSegPair', num_classes=21),  # sizes agree, labels 0..20 or 255
-    dict(
-        type='RandomResize',
-        scale=(2048, 512),
-        ratio_range=(0.5, 2.0),
-        keep_ratio=True),
+    dict(type='RandomResize', scale=(2048, 512), ratio_range=(0.5, 2.0), keep_ratio=True),
     dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PhotoMetricDistortion'),
     dict(type='Pad', size=crop_size),
-    dict(type='PackSegInputs')
+    dict(type='PackSegInputs'),
 ]
 test_pipeline = [
     dict(type='LoadImageFromFile'),
@@ -28,7 +24,7 @@ test_pipeline = [
     # Annotations are loaded after the resize so metrics are computed on the
     # original label map.
     dict(type='LoadAnnotations'),
-    dict(type='PackSegInputs')
+    dict(type='PackSegInputs'),
 ]
 img_ratios = [0.5, 0.75, 1.0, 1.25, 1.5, 1.75]
 tta_pipeline = [
@@ -36,31 +32,30 @@ tta_pipeline = [
     dict(
         type='TestTimeAug',
         transforms=[
+            [dict(type='Resize', scale_factor=r, keep_ratio=True) for r in img_ratios],
             [
-                dict(type='Resize', scale_factor=r, keep_ratio=True)
-                for r in img_ratios
-            ],
-            [
-                dict(type='RandomFlip', prob=0., direction='horizontal'),
-                dict(type='RandomFlip', prob=1., direction='horizontal')
+                dict(type='RandomFlip', prob=0.0, direction='horizontal'),
+                dict(type='RandomFlip', prob=1.0, direction='horizontal'),
             ],
             [dict(type='LoadAnnotations')],
             [dict(type='PackSegInputs')],
-        ])
+        ],
+    ),
 ]
 voc_train = dict(
     type=dataset_type,
     data_root=data_root,
     data_prefix=dict(img_path='JPEGImages', seg_map_path='SegmentationClass'),
     ann_file='ImageSets/Segmentation/train.txt',
-    pipeline=train_pipeline)
+    pipeline=train_pipeline,
+)
 sbd_aug = dict(
     type=dataset_type,
     data_root=data_root,
-    data_prefix=dict(
-        img_path='JPEGImages', seg_map_path='SegmentationClassAug'),
+    data_prefix=dict(img_path='JPEGImages', seg_map_path='SegmentationClassAug'),
     ann_file='ImageSets/Segmentation/aug.txt',
-    pipeline=train_pipeline)
+    pipeline=train_pipeline,
+)
 train_dataloader = dict(
     batch_size=4,
     num_workers=4,
@@ -68,7 +63,8 @@ train_dataloader = dict(
     sampler=dict(type='SeededInfiniteSampler', shuffle=True),
     # SeededConcatDataset, unlike ConcatDataset, passes the sampler's seeds on to
     # both datasets' ApplySampleSeed.
-    dataset=dict(type='SeededConcatDataset', datasets=[voc_train, sbd_aug]))
+    dataset=dict(type='SeededConcatDataset', datasets=[voc_train, sbd_aug]),
+)
 val_dataloader = dict(
     batch_size=1,
     num_workers=4,
@@ -77,10 +73,11 @@ val_dataloader = dict(
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
-        data_prefix=dict(
-            img_path='JPEGImages', seg_map_path='SegmentationClass'),
+        data_prefix=dict(img_path='JPEGImages', seg_map_path='SegmentationClass'),
         ann_file='ImageSets/Segmentation/val.txt',
-        pipeline=test_pipeline))
+        pipeline=test_pipeline,
+    ),
+)
 test_dataloader = val_dataloader
 val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
 test_evaluator = val_evaluator

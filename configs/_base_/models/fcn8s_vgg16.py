@@ -8,7 +8,8 @@ data_preprocessor = dict(
     std=[58.395, 57.12, 57.375],
     bgr_to_rgb=True,
     pad_val=0,
-    seg_pad_val=255)
+    seg_pad_val=255,
+)
 # Set once, taken by both the backbone and the head (they must agree).
 pad_mode = 'same'
 model = dict(
@@ -19,13 +20,16 @@ model = dict(
         depth=16,
         pad_mode=pad_mode,
         out_indices=(2, 3, 5),
-        init_cfg=dict(type='Pretrained', checkpoint='vgg16')),
+        init_cfg=dict(type='Pretrained', checkpoint='vgg16'),
+    ),
     decode_head=dict(
         type='FCNSkipHead',
         in_channels=(256, 512, 4096),
         in_index=(0, 1, 2),
         pad_mode=pad_mode,
         num_classes=21,
-        loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0)),
+        loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0),
+    ),
     train_cfg=dict(),
-    test_cfg=dict(mode='whole'))
+    test_cfg=dict(mode='whole'),
+)

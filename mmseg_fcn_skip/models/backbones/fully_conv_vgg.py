@@ -1,16 +1,16 @@
 """VGG with its classifier turned into convolutions (fc6 as 7x7, fc7 as 1x1)."""
+
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch.nn as nn
 import torch.nn.functional as F
 from mmcv.cnn import ConvModule
 from mmengine.model import BaseModule
+from mmseg.registry import MODELS
 from torch import Tensor
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from mmseg.registry import MODELS
-from ..geometry import (CONV1_PADDING, FC6_PADDING, LEVEL_NAMES, LEVEL_STRIDES,
-                        check_pad_mode)
+from ..geometry import CONV1_PADDING, FC6_PADDING, LEVEL_NAMES, LEVEL_STRIDES, check_pad_mode
 
 #: Convolutions per block for each depth; every block ends in 2x2/2 max pooling.
 VGG_BLOCKS: Dict[int, Tuple[int, ...]] = {
@@ -75,22 +75,23 @@ class FullyConvVGG(BaseModule):
         per ``out_indices`` entry, in that order.
     """
 
-    def __init__(self,
-                 depth: int = 16,
-                 pad_mode: str = 'same',
-                 base_channels: int = 64,
-                 fc_channels: int = 4096,
-                 out_indices: Sequence[int] = (2, 3, 5),
-                 dropout_ratio: float = 0.5,
-                 norm_cfg: Optional[dict] = None,
-                 act_cfg: dict = dict(type='ReLU'),
-                 frozen_stages: int = -1,
-                 norm_eval: bool = False,
-                 init_cfg: Optional[dict] = None) -> None:
+    def __init__(
+        self,
+        depth: int = 16,
+        pad_mode: str = 'same',
+        base_channels: int = 64,
+        fc_channels: int = 4096,
+        out_indices: Sequence[int] = (2, 3, 5),
+        dropout_ratio: float = 0.5,
+        norm_cfg: Optional[dict] = None,
+        act_cfg: dict = dict(type='ReLU'),  # noqa: B006 (read, never changed)
+        frozen_stages: int = -1,
+        norm_eval: bool = False,
+        init_cfg: Optional[dict] = None,
+    ) -> None:
         super().__init__(init_cfg)
         if depth not in VGG_BLOCKS:
-            raise ValueError(f'depth={depth!r} is not supported; use one of '
-                             f'{tuple(VGG_BLOCKS)}')
+            raise ValueError(f'depth={depth!r} is not supported; use one of {tuple(VGG_BLOCKS)}')
         check_pad_mode(pad_mode)
         _check_positive_int('base_channels', base_channels)
         _check_positive_int('fc_channels', fc_channels)
@@ -98,13 +99,17 @@ class FullyConvVGG(BaseModule):
         _check_layer_cfg('act_cfg', act_cfg)
         out_indices = tuple(out_indices)
         if not out_indices or any(i not in range(len(LEVEL_NAMES)) for i in out_indices):
-            raise ValueError(f'out_indices={out_indices!r} must be a non-empty sequence '
-                             f'of level indices in 0..5 {LEVEL_NAMES}')
+            raise ValueError(
+                f'out_indices={out_indices!r} must be a non-empty sequence '
+                f'of level indices in 0..5 {LEVEL_NAMES}'
+            )
         if not 0 <= dropout_ratio < 1:
             raise ValueError(f'dropout_ratio={dropout_ratio!r} must be in [0, 1)')
         if frozen_stages not in range(-1, 6):
-            raise ValueError(f'frozen_stages={frozen_stages!r} must be in -1..5 '
-                             '(-1: nothing frozen, 5: every block and fc6/fc7)')
+            raise ValueError(
+                f'frozen_stages={frozen_stages!r} must be in -1..5 '
+                '(-1: nothing frozen, 5: every block and fc6/fc7)'
+            )
         self.depth = depth
         self.pad_mode = pad_mode
         self.out_indices = out_indices
@@ -114,15 +119,21 @@ class FullyConvVGG(BaseModule):
 
         in_channels = 3
         blocks = []
-        for block_index, (num_convs, width) in enumerate(
-                zip(VGG_BLOCKS[depth], BLOCK_WIDTHS)):
+        for block_index, (num_convs, width) in enumerate(zip(VGG_BLOCKS[depth], BLOCK_WIDTHS)):
             out_channels = base_channels * width
             convs = []
             for conv_index in range(num_convs):
                 padding = CONV1_PADDING[pad_mode] if block_index == conv_index == 0 else 1
                 convs.append(
-                    ConvModule(in_channels, out_channels, 3, padding=padding,
-                               norm_cfg=norm_cfg, act_cfg=act_cfg))
+                    ConvModule(
+                        in_channels,
+                        out_channels,
+                        3,
+                        padding=padding,
+                        norm_cfg=norm_cfg,
+                        act_cfg=act_cfg,
+                    )
+                )
                 in_channels = out_channels
             blocks.append(nn.Sequential(*convs))
         self.blocks = nn.ModuleList(blocks)
@@ -158,7 +169,7 @@ class FullyConvVGG(BaseModule):
         return tuple(levels[i] for i in self.out_indices)
 
     def _freeze_stages(self) -> None:
-        frozen = list(self.blocks[:self.frozen_stages + 1])
+        frozen = list(self.blocks[: self.frozen_stages + 1])
         if self.frozen_stages == 5:
             frozen += [self.fc6, self.fc7]
         for module in frozen:
@@ -184,5 +195,7 @@ def _check_positive_int(name: str, value: int) -> None:
 def _check_layer_cfg(name: str, cfg: Optional[dict]) -> None:
     layer_type = None if cfg is None else cfg.get('type')
     if cfg is not None and isinstance(layer_type, str) and MODELS.get(layer_type) is None:
-        raise ValueError(f'{name}={cfg!r}: no layer type {layer_type!r} is registered; '
-                         "use e.g. 'BN', 'SyncBN' or 'GN' for norm_cfg, 'ReLU' for act_cfg")
+        raise ValueError(
+            f'{name}={cfg!r}: no layer type {layer_type!r} is registered; '
+            "use e.g. 'BN', 'SyncBN' or 'GN' for norm_cfg, 'ReLU' for act_cfg"
+        )

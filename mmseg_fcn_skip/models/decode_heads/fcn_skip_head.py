@@ -1,21 +1,21 @@
 """The FCN decode head: score maps of several levels fused coarse to fine."""
+
 from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
 from mmengine.logging import print_log
-from torch import Tensor
-
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.models.losses import accuracy
 from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, SampleList
-from ..geometry import (LEVEL_STRIDES, PAD_MODES, Grid, crop_offsets, in_level_grids,
-                        level_grids)
+from torch import Tensor
+
+from ..geometry import LEVEL_STRIDES, PAD_MODES, Grid, crop_offsets, in_level_grids, level_grids
 from ..utils import Upsample, is_tracing, upsample_alignment
 from .level_check import input_size_candidates, level_mismatch
-from .loss_check import check_class_weights
 from .level_names import default_strides, level_name, positional_renames
+from .loss_check import check_class_weights
 
 SCORE_INITS = ('zeros', 'normal')
 
@@ -103,40 +103,49 @@ class FCNSkipHead(BaseDecodeHead):
         with the input's top-left pixel.
     """
 
-    def __init__(self,
-                 in_channels: Sequence[int],
-                 in_index: Sequence[int],
-                 in_strides: Optional[Sequence[int]] = None,
-                 pad_mode: str = 'same',
-                 in_grids: Optional[Union[str, Sequence]] = None,
-                 skip_scales: Optional[Sequence[float]] = None,
-                 upsample: str = 'deconv',
-                 learn_upsample: bool = False,
-                 score_init: str = 'zeros',
-                 dropout_ratio: float = 0.0,
-                 init_cfg: Optional[dict] = None,
-                 **kwargs) -> None:
+    def __init__(
+        self,
+        in_channels: Sequence[int],
+        in_index: Sequence[int],
+        in_strides: Optional[Sequence[int]] = None,
+        pad_mode: str = 'same',
+        in_grids: Optional[Union[str, Sequence]] = None,
+        skip_scales: Optional[Sequence[float]] = None,
+        upsample: str = 'deconv',
+        learn_upsample: bool = False,
+        score_init: str = 'zeros',
+        dropout_ratio: float = 0.0,
+        init_cfg: Optional[dict] = None,
+        **kwargs,
+    ) -> None:
         in_channels, in_index = _as_tuple(in_channels), _as_tuple(in_index)
         _check_levels(in_channels, in_index, kwargs)
         num_levels = len(in_channels)
         in_strides = _check_strides(in_strides, num_levels)
         if pad_mode not in PAD_MODES:
-            raise ValueError(f'pad_mode={pad_mode!r} is not supported; use one of '
-                             f'{PAD_MODES} (the backbone\'s pad mode)')
+            raise ValueError(
+                f'pad_mode={pad_mode!r} is not supported; use one of '
+                f"{PAD_MODES} (the backbone's pad mode)"
+            )
         if in_grids is not None and pad_mode == 'caffe':
-            raise ValueError(f"in_grids={in_grids!r} with pad_mode='caffe': the caffe "
-                             "levels have FullyConvVGG's grids; leave in_grids out")
+            raise ValueError(
+                f"in_grids={in_grids!r} with pad_mode='caffe': the caffe "
+                "levels have FullyConvVGG's grids; leave in_grids out"
+            )
         in_level_grids('centre' if in_grids is None else in_grids, in_strides)
-        if skip_scales is not None and (len(skip_scales) != num_levels - 1
-                                        or any(s <= 0 for s in skip_scales)):
+        if skip_scales is not None and (
+            len(skip_scales) != num_levels - 1 or any(s <= 0 for s in skip_scales)
+        ):
             raise ValueError(
                 f'skip_scales={tuple(skip_scales)!r} needs one positive factor per skip '
-                f'level ({num_levels - 1} for {num_levels} inputs, the deepest not scaled)')
+                f'level ({num_levels - 1} for {num_levels} inputs, the deepest not scaled)'
+            )
         if not 0 <= dropout_ratio < 1:
             raise ValueError(f'dropout_ratio={dropout_ratio!r} must be in [0, 1)')
         if score_init not in SCORE_INITS:
-            raise ValueError(f'score_init={score_init!r} is not supported; use one of '
-                             f'{SCORE_INITS}')
+            raise ValueError(
+                f'score_init={score_init!r} is not supported; use one of {SCORE_INITS}'
+            )
         super().__init__(
             in_channels,
             in_channels[-1],
@@ -144,12 +153,14 @@ class FCNSkipHead(BaseDecodeHead):
             input_transform='multiple_select',
             dropout_ratio=dropout_ratio,
             init_cfg=init_cfg,
-            **kwargs)
+            **kwargs,
+        )
         check_class_weights(self.loss_decode, self.num_classes)
         self.in_strides = in_strides
         self.pad_mode = pad_mode
-        self.in_grids = in_grids if in_grids is None or isinstance(
-            in_grids, str) else tuple(in_grids)
+        self.in_grids = (
+            in_grids if in_grids is None or isinstance(in_grids, str) else tuple(in_grids)
+        )
         self.skip_scales = None if skip_scales is None else tuple(skip_scales)
         self.score_init = score_init
         # ``conv_seg`` (from the base class) scores the deepest level, as score_fr.
@@ -158,16 +169,21 @@ class FCNSkipHead(BaseDecodeHead):
         # for key: ``skip_scores.stride16`` is pool4's score in FCN-16s and FCN-8s.
         self.skip_scores = nn.ModuleDict(
             (level_name(s), nn.Conv2d(c, self.out_channels, 1))
-            for c, s in zip(in_channels[:-1], in_strides[:-1]))
+            for c, s in zip(in_channels[:-1], in_strides[:-1])
+        )
         grids = self._input_grids()
         corners = _upsample_corners(grids, upsample)
         steps = list(zip(in_strides[:-1], in_strides[1:], corners[1:]))
         self.fuse_upsamples = nn.ModuleDict(
-            (level_name(deep), Upsample(self.out_channels, deep // fine, upsample,
-                                        learn_upsample, corner))
-            for fine, deep, corner in reversed(steps))
-        self.final_upsample = Upsample(self.out_channels, in_strides[0], upsample,
-                                       learn_upsample, corners[0])
+            (
+                level_name(deep),
+                Upsample(self.out_channels, deep // fine, upsample, learn_upsample, corner),
+            )
+            for fine, deep, corner in reversed(steps)
+        )
+        self.final_upsample = Upsample(
+            self.out_channels, in_strides[0], upsample, learn_upsample, corners[0]
+        )
         self._plan_crops(grids)
 
     def _input_grids(self) -> List[Grid]:
@@ -175,38 +191,34 @@ class FCNSkipHead(BaseDecodeHead):
         if self.pad_mode == 'same':
             return list(in_level_grids(self.in_grids or 'centre', self.in_strides))
         vgg_strides = LEVEL_STRIDES[:4]
-        if self.in_strides[-1] != 32 or any(s not in vgg_strides
-                                            for s in self.in_strides[:-1]):
+        if self.in_strides[-1] != 32 or any(s not in vgg_strides for s in self.in_strides[:-1]):
             raise ValueError(
                 f"in_strides={self.in_strides!r} with pad_mode='caffe' must be VGG "
-                f'pool levels of strides {vgg_strides} followed by fc7 (stride 32)')
+                f'pool levels of strides {vgg_strides} followed by fc7 (stride 32)'
+            )
         vgg_grids = level_grids('caffe')
-        return [vgg_grids[vgg_strides.index(s)] for s in self.in_strides[:-1]
-                ] + [vgg_grids[-1]]
+        return [vgg_grids[vgg_strides.index(s)] for s in self.in_strides[:-1]] + [vgg_grids[-1]]
 
     def _plan_crops(self, grids: List[Grid]) -> None:
         """Derive, once, the leading crops of every fusion and of the final map."""
         self.fuse_crops: List[Tuple[int, int]] = []
         grid = grids[-1]
-        for upsample, skip_grid in zip(self.fuse_upsamples.values(),
-                                       reversed(grids[:-1])):
+        for upsample, skip_grid in zip(self.fuse_upsamples.values(), reversed(grids[:-1])):
             up_grid = upsample.output_grid(grid)
             up_crop, skip_crop = crop_offsets(up_grid, skip_grid)
             self.fuse_crops.append((up_crop, skip_crop))
             grid = Grid(up_grid.stride, up_grid.offset + up_grid.stride * up_crop)
-        final_crop, input_crop = crop_offsets(self.final_upsample.output_grid(grid),
-                                              Grid.input())
+        final_crop, input_crop = crop_offsets(self.final_upsample.output_grid(grid), Grid.input())
         if input_crop:
             raise ValueError(
                 f'with pad_mode={self.pad_mode!r} and in_grids={self.in_grids!r} the '
                 f'upsampled scores start {input_crop} px inside the image and cannot '
                 'cover it; check pad_mode, in_grids and in_strides against the backbone '
-                '(tools/probe_grids.py measures its grids)')
+                '(tools/probe_grids.py measures its grids)'
+            )
         self.final_crop = final_crop
 
-    def forward(self,
-                inputs: Sequence[Tensor],
-                num_levels: Optional[int] = None) -> Tensor:
+    def forward(self, inputs: Sequence[Tensor], num_levels: Optional[int] = None) -> Tensor:
         """Fuse the levels and upsample to input resolution (see the class docstring).
 
         ``num_levels`` keeps only the deepest ``num_levels`` inputs: the finer skips are
@@ -217,12 +229,13 @@ class FCNSkipHead(BaseDecodeHead):
         if num_levels is None:
             num_levels = len(levels)
         elif not 1 <= num_levels <= len(levels):
-            raise ValueError(f'num_levels={num_levels!r} must be in 1..{len(levels)} '
-                             '(the number of input levels of this head)')
+            raise ValueError(
+                f'num_levels={num_levels!r} must be in 1..{len(levels)} '
+                '(the number of input levels of this head)'
+            )
         score = self.cls_seg(levels[-1])
         skip_scores = list(self.skip_scores.values())
-        skips = list(zip(levels[:-1], skip_scores, self.skip_scales or
-                         [None] * len(skip_scores)))
+        skips = list(zip(levels[:-1], skip_scores, self.skip_scales or [None] * len(skip_scores)))
         fusions = zip(self.fuse_upsamples.values(), self.fuse_crops, reversed(skips))
         for step, (upsample, crops, (level, score_conv, scale)) in enumerate(fusions):
             up_crop, skip_crop = crops
@@ -236,16 +249,18 @@ class FCNSkipHead(BaseDecodeHead):
                 level = self.dropout(level)
             score = _add_aligned(upsample(score), up_crop, score_conv(level), skip_crop)
         score = self.final_upsample(score)
-        return score[..., self.final_crop:, self.final_crop:]
+        return score[..., self.final_crop :, self.final_crop :]
 
-    def loss(self, inputs: Tuple[Tensor], batch_data_samples: SampleList,
-             train_cfg: ConfigType) -> dict:
+    def loss(
+        self, inputs: Tuple[Tensor], batch_data_samples: SampleList, train_cfg: ConfigType
+    ) -> dict:
         """``BaseDecodeHead.loss``, after checking the levels against the input."""
         self._select_levels(inputs, [s.metainfo for s in batch_data_samples])
         return super().loss(inputs, batch_data_samples, train_cfg)
 
-    def predict(self, inputs: Tuple[Tensor], batch_img_metas: List[dict],
-                test_cfg: ConfigType) -> Tensor:
+    def predict(
+        self, inputs: Tuple[Tensor], batch_img_metas: List[dict], test_cfg: ConfigType
+    ) -> Tensor:
         """``BaseDecodeHead.predict``, after checking the levels against the input."""
         self._select_levels(inputs, batch_img_metas)
         return super().predict(inputs, batch_img_metas, test_cfg)
@@ -268,8 +283,9 @@ class FCNSkipHead(BaseDecodeHead):
             losses_decode = [losses_decode]
         loss = dict()
         for loss_decode in losses_decode:
-            value = loss_decode(seg_logits, seg_label, weight=seg_weight,
-                                ignore_index=self.ignore_index)
+            value = loss_decode(
+                seg_logits, seg_label, weight=seg_weight, ignore_index=self.ignore_index
+            )
             if loss_decode.loss_name in loss:
                 loss[loss_decode.loss_name] += value
             else:
@@ -298,8 +314,7 @@ class FCNSkipHead(BaseDecodeHead):
                 nn.init.normal_(conv.weight, std=0.01)
             nn.init.zeros_(conv.bias)
 
-    def _load_from_state_dict(self, state_dict: dict, prefix: str, *args,
-                              **kwargs) -> None:
+    def _load_from_state_dict(self, state_dict: dict, prefix: str, *args, **kwargs) -> None:
         """Load as ``nn.Module`` does, after renaming positional keys to level names.
 
         Checkpoints written before the layers were named by level number the skip
@@ -312,16 +327,20 @@ class FCNSkipHead(BaseDecodeHead):
         for old, new in renames.items():
             state_dict[new] = state_dict.pop(old)
         if renames:
-            pairs = ', '.join(f'{old[len(prefix):]} -> {new[len(prefix):]}'
-                              for old, new in sorted(renames.items()))
-            print_log(f'{prefix[:-1] or "FCNSkipHead"}: the checkpoint names the skip '
-                      f'layers by position (an older format); mapped {pairs}',
-                      logger='current')
+            pairs = ', '.join(
+                f'{old[len(prefix) :]} -> {new[len(prefix) :]}'
+                for old, new in sorted(renames.items())
+            )
+            print_log(
+                f'{prefix[:-1] or "FCNSkipHead"}: the checkpoint names the skip '
+                f'layers by position (an older format); mapped {pairs}',
+                logger='current',
+            )
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
-    def _select_levels(self,
-                       inputs: Sequence[Tensor],
-                       batch_img_metas: Optional[List[dict]] = None) -> List[Tensor]:
+    def _select_levels(
+        self, inputs: Sequence[Tensor], batch_img_metas: Optional[List[dict]] = None
+    ) -> List[Tensor]:
         """The levels chosen by ``in_index``, checked against the head's arguments.
 
         Channels and sizes are checked in eager runs only (not while tracing, see
@@ -329,9 +348,11 @@ class FCNSkipHead(BaseDecodeHead):
         ``batch_img_metas`` the sizes are also checked against the network input.
         """
         if not all(-len(inputs) <= i < len(inputs) for i in self.in_index):
-            raise ValueError(f'in_index={self.in_index!r} but the backbone returns '
-                             f'{len(inputs)} outputs; check in_index against the '
-                             "backbone's out_indices")
+            raise ValueError(
+                f'in_index={self.in_index!r} but the backbone returns '
+                f'{len(inputs)} outputs; check in_index against the '
+                "backbone's out_indices"
+            )
         levels = self._transform_inputs(inputs)
         if is_tracing():
             return levels
@@ -340,7 +361,8 @@ class FCNSkipHead(BaseDecodeHead):
                 raise ValueError(
                     f'in_channels[{k}]={channels} but backbone output '
                     f'{self.in_index[k]} has {level.shape[1]} channels; set in_channels '
-                    'to the backbone\'s channels of the outputs chosen by in_index')
+                    "to the backbone's channels of the outputs chosen by in_index"
+                )
         sizes = tuple((level.shape[-2], level.shape[-1]) for level in levels)
         input_sizes = input_size_candidates(batch_img_metas[0]) if batch_img_metas else ()
         mismatch = level_mismatch(self.pad_mode, self.in_strides, sizes, input_sizes)
@@ -374,7 +396,8 @@ def crop_to_size(logits: Tensor, size: Sequence[int]) -> Tensor:
         raise ValueError(
             f'scores of size {tuple(logits.shape[-2:])} do not cover the input of size '
             f'{(int(height), int(width))}; the backbone outputs are smaller than '
-            'in_strides promise, check in_strides and pad_mode against the backbone')
+            'in_strides promise, check in_strides and pad_mode against the backbone'
+        )
     return logits[..., :height, :width]
 
 
@@ -385,30 +408,40 @@ def _add_aligned(up: Tensor, up_crop: int, skip: Tensor, skip_crop: int) -> Tens
     past the size stops at the size), not from Python ``min`` on sizes, so that traced
     graphs keep it symbolic; two slices, as many as with ``min``.
     """
-    up = up[..., up_crop:up_crop + skip.shape[-2] - skip_crop,
-            up_crop:up_crop + skip.shape[-1] - skip_crop]
-    return up + skip[..., skip_crop:skip_crop + up.shape[-2],
-                     skip_crop:skip_crop + up.shape[-1]]
+    up = up[
+        ...,
+        up_crop : up_crop + skip.shape[-2] - skip_crop,
+        up_crop : up_crop + skip.shape[-1] - skip_crop,
+    ]
+    return (
+        up + skip[..., skip_crop : skip_crop + up.shape[-2], skip_crop : skip_crop + up.shape[-1]]
+    )
 
 
 def _as_tuple(value: Union[int, Sequence[int]]) -> tuple:
-    return (value, ) if isinstance(value, int) else tuple(value)
+    return (value,) if isinstance(value, int) else tuple(value)
 
 
 def _check_levels(in_channels: tuple, in_index: tuple, kwargs: dict) -> None:
     if not in_channels or len(in_channels) != len(in_index):
         raise ValueError(
             f'in_channels={in_channels!r} and in_index={in_index!r} must be non-empty '
-            'and of equal length: one channel count per selected backbone output')
+            'and of equal length: one channel count per selected backbone output'
+        )
     if not all(isinstance(c, int) and c > 0 for c in in_channels):
-        raise ValueError(f'in_channels={in_channels!r} must be positive integers: the '
-                         'channels of the selected backbone outputs')
+        raise ValueError(
+            f'in_channels={in_channels!r} must be positive integers: the '
+            'channels of the selected backbone outputs'
+        )
     if kwargs.get('input_transform', 'multiple_select') != 'multiple_select':
-        raise ValueError(f"input_transform={kwargs['input_transform']!r}: FCNSkipHead "
-                         "always uses 'multiple_select'; leave it out")
+        raise ValueError(
+            f'input_transform={kwargs["input_transform"]!r}: FCNSkipHead '
+            "always uses 'multiple_select'; leave it out"
+        )
     if 'channels' in kwargs and kwargs.pop('channels') != in_channels[-1]:
-        raise ValueError(f'channels must equal the deepest input\'s in_channels '
-                         f'({in_channels[-1]}); leave it out')
+        raise ValueError(
+            f"channels must equal the deepest input's in_channels ({in_channels[-1]}); leave it out"
+        )
     num_classes = kwargs.get('num_classes')
     if not isinstance(num_classes, int) or num_classes < 1:
         raise ValueError(f'num_classes={num_classes!r} must be a positive integer')
@@ -421,13 +454,17 @@ def _check_strides(in_strides: Optional[Sequence[int]], num_levels: int) -> tupl
         return default_strides(num_levels)
     in_strides = tuple(in_strides)
     if len(in_strides) != num_levels:
-        raise ValueError(f'in_strides={in_strides!r} needs one stride per input level '
-                         f'({num_levels})')
-    steps_ok = all(deep % fine == 0 and deep >= 2 * fine
-                   for fine, deep in zip(in_strides[:-1], in_strides[1:]))
+        raise ValueError(
+            f'in_strides={in_strides!r} needs one stride per input level ({num_levels})'
+        )
+    steps_ok = all(
+        deep % fine == 0 and deep >= 2 * fine for fine, deep in zip(in_strides[:-1], in_strides[1:])
+    )
     if in_strides[0] < 2 or not steps_ok:
-        raise ValueError(f'in_strides={in_strides!r} must start at 2 or more and each '
-                         'stride must be a whole multiple (2x or more) of the previous; '
-                         'levels of one stride (a dilated backbone) need mmseg\'s '
-                         'FCNHead instead')
+        raise ValueError(
+            f'in_strides={in_strides!r} must start at 2 or more and each '
+            'stride must be a whole multiple (2x or more) of the previous; '
+            "levels of one stride (a dilated backbone) need mmseg's "
+            'FCNHead instead'
+        )
     return in_strides

@@ -12,6 +12,7 @@ Checkpoints written before the layers had these names number them by position:
 checkpoint's own levels. :func:`positional_renames` tells which level each of those
 is, from how many skip levels the checkpoint has.
 """
+
 import re
 from typing import Dict, Iterable, Sequence
 
@@ -29,8 +30,9 @@ def default_strides(num_levels: int) -> tuple:
     return tuple(32 >> (num_levels - 1 - k) for k in range(num_levels))
 
 
-def positional_renames(keys: Iterable[str], prefix: str,
-                       in_strides: Sequence[int]) -> Dict[str, str]:
+def positional_renames(
+    keys: Iterable[str], prefix: str, in_strides: Sequence[int]
+) -> Dict[str, str]:
     """New names of the positional head keys among ``keys``.
 
     The checkpoint's skip levels are taken to be the deepest ones of a head with
@@ -49,17 +51,16 @@ def positional_renames(keys: Iterable[str], prefix: str,
     found = {}
     for key in keys:
         if key.startswith(prefix):
-            match = POSITIONAL_KEY.fullmatch(key[len(prefix):])
+            match = POSITIONAL_KEY.fullmatch(key[len(prefix) :])
             if match:
                 found[key] = (match.group(1), int(match.group(2)), match.group(3))
     if not found:
         return {}
     skip_positions = {index for kind, index, _ in found.values() if kind == 'skip_scores'}
-    fuse_positions = {index for kind, index, _ in found.values()
-                      if kind == 'fuse_upsamples'}
+    fuse_positions = {index for kind, index, _ in found.values() if kind == 'fuse_upsamples'}
     num_skips = max(skip_positions or fuse_positions) + 1
     if num_skips < len(in_strides):
-        strides = tuple(in_strides[-num_skips - 1:])
+        strides = tuple(in_strides[-num_skips - 1 :])
     else:
         strides = default_strides(num_skips + 1)
     renames = {}

@@ -5,14 +5,14 @@ mmseg's ``CrossEntropyLoss`` keeps ``class_weight`` as given and hands it to
 should be defined either for all or no classes", naming neither the config key nor
 the counts. :func:`check_class_weights` finds it when the head is built.
 """
+
 from typing import Iterable, Union
 
 import torch.nn as nn
 from mmseg.models.losses import CrossEntropyLoss
 
 
-def check_class_weights(losses: Union[nn.Module, Iterable[nn.Module]],
-                        num_classes: int) -> None:
+def check_class_weights(losses: Union[nn.Module, Iterable[nn.Module]], num_classes: int) -> None:
     """Check that each softmax cross-entropy loss weights every class once.
 
     Args:
@@ -30,11 +30,16 @@ def check_class_weights(losses: Union[nn.Module, Iterable[nn.Module]],
         weight = getattr(loss, 'class_weight', None)
         # Sigmoid and mask modes score one map per class in other layouts; only the
         # softmax mode's weight is per class of the head.
-        if (weight is None or not isinstance(loss, CrossEntropyLoss)
-                or loss.use_sigmoid or loss.use_mask):
+        if (
+            weight is None
+            or not isinstance(loss, CrossEntropyLoss)
+            or loss.use_sigmoid
+            or loss.use_mask
+        ):
             continue
         if len(weight) != num_classes:
             raise ValueError(
                 f'loss_decode.class_weight has {len(weight)} values but '
                 f'num_classes={num_classes}: give one weight per class, in the order '
-                "of the dataset's classes (or class_weight=None for equal weights)")
+                "of the dataset's classes (or class_weight=None for equal weights)"
+            )

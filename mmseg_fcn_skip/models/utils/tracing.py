@@ -1,4 +1,5 @@
 """Whether a model is being traced, when sizes must stay symbolic."""
+
 import torch
 
 

@@ -1,5 +1,6 @@
 """Upsampling by a whole factor: a transposed convolution with bilinear weights, or
 plain bilinear interpolation."""
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -52,19 +53,24 @@ class Upsample(nn.Module):
         align_corners (bool): Corner-aligned sampling, see above. Default: False.
     """
 
-    def __init__(self,
-                 channels: int,
-                 factor: int,
-                 mode: str = 'deconv',
-                 learnable: bool = False,
-                 align_corners: bool = False) -> None:
+    def __init__(
+        self,
+        channels: int,
+        factor: int,
+        mode: str = 'deconv',
+        learnable: bool = False,
+        align_corners: bool = False,
+    ) -> None:
         super().__init__()
         if mode not in UPSAMPLE_MODES:
-            raise ValueError(f'upsample mode={mode!r} is not supported; use one of '
-                             f'{UPSAMPLE_MODES}')
+            raise ValueError(
+                f'upsample mode={mode!r} is not supported; use one of {UPSAMPLE_MODES}'
+            )
         if learnable and mode != 'deconv':
-            raise ValueError("learn_upsample=True needs upsample='deconv'; bilinear "
-                             'interpolation has no weights to learn')
+            raise ValueError(
+                "learn_upsample=True needs upsample='deconv'; bilinear "
+                'interpolation has no weights to learn'
+            )
         self.channels = channels
         self.factor = factor
         self.mode = mode
@@ -79,28 +85,28 @@ class Upsample(nn.Module):
         elif mode == 'deconv':
             # A constant: kept out of checkpoints, rebuilt from the factor.
             self.register_buffer(
-                'weight', kernel.expand(channels, 1, -1, -1).clone(), persistent=False)
+                'weight', kernel.expand(channels, 1, -1, -1).clone(), persistent=False
+            )
 
     def forward(self, x: Tensor) -> Tensor:
         if self.mode == 'bilinear' and self.align_corners:
             x = F.pad(x, [0, 1, 0, 1], mode='replicate')
-            size = ((x.shape[-2] - 1) * self.factor + 1,
-                    (x.shape[-1] - 1) * self.factor + 1)
+            size = ((x.shape[-2] - 1) * self.factor + 1, (x.shape[-1] - 1) * self.factor + 1)
             return F.interpolate(x, size=size, mode='bilinear', align_corners=True)
         if self.mode == 'bilinear':
-            return F.interpolate(x, scale_factor=self.factor, mode='bilinear',
-                                 align_corners=False)
+            return F.interpolate(x, scale_factor=self.factor, mode='bilinear', align_corners=False)
         groups = 1 if self.learnable else self.channels
-        return F.conv_transpose2d(x, self.weight, stride=self.factor,
-                                  groups=groups)
+        return F.conv_transpose2d(x, self.weight, stride=self.factor, groups=groups)
 
     def output_grid(self, grid: Grid) -> Grid:
         """Grid of the output map, given the grid of the input map."""
         return upsampled_grid(grid, self.factor, self.mode, self.align_corners)
 
     def extra_repr(self) -> str:
-        return (f'channels={self.channels}, factor={self.factor}, mode={self.mode!r}, '
-                f'learnable={self.learnable}, align_corners={self.align_corners}')
+        return (
+            f'channels={self.channels}, factor={self.factor}, mode={self.mode!r}, '
+            f'learnable={self.learnable}, align_corners={self.align_corners}'
+        )
 
 
 def upsampled_grid(grid: Grid, factor: int, mode: str, align_corners: bool) -> Grid:
@@ -133,5 +139,6 @@ def upsample_alignment(source: Grid, target: Grid, factor: int, mode: str) -> bo
         f' and offset {float(source.offset)} on whole pixels of the level of stride '
         f'{float(target.stride)} and offset {float(target.offset)}; give in_grids the '
         'offsets the backbone has (tools/probe_grids.py measures them): within a '
-        'stride, each level\'s offset must be a whole number of pixels of the next '
-        'finer level from the upsampled one')
+        "stride, each level's offset must be a whole number of pixels of the next "
+        'finer level from the upsampled one'
+    )

@@ -1,5 +1,6 @@
 """FullyConvVGG(frozen_stages=k) for every k: which parameters get no gradient, which
 layers stay in eval mode, and that train() keeps both; with norm_eval alongside."""
+
 import pytest
 import torch
 from torch.nn.modules.batchnorm import _BatchNorm
@@ -10,9 +11,15 @@ BN = dict(type='BN')
 
 
 def make_backbone(frozen_stages, norm_eval=False):
-    return FullyConvVGG(depth=11, base_channels=4, fc_channels=16, norm_cfg=BN,
-                        frozen_stages=frozen_stages, norm_eval=norm_eval,
-                        dropout_ratio=0.0)
+    return FullyConvVGG(
+        depth=11,
+        base_channels=4,
+        fc_channels=16,
+        norm_cfg=BN,
+        frozen_stages=frozen_stages,
+        norm_eval=norm_eval,
+        dropout_ratio=0.0,
+    )
 
 
 def expected_frozen(backbone, frozen_stages):
@@ -20,8 +27,9 @@ def expected_frozen(backbone, frozen_stages):
     prefixes = [f'blocks.{i}.' for i in range(frozen_stages + 1)]
     if frozen_stages == 5:
         prefixes += ['fc6.', 'fc7.']
-    return {name for name, _ in backbone.named_parameters()
-            if any(name.startswith(p) for p in prefixes)}
+    return {
+        name for name, _ in backbone.named_parameters() if any(name.startswith(p) for p in prefixes)
+    }
 
 
 @pytest.mark.parametrize('frozen_stages', range(-1, 6))
@@ -34,9 +42,9 @@ def test_exactly_the_frozen_stages_get_no_gradient(frozen_stages):
     # Every block has a conv weight and a norm weight: the count grows block by block.
     blocks = min(frozen_stages + 1, 5)
     assert {n.split('.')[1] for n in frozen if n.startswith('blocks.')} == {
-        str(i) for i in range(blocks)}
-    assert ('fc6.conv.weight' in frozen) == ('fc7.conv.weight' in frozen) == (
-        frozen_stages == 5)
+        str(i) for i in range(blocks)
+    }
+    assert ('fc6.conv.weight' in frozen) == ('fc7.conv.weight' in frozen) == (frozen_stages == 5)
     backbone.train()
     assert {n for n, p in backbone.named_parameters() if not p.requires_grad} == expected
     # A training step leaves gradients on the trainable parameters only.

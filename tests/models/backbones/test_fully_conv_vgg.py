@@ -34,8 +34,7 @@ def _randomize(vgg: FullyConvVGG) -> None:
             torch.nn.init.normal_(parameter, std=0.1)
 
 
-def _reference_levels(vgg: FullyConvVGG, image: torch.Tensor, pad_mode: str,
-                      dropout: float = 0.0):
+def _reference_levels(vgg: FullyConvVGG, image: torch.Tensor, pad_mode: str, dropout: float = 0.0):
     """The six levels computed op by op from the module's weights: conv1_1 padded by
     1 ('same') or 100 ('caffe'), other 3x3 convs by 1, each ReLU'd; 2x2/2 max pooling
     rounding up after each block; fc6 (7x7, padded by 3 or 0) and fc7 (1x1), each
@@ -43,8 +42,7 @@ def _reference_levels(vgg: FullyConvVGG, image: torch.Tensor, pad_mode: str,
     x, levels = image, []
     for block_index, block in enumerate(vgg.blocks):
         for conv_index, layer in enumerate(block):
-            padding = (1 if pad_mode == 'same' else 100) if block_index == conv_index == 0 \
-                else 1
+            padding = (1 if pad_mode == 'same' else 100) if block_index == conv_index == 0 else 1
             x = F.relu(F.conv2d(x, layer.conv.weight, layer.conv.bias, padding=padding))
         x = F.max_pool2d(x, 2, 2, ceil_mode=True)
         levels.append(x)
@@ -59,8 +57,7 @@ def _reference_levels(vgg: FullyConvVGG, image: torch.Tensor, pad_mode: str,
 @pytest.mark.parametrize('pad_mode', ['same', 'caffe'])
 @pytest.mark.parametrize('depth', [11, 16])
 def test_levels_equal_an_op_by_op_computation(pad_mode, depth):
-    vgg = FullyConvVGG(depth=depth, pad_mode=pad_mode, out_indices=range(6),
-                       **LIGHT).eval()
+    vgg = FullyConvVGG(depth=depth, pad_mode=pad_mode, out_indices=range(6), **LIGHT).eval()
     _randomize(vgg)
     image = torch.randn(1, 3, 37, 30)
     with torch.no_grad():
@@ -85,8 +82,7 @@ def test_dropout_follows_fc6_and_fc7_in_training_only():
         torch.testing.assert_close(pool5, expected[4])  # no dropout before fc6
         torch.testing.assert_close(fc7, expected[5])
         assert (fc7 == 0).float().mean() > 0.5
-        torch.testing.assert_close(vgg.eval()(image)[1],
-                                   _reference_levels(vgg, image, 'same')[5])
+        torch.testing.assert_close(vgg.eval()(image)[1], _reference_levels(vgg, image, 'same')[5])
 
 
 @pytest.mark.parametrize('depth,convs', [(11, 8), (13, 10), (16, 13), (19, 16)])
@@ -139,16 +135,19 @@ def test_frozen_batch_norm_stays_in_eval_mode():
     assert not vgg.blocks[0][0].bn.training and vgg.blocks[1][0].bn.training
 
 
-@pytest.mark.parametrize('kwargs,match', [
-    (dict(depth=18), 'depth=18'),
-    (dict(pad_mode='valid'), "pad_mode='valid'"),
-    (dict(out_indices=(2, 6)), 'out_indices'),
-    (dict(out_indices=()), 'out_indices'),
-    (dict(frozen_stages=6), 'frozen_stages=6'),
-    (dict(fc_channels=0), 'fc_channels=0'),
-    (dict(base_channels=2.5), 'base_channels=2.5'),
-    (dict(dropout_ratio=1.0), 'dropout_ratio=1.0'),
-])
+@pytest.mark.parametrize(
+    'kwargs,match',
+    [
+        (dict(depth=18), 'depth=18'),
+        (dict(pad_mode='valid'), "pad_mode='valid'"),
+        (dict(out_indices=(2, 6)), 'out_indices'),
+        (dict(out_indices=()), 'out_indices'),
+        (dict(frozen_stages=6), 'frozen_stages=6'),
+        (dict(fc_channels=0), 'fc_channels=0'),
+        (dict(base_channels=2.5), 'base_channels=2.5'),
+        (dict(dropout_ratio=1.0), 'dropout_ratio=1.0'),
+    ],
+)
 def test_bad_arguments_name_the_argument(kwargs, match):
     with pytest.raises(ValueError, match=match):
         FullyConvVGG(**kwargs)

@@ -1,5 +1,6 @@
 """FCNSkipHead's in_grids: where each level lies on the input sets the upsampling and
 the crops, so that a level pixel's score lands on the input pixel it lies on."""
+
 import pytest
 import torch
 import torch.nn as nn
@@ -12,9 +13,14 @@ STRIDES = (8, 16, 32)
 
 def unit_head(in_grids, upsample='deconv', strides=STRIDES) -> FCNSkipHead:
     """One channel per level, one class, every score conv the identity."""
-    head = FCNSkipHead(in_channels=(1, ) * len(strides),
-                       in_index=tuple(range(len(strides))), in_strides=strides,
-                       in_grids=in_grids, upsample=upsample, num_classes=1)
+    head = FCNSkipHead(
+        in_channels=(1,) * len(strides),
+        in_index=tuple(range(len(strides))),
+        in_strides=strides,
+        in_grids=in_grids,
+        upsample=upsample,
+        num_classes=1,
+    )
     for module in head.modules():
         if isinstance(module, nn.Conv2d):
             nn.init.ones_(module.weight)
@@ -41,8 +47,7 @@ def test_corner_grid_puts_level_pixel_j_on_input_pixel_stride_times_j(level, ups
     assert peak == (stride, stride)
     # symmetric about it: the score spreads equally up and down
     column = logits[:, stride]
-    torch.testing.assert_close(column[stride - 3:stride],
-                               column[stride + 1:stride + 4].flip(0))
+    torch.testing.assert_close(column[stride - 3 : stride], column[stride + 1 : stride + 4].flip(0))
 
 
 @pytest.mark.parametrize('upsample', ['deconv', 'bilinear'])
@@ -55,15 +60,14 @@ def test_centre_grid_puts_level_pixel_j_on_the_centre_of_its_window(level, upsam
     column = logits[:, int(centre + 0.5)]
     low, high = int(centre), int(centre) + 1
     assert column[low] == column[high] == column.max()
-    torch.testing.assert_close(column[low - 2:low + 1], column[high:high + 3].flip(0))
+    torch.testing.assert_close(column[low - 2 : low + 1], column[high : high + 3].flip(0))
 
 
 def test_explicit_offsets_equal_the_named_grids():
     levels = [torch.randn(1, 1, 96 // s, 96 // s) for s in STRIDES]
     with torch.no_grad():
         for name, offsets in [('corner', (0, 0, 0)), ('centre', ('7/2', 7.5, 15.5))]:
-            torch.testing.assert_close(unit_head(offsets)(levels),
-                                       unit_head(name)(levels))
+            torch.testing.assert_close(unit_head(offsets)(levels), unit_head(name)(levels))
     assert unit_head(None).fuse_crops == unit_head('centre').fuse_crops
 
 
@@ -88,14 +92,17 @@ def test_corner_upsampling_is_chosen_per_step():
     assert not any(u.align_corners for u in upsamplings(unit_head(None)))
 
 
-@pytest.mark.parametrize('kwargs, match', [
-    (dict(in_grids='corner', pad_mode='caffe'), "with pad_mode='caffe'"),
-    (dict(in_grids='diagonal'), "'diagonal' is not a grid name"),
-    (dict(in_grids=(0, 0)), r'one entry per input level \(3\)'),
-    (dict(in_grids=(0, 1, 0)), 'tools/probe_grids.py'),
-    (dict(in_grids=(3, 3, 3), upsample='bilinear'), r'start 3 px inside the image'),
-    (dict(in_grids=(8, 8, 8)), r'start 1 px inside the image'),
-])
+@pytest.mark.parametrize(
+    'kwargs, match',
+    [
+        (dict(in_grids='corner', pad_mode='caffe'), "with pad_mode='caffe'"),
+        (dict(in_grids='diagonal'), "'diagonal' is not a grid name"),
+        (dict(in_grids=(0, 0)), r'one entry per input level \(3\)'),
+        (dict(in_grids=(0, 1, 0)), 'tools/probe_grids.py'),
+        (dict(in_grids=(3, 3, 3), upsample='bilinear'), r'start 3 px inside the image'),
+        (dict(in_grids=(8, 8, 8)), r'start 1 px inside the image'),
+    ],
+)
 def test_grids_that_cannot_be_aligned_name_the_fix(kwargs, match):
     with pytest.raises(ValueError, match=match):
         FCNSkipHead(in_channels=(1, 1, 1), in_index=(0, 1, 2), num_classes=1, **kwargs)
@@ -104,7 +111,8 @@ def test_grids_that_cannot_be_aligned_name_the_fix(kwargs, match):
 def test_mixed_grids_choose_each_upsampling_from_its_two_levels():
     """ResNetV1d's shortcut grids (docs/backbones.md): offsets 0, 2, 6, 14 at strides
     4..32 are centre-like between levels and corner at stride 4."""
-    head = FCNSkipHead(in_channels=(1, 1, 1, 1), in_index=(0, 1, 2, 3),
-                       in_grids=(0, 2, 6, 14), num_classes=1)
+    head = FCNSkipHead(
+        in_channels=(1, 1, 1, 1), in_index=(0, 1, 2, 3), in_grids=(0, 2, 6, 14), num_classes=1
+    )
     assert [u.align_corners for u in upsamplings(head)] == [False, False, False, True]
     assert head.fuse_crops == [(1, 0), (1, 0), (1, 0)] and head.final_crop == 3

@@ -1,27 +1,40 @@
 """The head's layers are named by level; positional names of older checkpoints load."""
+
 import logging
+
 import pytest
 import torch
+from checkpoint_models import light_model
 from mmengine.logging import MMLogger
 from mmengine.runner.checkpoint import load_checkpoint
 
-from checkpoint_models import light_model
 from mmseg_fcn_skip.models.decode_heads.level_names import positional_renames
 
 
 def _positional(state_dict):
     """The state dict as checkpoints before the level names had it."""
-    skips = sorted({int(k.split('.')[2][len('stride'):]) for k in state_dict
-                    if k.startswith('decode_head.skip_scores.')})
-    fuses = sorted({int(k.split('.')[2][len('stride'):]) for k in state_dict
-                    if k.startswith('decode_head.fuse_upsamples.')}, reverse=True)
+    skips = sorted(
+        {
+            int(k.split('.')[2][len('stride') :])
+            for k in state_dict
+            if k.startswith('decode_head.skip_scores.')
+        }
+    )
+    fuses = sorted(
+        {
+            int(k.split('.')[2][len('stride') :])
+            for k in state_dict
+            if k.startswith('decode_head.fuse_upsamples.')
+        },
+        reverse=True,
+    )
     old = {}
     for key, value in state_dict.items():
         parts = key.split('.')
         if key.startswith('decode_head.skip_scores.'):
-            parts[2] = str(skips.index(int(parts[2][len('stride'):])))
+            parts[2] = str(skips.index(int(parts[2][len('stride') :])))
         elif key.startswith('decode_head.fuse_upsamples.'):
-            parts[2] = str(fuses.index(int(parts[2][len('stride'):])))
+            parts[2] = str(fuses.index(int(parts[2][len('stride') :])))
         old['.'.join(parts)] = value
     return old
 
@@ -35,26 +48,47 @@ def test_layers_are_named_by_the_stride_of_their_level():
     assert list(fcn16s.fuse_upsamples) == ['stride32']
 
 
-@pytest.mark.parametrize('num_skips, in_strides, expected', [
-    (1, (16, 32), {'skip_scores.0': 'stride16', 'fuse_upsamples.0': 'stride32'}),
-    (2, (8, 16, 32), {'skip_scores.0': 'stride8', 'skip_scores.1': 'stride16',
-                      'fuse_upsamples.0': 'stride32', 'fuse_upsamples.1': 'stride16'}),
-    # a coarser checkpoint in a finer head: its levels are the head's deepest
-    (1, (8, 16, 32), {'skip_scores.0': 'stride16', 'fuse_upsamples.0': 'stride32'}),
-    # a finer checkpoint in a coarser head: the default strides
-    (2, (16, 32), {'skip_scores.0': 'stride8', 'skip_scores.1': 'stride16',
-                   'fuse_upsamples.0': 'stride32', 'fuse_upsamples.1': 'stride16'}),
-    # the head's own strides
-    (1, (4, 32), {'skip_scores.0': 'stride4', 'fuse_upsamples.0': 'stride32'}),
-])
+@pytest.mark.parametrize(
+    'num_skips, in_strides, expected',
+    [
+        (1, (16, 32), {'skip_scores.0': 'stride16', 'fuse_upsamples.0': 'stride32'}),
+        (
+            2,
+            (8, 16, 32),
+            {
+                'skip_scores.0': 'stride8',
+                'skip_scores.1': 'stride16',
+                'fuse_upsamples.0': 'stride32',
+                'fuse_upsamples.1': 'stride16',
+            },
+        ),
+        # a coarser checkpoint in a finer head: its levels are the head's deepest
+        (1, (8, 16, 32), {'skip_scores.0': 'stride16', 'fuse_upsamples.0': 'stride32'}),
+        # a finer checkpoint in a coarser head: the default strides
+        (
+            2,
+            (16, 32),
+            {
+                'skip_scores.0': 'stride8',
+                'skip_scores.1': 'stride16',
+                'fuse_upsamples.0': 'stride32',
+                'fuse_upsamples.1': 'stride16',
+            },
+        ),
+        # the head's own strides
+        (1, (4, 32), {'skip_scores.0': 'stride4', 'fuse_upsamples.0': 'stride32'}),
+    ],
+)
 def test_positions_map_to_levels(num_skips, in_strides, expected):
     keys = [f'decode_head.skip_scores.{k}.weight' for k in range(num_skips)]
     keys += [f'decode_head.fuse_upsamples.{k}.weight' for k in range(num_skips)]
     keys.append('decode_head.conv_seg.weight')
     renames = positional_renames(keys, 'decode_head.', in_strides)
-    assert renames == {f'decode_head.{old}.weight': f'decode_head.{kind}.{new}.weight'
-                       for old, new in expected.items()
-                       for kind in [old.split('.')[0]]}
+    assert renames == {
+        f'decode_head.{old}.weight': f'decode_head.{kind}.{new}.weight'
+        for old, new in expected.items()
+        for kind in [old.split('.')[0]]
+    }
     assert positional_renames(list(renames.values()), 'decode_head.', in_strides) == {}
 
 
@@ -99,8 +133,10 @@ def test_the_mapping_is_logged_once():
     finally:
         logger.removeHandler(records)
     lines = [message for message in records.messages if 'by position' in message]
-    assert lines == ['decode_head: the checkpoint names the skip layers by position (an '
-                     'older format); mapped skip_scores.0.bias -> skip_scores.stride8.bias'
-                     ', skip_scores.0.weight -> skip_scores.stride8.weight, '
-                     'skip_scores.1.bias -> skip_scores.stride16.bias, '
-                     'skip_scores.1.weight -> skip_scores.stride16.weight']
+    assert lines == [
+        'decode_head: the checkpoint names the skip layers by position (an '
+        'older format); mapped skip_scores.0.bias -> skip_scores.stride8.bias'
+        ', skip_scores.0.weight -> skip_scores.stride8.weight, '
+        'skip_scores.1.bias -> skip_scores.stride16.bias, '
+        'skip_scores.1.weight -> skip_scores.stride16.weight'
+    ]

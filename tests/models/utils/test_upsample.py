@@ -60,7 +60,7 @@ def test_corner_upsampling_puts_input_pixel_j_on_output_factor_times_j(mode, fac
     up = Upsample(2, factor, mode, align_corners=True)
     grid = up.output_grid(Grid(Fraction(factor), Fraction(0)))
     assert grid.stride == 1 and grid.offset <= 0 and grid.offset.denominator == 1
-    out = up(x)[..., -int(grid.offset):, -int(grid.offset):]
+    out = up(x)[..., -int(grid.offset) :, -int(grid.offset) :]
     assert out.shape[-2] >= factor * 3 and out.shape[-1] >= factor * 4
     torch.testing.assert_close(out[..., ::factor, ::factor][..., :3, :4], x)
     middle = out[..., 0, factor // 2]
