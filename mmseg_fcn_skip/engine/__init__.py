@@ -6,8 +6,8 @@ newest intact one (:mod:`.resume`).
 Importing it registers ``SeededInfiniteSampler`` (``DATA_SAMPLERS``),
 ``SeededConcatDataset`` (``DATASETS``),
 ``ApplySampleSeed``, ``CheckSegFiles`` and ``CheckSegPair`` (``TRANSFORMS``),
-``IterationSeedHook`` and ``NonFiniteLossHook`` (``HOOKS``) and the
-``'atomic_local'`` file backend.
+``IterationSeedHook`` and ``NonFiniteLossHook`` (``HOOKS``); the plugin's import
+registers the ``'atomic_local'`` file backend.
 """
 
 from .atomic_io import AtomicLocalBackend, use_atomic_checkpoints, write_atomic

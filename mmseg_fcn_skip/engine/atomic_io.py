@@ -33,7 +33,9 @@ class AtomicLocalBackend(LocalBackend):
         write_atomic(obj, Path(filepath))
 
 
-register_backend(ATOMIC_BACKEND, AtomicLocalBackend)
+def register_atomic_backend() -> None:
+    """Register :class:`AtomicLocalBackend` as mmengine's file backend ``'atomic_local'``."""
+    register_backend(ATOMIC_BACKEND, AtomicLocalBackend, force=True)
 
 
 def write_atomic(data: bytes, path: Path) -> None:

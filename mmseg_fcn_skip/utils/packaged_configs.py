@@ -17,9 +17,8 @@ from pathlib import Path
 
 from mmengine.config import utils as config_utils
 
-#: The name mmengine's ``package::`` prefix takes, and the distribution it looks up
-#: (``importlib.metadata`` matches it to ``mmseg-fcn-skip``).
-SCOPE = 'mmseg_fcn_skip'
+from ..registry import SCOPE
+
 #: Where the shipped configs lie: the package's ``.mim`` folder, as mmengine expects.
 MIM_DIR = Path(__file__).resolve().parents[1] / '.mim'
 

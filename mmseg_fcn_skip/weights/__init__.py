@@ -4,7 +4,7 @@
 and without BN, Caffe's VGG16, the four released FCNs) with URL, layout and
 checksums. :func:`resolve_checkpoint` turns a path, short name or http(s) URL into a
 local checkpoint file of the plugin, downloading, checking and converting on first
-use (:mod:`.fetch`). Importing this package also makes mmengine's checkpoint loading
+use (:mod:`.fetch`). Importing the plugin also makes mmengine's checkpoint loading
 accept the names and URLs (:mod:`.loader`), so ``init_cfg``, ``load_from`` and
 ``mmseg.apis.init_model`` take them as well.
 """
@@ -13,8 +13,6 @@ from .download import WeightsError
 from .fetch import MIRROR_VARIABLE, cache_paths, fetch_checkpoint, manual_fix, resolve_checkpoint
 from .loader import load_from_fcn_weights, register_checkpoint_loader
 from .table import WEIGHTS, WeightsEntry, find_weights
-
-register_checkpoint_loader()
 
 __all__ = [
     'MIRROR_VARIABLE',

@@ -11,7 +11,7 @@ from mmengine.utils import get_installed_path
 
 import mmseg_fcn_skip  # registers the mmseg_fcn_skip:: scope
 from mmseg_fcn_skip.converters.fcn import CONFIGS
-from mmseg_fcn_skip.utils.packaged_configs import SCOPE
+from mmseg_fcn_skip.registry import SCOPE
 from mmseg_fcn_skip.weights.table import WEIGHTS
 
 REPO = Path(__file__).resolve().parents[2]
