@@ -94,8 +94,12 @@ def write_images(directory: Path, sizes: Iterable[Tuple[int, int]], seed: int = 
 
 
 def load_tool(name: str) -> ModuleType:
-    """Import ``tools/<name>.py`` as a module, to call its ``main(argv)``."""
-    spec = importlib.util.spec_from_file_location(f'tools_{name}', REPO / 'tools' / f'{name}.py')
+    """Import ``tools/<name>.py`` as a module, to call its ``main(argv)``.
+
+    ``name`` may name a sub-folder, e.g. ``'analysis_tools/get_flops'``.
+    """
+    module_name = 'tools_' + name.replace('/', '_')
+    spec = importlib.util.spec_from_file_location(module_name, REPO / 'tools' / f'{name}.py')
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -111,7 +115,7 @@ def run_python(*args: str) -> subprocess.CompletedProcess:
 
 
 def run_tool(name: str, *args: str) -> subprocess.CompletedProcess:
-    """Run ``python tools/<name>.py ARGS`` as a user would."""
+    """Run ``python tools/<name>.py ARGS`` as a user would (``name`` as in load_tool)."""
     return run_python(str(REPO / 'tools' / f'{name}.py'), *args)
 
 

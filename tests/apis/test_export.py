@@ -3,8 +3,10 @@ import onnx
 import onnxruntime
 import pytest
 import torch
-from light_fcn import blob_image, light_model
+from light_fcn import blob_image, light_model, write_config
+from mmengine.config import Config
 from mmseg.apis import inference_model
+from mmseg.registry import MODELS
 
 from mmseg_fcn_skip.apis import load_model
 from mmseg_fcn_skip.apis.export import (
@@ -14,6 +16,7 @@ from mmseg_fcn_skip.apis.export import (
     OnnxSegmentor,
     check_onnx,
     export_onnx,
+    redraw_zero_weights,
 )
 
 #: Odd sizes and both aspect ratios.
@@ -76,3 +79,16 @@ def test_preprocessing_follows_the_config(tmp_path):
     assert wrapper.swap_channels  # fcn8s_toy.py: bgr_to_rgb=True, ImageNet mean/std
     assert wrapper.mean.flatten().tolist() == pytest.approx([123.675, 116.28, 103.53])
     assert wrapper.std.flatten().tolist() == pytest.approx([58.395, 57.12, 57.375])
+
+
+def test_zero_score_layers_are_redrawn(tmp_path):
+    model = MODELS.build(Config.fromfile(write_config(tmp_path)).model)
+    model.init_weights()
+    assert not model.decode_head.conv_seg.weight.any()
+    redrawn = redraw_zero_weights(model)
+    assert redrawn == [
+        'decode_head.conv_seg.weight',
+        'decode_head.skip_scores.stride8.weight',
+        'decode_head.skip_scores.stride16.weight',
+    ]
+    assert 0 < model.decode_head.conv_seg.weight.std() < 0.02
