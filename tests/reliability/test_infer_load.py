@@ -1,5 +1,5 @@
 """tools/infer.py under load: a killed folder run restarts where it stopped, and
-memory stays flat over many images of mixed sizes (tools/check_infer_memory.py)."""
+memory stays flat over many images of mixed sizes (tools/experiments/check_infer_memory.py)."""
 
 import importlib.util
 import signal
@@ -10,7 +10,7 @@ import time
 import cv2
 from reliability_helpers import REPO, subprocess_env
 
-CHECK_SCRIPT = REPO / 'tools' / 'check_infer_memory.py'
+CHECK_SCRIPT = REPO / 'tools' / 'experiments' / 'check_infer_memory.py'
 NUM_IMAGES = 60
 
 

@@ -28,6 +28,8 @@ class Mutation(NamedTuple):
 
 
 PKG = 'mmseg_fcn_skip/'
+#: Code that only the analysis tools use, beside them (not packaged).
+ANALYSIS_LIB = 'tools/analysis_tools/analysis_lib/'
 HEAD = 'tests/models/decode_heads/test_fcn_skip_head.py'
 GEOMETRY_TESTS = ('tests/models/test_geometry.py', HEAD)
 UPSAMPLE_TESTS = ('tests/models/utils/test_upsample.py', HEAD)
@@ -55,10 +57,11 @@ INFERENCE_TESTS = ('tests/apis/test_inference.py',)
 LOAD_MODEL_TESTS = ('tests/apis/test_load_model.py',)
 DATASET_TESTS = ('tests/datasets',)
 AMP_TESTS = ('tests/utils/test_amp.py',)
-CURVE_TESTS = ('tests/analysis/test_curves.py',)
+CURVE_TESTS = ('tests/tools/analysis_tools/test_curves.py',)
 EXPORT_TESTS = ('tests/apis/test_export.py',)
 LAUNCH_TESTS = ('tests/utils/test_launch.py',)
-BENCHMARK_TESTS = ('tests/benchmark/test_benchmark.py',)
+BENCHMARK_TESTS = ('tests/tools/analysis_tools/test_benchmark.py',)
+FLOPS_TESTS = ('tests/tools/analysis_tools/test_flops.py',)
 STRIDES_TESTS = ('tests/models/decode_heads/test_fcn_skip_head_strides.py', HEAD)
 FROZEN_TESTS = ('tests/models/backbones/test_frozen_stages.py',) + BACKBONE_TESTS
 CHECKPOINT_CASE_TESTS = (
@@ -400,17 +403,24 @@ MUTATIONS = (
     ),
     Mutation(
         'benchmark:cheapest-operators-first',
-        PKG + 'benchmark/measure.py',
+        ANALYSIS_LIB + 'benchmark/measure.py',
         'events.sort(key=lambda event: event[1], reverse=True)',
         'events.sort(key=lambda event: event[1])',
         BENCHMARK_TESTS,
     ),
     Mutation(
         'benchmark:clock-not-subtracted',
-        PKG + 'benchmark/measure.py',
+        ANALYSIS_LIB + 'benchmark/measure.py',
         'return clock() - start',
         'return clock()',
         BENCHMARK_TESTS,
+    ),
+    Mutation(
+        'flops:counts-on-the-callers-config',
+        ANALYSIS_LIB + 'benchmark/flops.py',
+        'model_cfg = copy.deepcopy(cfg.model)',
+        'model_cfg = cfg.model',
+        FLOPS_TESTS,
     ),
     Mutation(
         'amp:cpu-float16',
@@ -650,14 +660,14 @@ MUTATIONS = (
     ),
     Mutation(
         'curves:first-value-wins',
-        PKG + 'analysis/curves.py',
+        ANALYSIS_LIB + 'curves.py',
         'points.setdefault(key, {})[step] = float(value)',
         'points.setdefault(key, {}).setdefault(step, float(value))',
         CURVE_TESTS,
     ),
     Mutation(
         'curves:label-of-run-folder',
-        PKG + 'analysis/curves.py',
+        ANALYSIS_LIB + 'curves.py',
         'return path.parents[2].name',
         'return path.parents[1].name',
         CURVE_TESTS,
