@@ -82,7 +82,9 @@ def test_preprocessing_follows_the_config(tmp_path):
 
 
 def test_zero_score_layers_are_redrawn(tmp_path):
-    model = MODELS.build(Config.fromfile(write_config(tmp_path)).model)
+    model_cfg = Config.fromfile(write_config(tmp_path)).model
+    model_cfg.decode_head.score_init = 'zeros'  # the reference start of the score layers
+    model = MODELS.build(model_cfg)
     model.init_weights()
     assert not model.decode_head.conv_seg.weight.any()
     redrawn = redraw_zero_weights(model)
