@@ -36,7 +36,7 @@ from mmseg.registry import MODELS
 import mmseg_fcn_skip  # noqa: F401  (fills the registries)
 from mmseg_fcn_skip.datasets import TOY_SHAPES_CLASSES, TOY_SHAPES_PALETTE
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 LIGHT_CONFIG = f"""_base_ = {str(REPO / 'configs' / 'fcn8s_toy.py')!r}
 model = dict(backbone=dict(base_channels=4, fc_channels=16),
              decode_head=dict(in_channels=(16, 32, 16)))

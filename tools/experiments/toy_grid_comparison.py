@@ -30,7 +30,7 @@ from mmseg_fcn_skip.datasets import generate_toy_shapes
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'analysis_tools'))
 from analysis_lib.scores import score_checkpoint  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 #: ResNetV1c-18 at a quarter of the width, BN; non-dilated (strides 4..32) or dilated
 #: (the last two stages at stride 8, as mmseg's -d8 models).
 LIGHT_RESNET = dict(
