@@ -18,7 +18,7 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 from mmseg.evaluation import IoUMetric
 
-from ..apis.checkpoint import load_model
+from ..apis.model import load_model
 
 
 @dataclass(frozen=True)
