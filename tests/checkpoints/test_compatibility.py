@@ -61,6 +61,18 @@ def test_wrapped_models_are_checked_as_the_segmentor_inside(fcn8s, wrap):
         check_exact_match(model, extra, 'x.pth')
 
 
+def test_the_variant_is_named_by_the_strides_of_its_skip_levels(fcn8s):
+    """Skip levels of strides 4 and 16 make an FCN-4s, though as many as an FCN-8s has."""
+    other = _model(
+        '8s', backbone=dict(out_indices=(1, 3, 5)), in_channels=(8, 32, 16), in_strides=(4, 16, 32)
+    )
+    message = _mismatch(fcn8s, other.state_dict())
+    assert 'The checkpoint is an FCN-4s (2 skip levels) but the config builds an FCN-8s (2)' in (
+        message
+    )
+    assert 'Keys the model lacks: decode_head.skip_scores.stride4.bias' in message
+
+
 def test_other_variant_is_named_with_keys_and_shapes(fcn8s):
     message = _mismatch(fcn8s, _model('16s').state_dict())
     assert 'checkpoint x.pth does not fit the model' in message

@@ -265,6 +265,13 @@ MUTATIONS = (
         COMPATIBILITY_TESTS,
     ),
     Mutation(
+        'compatibility:variant-by-skip-count',
+        PKG + 'checkpoints/compatibility.py',
+        'return _variant_name(sorted(self.skip_strides(shapes)) + [self.deepest_stride])',
+        'return _variant_name([32 >> len(self.skip_strides(shapes))])',
+        COMPATIBILITY_TESTS,
+    ),
+    Mutation(
         'checkpoint:resume-oldest-first',
         PKG + 'checkpoints/resume.py',
         'sorted(numbered, reverse=True)',
