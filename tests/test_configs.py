@@ -11,7 +11,7 @@ from mmengine.runner import Runner
 from mmseg.registry import MODELS
 from scores_by_hand import confusion_matrix, scores
 
-from mmseg_fcn_skip.converters.vgg import CAFFE_PREPROCESSOR, TORCHVISION_PREPROCESSOR
+from mmseg_fcn_skip.checkpoints.converters.vgg import CAFFE_PREPROCESSOR, TORCHVISION_PREPROCESSOR
 from mmseg_fcn_skip.weights import WEIGHTS
 
 REPO = Path(__file__).resolve().parents[1]

@@ -14,7 +14,7 @@ import torch
 from PIL import Image
 
 REPO = Path(__file__).resolve().parents[2]
-for folder in ('weights', 'converters', 'reliability'):
+for folder in ('weights', 'checkpoints/converters', 'reliability'):
     sys.path.insert(0, str(REPO / 'tests' / folder))
 from light_fcn import load_tool  # noqa: E402
 from reliability_helpers import (  # noqa: E402

@@ -1,6 +1,6 @@
 """Files in the published layouts, of real key names and conv shapes but light.
 
-Importable as ``weights_files`` (with ``tests/converters`` on ``sys.path``).
+Importable as ``weights_files`` (with ``tests/checkpoints/converters`` on ``sys.path``).
 """
 
 import io

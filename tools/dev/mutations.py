@@ -36,17 +36,21 @@ UPSAMPLE_TESTS = ('tests/models/utils/test_upsample.py', HEAD)
 BACKBONE_TESTS = ('tests/models/backbones/test_fully_conv_vgg.py',)
 HEAD_TESTS = (HEAD, 'tests/models/decode_heads/test_fcn_skip_head_no_resize.py')
 GRID_HEAD = 'tests/models/decode_heads/test_fcn_skip_head_grids.py'
-COMMON_TESTS = ('tests/converters/test_common.py', 'tests/converters/test_vgg.py')
+COMMON_TESTS = (
+    'tests/checkpoints/converters/test_common.py',
+    'tests/checkpoints/converters/test_vgg.py',
+)
 PREPROCESSOR_TESTS = (
     'tests/tools/test_model_converters.py',
     'tests/test_configs.py::test_the_data_preprocessor_matches_the_weights_the_config_starts_from',
 )
-VGG_TESTS = ('tests/converters/test_vgg.py', 'tests/tools/test_model_converters.py')
-FCN_TESTS = ('tests/converters/test_fcn.py',)
-CAFFEMODEL_TESTS = ('tests/converters/test_caffemodel.py',)
+VGG_TESTS = ('tests/checkpoints/converters/test_vgg.py', 'tests/tools/test_model_converters.py')
+FCN_TESTS = ('tests/checkpoints/converters/test_fcn.py',)
+CAFFEMODEL_TESTS = ('tests/checkpoints/converters/test_caffemodel.py',)
 READER_TESTS = ('tests/checkpoints/test_reader.py',)
-FIT_TESTS = ('tests/checkpoints/test_fit.py',)
-CHECKPOINT_IO_TESTS = ('tests/engine/test_checkpoint_io.py',)
+COMPATIBILITY_TESTS = ('tests/checkpoints/test_compatibility.py',)
+RESUME_TESTS = ('tests/checkpoints/test_resume.py',)
+ATOMIC_TESTS = ('tests/checkpoints/test_atomic_io.py',)
 LEVEL_NAME_TESTS = ('tests/models/decode_heads/test_level_names.py',)
 HOOK_TESTS = ('tests/engine/test_engine_hooks.py',)
 SEEDING_TESTS = ('tests/engine/test_seeding.py',)
@@ -64,10 +68,6 @@ BENCHMARK_TESTS = ('tests/tools/analysis_tools/test_benchmark.py',)
 FLOPS_TESTS = ('tests/tools/analysis_tools/test_flops.py',)
 STRIDES_TESTS = ('tests/models/decode_heads/test_fcn_skip_head_strides.py', HEAD)
 FROZEN_TESTS = ('tests/models/backbones/test_frozen_stages.py',) + BACKBONE_TESTS
-CHECKPOINT_CASE_TESTS = (
-    ('tests/checkpoints/test_checkpoint_cases.py',) + READER_TESTS + (CHECKPOINT_IO_TESTS)
-)
-ATOMIC_TESTS = ('tests/engine/test_atomic_io_writers.py',) + CHECKPOINT_IO_TESTS
 LAUNCH_NODE_TESTS = ('tests/utils/test_launch_nodes.py',) + LAUNCH_TESTS
 INFER_TOOL_TESTS = (
     ('tests/tools/test_infer_nested_output.py',) + INFERENCE_TESTS + ('tests/tools/test_infer.py',)
@@ -170,84 +170,84 @@ MUTATIONS = (
     # converters
     Mutation(
         'converters:fc6-channels-last',
-        PKG + 'converters/common.py',
+        PKG + 'checkpoints/converters/common.py',
         'return weight.reshape(weight.shape[0], in_channels, kernel, kernel)',
         'return weight.reshape(weight.shape[0], kernel, kernel, in_channels).permute(0, 3, 1, 2)',
         COMMON_TESTS,
     ),
     Mutation(
         'converters:bn-bias-fold-sign',
-        PKG + 'converters/common.py',
+        PKG + 'checkpoints/converters/common.py',
         'running_mean = running_mean - layer.bias',
         'running_mean = running_mean + layer.bias',
         COMMON_TESTS,
     ),
     Mutation(
         'converters:torchvision-bgr',
-        PKG + 'converters/vgg.py',
+        PKG + 'checkpoints/converters/vgg.py',
         'bgr_to_rgb=True, mean=[123.675, 116.28, 103.53], std=',
         'bgr_to_rgb=False, mean=[123.675, 116.28, 103.53], std=',
         PREPROCESSOR_TESTS,
     ),
     Mutation(
         'converters:caffe-mean-rgb-order',
-        PKG + 'converters/vgg.py',
+        PKG + 'checkpoints/converters/vgg.py',
         'mean=[104.00699, 116.66877, 122.67892], std=[1.0',
         'mean=[122.67892, 116.66877, 104.00699], std=[1.0',
         PREPROCESSOR_TESTS,
     ),
     Mutation(
         'converters:optional-keys-unknown',
-        PKG + 'converters/common.py',
+        PKG + 'checkpoints/converters/common.py',
         'unknown = sorted(found - expected - set(optional))',
         'unknown = sorted(found - expected)',
         COMMON_TESTS,
     ),
     Mutation(
         'converters:at-once-port-refused',
-        PKG + 'converters/fcn.py',
+        PKG + 'checkpoints/converters/fcn.py',
         "(variant, key_variant) != ('8s-atonce', '8s')",
         "(variant, key_variant) != ('8s', '8s-atonce')",
         FCN_TESTS,
     ),
     Mutation(
         'converters:bn-conv-index-step',
-        PKG + 'converters/vgg.py',
+        PKG + 'checkpoints/converters/vgg.py',
         'step = 3 if with_norm else 2',
         'step = 2 if with_norm else 3',
         VGG_TESTS,
     ),
     Mutation(
         'converters:at-once-scales-swapped',
-        PKG + 'converters/fcn.py',
+        PKG + 'checkpoints/converters/fcn.py',
         "AT_ONCE_SCALES = {'scale_pool3': 0.0001, 'scale_pool4': 0.01}",
         "AT_ONCE_SCALES = {'scale_pool3': 0.01, 'scale_pool4': 0.0001}",
         FCN_TESTS,
     ),
     Mutation(
         'converters:bilinear-check-all-pairs',
-        PKG + 'converters/fcn.py',
+        PKG + 'checkpoints/converters/fcn.py',
         'expected[range(channels), range(channels)] = bilinear_kernel(kernel)',
         'expected[:, :] = bilinear_kernel(kernel)',
         FCN_TESTS,
     ),
     Mutation(
         'converters:caffemodel-varint-shift',
-        PKG + 'converters/caffemodel.py',
+        PKG + 'checkpoints/converters/caffemodel.py',
         'shift += 7',
         'shift += 8',
         CAFFEMODEL_TESTS,
     ),
     Mutation(
         'converters:caffemodel-double-as-float',
-        PKG + 'converters/caffemodel.py',
+        PKG + 'checkpoints/converters/caffemodel.py',
         "chunks.append(np.frombuffer(value, dtype='<f8'))",
         "chunks.append(np.frombuffer(value, dtype='<f4'))",
         CAFFEMODEL_TESTS,
     ),
     Mutation(
         'converters:caffemodel-v1-fc-enum',
-        PKG + 'converters/caffemodel.py',
+        PKG + 'checkpoints/converters/caffemodel.py',
         'elif layer_type in INNER_PRODUCT and _is_legacy_matrix(blob):',
         "elif layer_type == 'InnerProduct' and _is_legacy_matrix(blob):",
         CAFFEMODEL_TESTS,
@@ -262,17 +262,24 @@ MUTATIONS = (
     ),
     Mutation(
         'checkpoint:variant-name',
-        PKG + 'checkpoints/fit.py',
-        "return f'FCN-{32 >> skip_levels}s'",
-        "return f'FCN-{32 // (skip_levels + 1)}s'",
-        FIT_TESTS,
+        PKG + 'checkpoints/compatibility.py',
+        "return f'FCN-{min(in_strides)}s'",
+        "return f'FCN-{max(in_strides)}s'",
+        COMPATIBILITY_TESTS,
+    ),
+    Mutation(
+        'compatibility:variant-by-skip-count',
+        PKG + 'checkpoints/compatibility.py',
+        'return _variant_name(sorted(self.skip_strides(shapes)) + [self.deepest_stride])',
+        'return _variant_name([32 >> len(self.skip_strides(shapes))])',
+        COMPATIBILITY_TESTS,
     ),
     Mutation(
         'checkpoint:resume-oldest-first',
-        PKG + 'engine/resume.py',
+        PKG + 'checkpoints/resume.py',
         'sorted(numbered, reverse=True)',
         'sorted(numbered)',
-        CHECKPOINT_IO_TESTS,
+        RESUME_TESTS,
     ),
     Mutation(
         'checkpoint:ddp-prefix-anywhere',
@@ -283,53 +290,53 @@ MUTATIONS = (
     ),
     Mutation(
         'checkpoint:atomic-overrides-storage',
-        PKG + 'engine/atomic_io.py',
+        PKG + 'checkpoints/atomic_io.py',
         "if not hook or hook.get('backend_args') or hook.get('file_client_args'):",
         "if not hook or hook.get('file_client_args'):",
-        CHECKPOINT_IO_TESTS,
+        ATOMIC_TESTS,
     ),
     Mutation(
         'checkpoint:listing-one-short',
-        PKG + 'checkpoints/fit.py',
+        PKG + 'checkpoints/compatibility.py',
         'rest = len(items) - MAX_LISTED_KEYS',
         'rest = len(items) - MAX_LISTED_KEYS - 1',
-        FIT_TESTS,
+        COMPATIBILITY_TESTS,
     ),
     Mutation(
         'atomic:partial-left-on-error',
-        PKG + 'engine/atomic_io.py',
+        PKG + 'checkpoints/atomic_io.py',
         'temp.unlink(missing_ok=True)',
         'pass',
-        CHECKPOINT_IO_TESTS,
+        ATOMIC_TESTS,
     ),
     Mutation(
         'checkpoint:resume-kept-without-checkpoint',
-        PKG + 'engine/resume.py',
+        PKG + 'checkpoints/resume.py',
         'cfg.resume = False',
         'cfg.resume = True',
-        CHECKPOINT_IO_TESTS,
+        RESUME_TESTS,
     ),
-    # load_from: which weights fit, and the level names that carry them
+    # load_from: which weights load (compatibility), and the level names that carry them
     Mutation(
-        'fit:finer-variant-dropped-silently',
-        PKG + 'checkpoints/fit.py',
+        'compatibility:finer-variant-dropped-silently',
+        PKG + 'checkpoints/compatibility.py',
         '            if drop_layers:',
         '            if True:',
-        FIT_TESTS,
+        COMPATIBILITY_TESTS,
     ),
     Mutation(
-        'fit:new-classes-excuse-any-shape',
-        PKG + 'checkpoints/fit.py',
+        'compatibility:new-classes-excuse-any-shape',
+        PKG + 'checkpoints/compatibility.py',
         'if classes and heads.is_class_layer(key):',
         'if classes:',
-        FIT_TESTS,
+        COMPATIBILITY_TESTS,
     ),
     Mutation(
-        'fit:staged-without-new-layer-check',
-        PKG + 'checkpoints/fit.py',
+        'compatibility:staged-without-new-layer-check',
+        PKG + 'checkpoints/compatibility.py',
         'if level and _layer(key) not in found_layers:',
         'if True:',
-        FIT_TESTS,
+        COMPATIBILITY_TESTS,
     ),
     Mutation(
         'names:fusion-named-by-finer-stride',
@@ -674,21 +681,21 @@ MUTATIONS = (
     ),
     Mutation(
         'load-model:default-palette-class0',
-        PKG + 'apis/checkpoint.py',
+        PKG + 'apis/model.py',
         'colours[0] = 0',
         'colours[-1] = 0',
         LOAD_MODEL_TESTS,
     ),
     Mutation(
         'load-model:config-metainfo-ignored',
-        PKG + 'apis/checkpoint.py',
+        PKG + 'apis/model.py',
         "meta.update(dataset.get('metainfo') or {})",
         'pass',
         LOAD_MODEL_TESTS,
     ),
     Mutation(
         'load-model:palette-too-short-kept',
-        PKG + 'apis/checkpoint.py',
+        PKG + 'apis/model.py',
         'if not palette or len(palette) < class_count:',
         'if not palette:',
         LOAD_MODEL_TESTS,
@@ -956,74 +963,74 @@ MUTATIONS = (
         PKG + 'checkpoints/reader.py',
         '    if not head:',
         '    if head is None:',
-        CHECKPOINT_CASE_TESTS,
+        READER_TESTS,
     ),
     Mutation(
         'checkpoint:non-checkpoint-accepted',
         PKG + 'checkpoints/reader.py',
         'elif head[0] != _PICKLE_PROTOCOL_OPCODE:',
         'elif False:',
-        CHECKPOINT_CASE_TESTS,
+        READER_TESTS,
     ),
     Mutation(
         'checkpoint:partly-tensors-accepted',
         PKG + 'checkpoints/reader.py',
         'if checkpoint and all(isinstance(v, torch.Tensor) for v in checkpoint.values()):',
         'if checkpoint and any(isinstance(v, torch.Tensor) for v in checkpoint.values()):',
-        CHECKPOINT_CASE_TESTS,
+        READER_TESTS,
     ),
     Mutation(
         'checkpoint:meta-key-misread',
         PKG + 'checkpoints/reader.py',
         "meta = checkpoint.get('meta') if",
         "meta = checkpoint.get('metainfo') if",
-        CHECKPOINT_CASE_TESTS,
+        READER_TESTS,
     ),
     Mutation(
         'checkpoint:resume-pointer-ignored',
-        PKG + 'engine/resume.py',
+        PKG + 'checkpoints/resume.py',
         'candidates.append(Path(target))',
         'pass',
-        CHECKPOINT_CASE_TESTS,
+        RESUME_TESTS,
     ),
     Mutation(
         'checkpoint:resume-pointer-folder-ignored',
-        PKG + 'engine/resume.py',
+        PKG + 'checkpoints/resume.py',
         'for directory in {folder, work_dir}:',
         'for directory in {work_dir}:',
-        CHECKPOINT_CASE_TESTS,
+        RESUME_TESTS,
     ),
     Mutation(
         'checkpoint:resume-stops-at-damaged',
-        PKG + 'engine/resume.py',
+        PKG + 'checkpoints/resume.py',
         '            continue',
         '            break',
-        CHECKPOINT_CASE_TESTS,
+        RESUME_TESTS,
     ),
     Mutation(
         'checkpoint:load-from-unchecked',
-        PKG + 'engine/resume.py',
+        PKG + 'checkpoints/resume.py',
         '        check_checkpoint_file(cfg.load_from)',
         '        pass',
-        CHECKPOINT_CASE_TESTS,
+        RESUME_TESTS,
     ),
     Mutation(
         'atomic:temp-name-fixed',
-        PKG + 'engine/atomic_io.py',
+        PKG + 'checkpoints/atomic_io.py',
         "f'.{path.name}.{uuid.uuid4().hex[:12]}.partial'",
         "f'.{path.name}.partial'",
         ATOMIC_TESTS,
     ),
     Mutation(
         'atomic:folder-not-created',
-        PKG + 'engine/atomic_io.py',
+        PKG + 'checkpoints/atomic_io.py',
         'path.parent.mkdir(parents=True, exist_ok=True)',
         'pass',
         ATOMIC_TESTS,
     ),
     Mutation(
         'atomic:hook-plain-backend',
-        PKG + 'engine/atomic_io.py',
+        PKG + 'checkpoints/atomic_io.py',
         "hook['backend_args'] = dict(backend=ATOMIC_BACKEND)",
         "hook['backend_args'] = dict(backend='local')",
         ATOMIC_TESTS,

@@ -1,4 +1,4 @@
-"""engine: atomic checkpoint writes, and the newest intact checkpoint to resume from."""
+"""checkpoints.resume: which checkpoint --resume continues from."""
 
 import re
 
@@ -6,19 +6,10 @@ import pytest
 import torch
 from checkpoint_models import save_checkpoint as _save
 from mmengine.config import Config
-from mmengine.fileio import get_file_backend
-from mmengine.runner.checkpoint import save_checkpoint
 
-from mmseg_fcn_skip.checkpoints import CheckpointError
-from mmseg_fcn_skip.engine import (
-    AtomicLocalBackend,
-    find_resume_checkpoint,
-    resolve_resume,
-    use_atomic_checkpoints,
-    write_atomic,
-)
+from mmseg_fcn_skip.checkpoints import CheckpointError, find_resume_checkpoint, resolve_resume
 
-# resuming
+WEIGHTS = {'backbone.conv.weight': torch.arange(6.0).reshape(2, 3)}
 
 
 def _work_dir(tmp_path, steps, damaged=(), pointer=None):
@@ -84,54 +75,43 @@ def test_resolve_resume(tmp_path):
         resolve_resume(cfg)
 
 
-# atomic writes
+def test_resume_searches_the_folder_last_checkpoint_points_into(tmp_path):
+    """last_checkpoint names a damaged file in another folder: the newest intact one
+    beside it wins over the older ones of the work dir."""
+    work_dir, other = tmp_path / 'work', tmp_path / 'elsewhere'
+    work_dir.mkdir()
+    other.mkdir()
+    torch.save(WEIGHTS, work_dir / 'iter_2.pth')
+    torch.save(WEIGHTS, other / 'iter_6.pth')
+    (other / 'iter_8.pth').write_bytes(b'')  # cut off while being written
+    (work_dir / 'last_checkpoint').write_text(str(other / 'iter_8.pth'))
+    assert find_resume_checkpoint(work_dir) == str(other / 'iter_6.pth')
 
 
-def test_write_atomic_replaces_the_file_whole(tmp_path):
-    path = tmp_path / 'sub' / 'iter_4.pth'
-    write_atomic(b'first', path)
-    write_atomic(b'second', path)
-    assert path.read_bytes() == b'second'
-    assert [p.name for p in path.parent.iterdir()] == ['iter_4.pth']
+def test_resume_takes_the_newest_epoch_checkpoint(tmp_path):
+    """Epoch-based runs save ``epoch_N.pth``: the largest N wins, not the newest name."""
+    work_dir = tmp_path / 'work'
+    work_dir.mkdir()
+    for epoch in (9, 10, 2):
+        torch.save(WEIGHTS, work_dir / f'epoch_{epoch}.pth')
+    assert find_resume_checkpoint(work_dir) == str(work_dir / 'epoch_10.pth')
+    (work_dir / 'epoch_10.pth').write_bytes(b'')  # cut off while being written
+    assert find_resume_checkpoint(work_dir) == str(work_dir / 'epoch_9.pth')
 
 
-def test_a_failed_write_leaves_the_old_file_and_no_partial(tmp_path, monkeypatch):
-    path = tmp_path / 'iter_4.pth'
-    path.write_bytes(b'old and complete')
-
-    def fail(_):
-        raise OSError('disk full')
-
-    monkeypatch.setattr('os.fsync', fail)
-    with pytest.raises(OSError, match='disk full'):
-        write_atomic(b'new', path)
-    assert path.read_bytes() == b'old and complete'
-    assert [p.name for p in tmp_path.iterdir()] == ['iter_4.pth']
+def test_resume_passes_over_files_of_other_names(tmp_path):
+    """Only mmengine's checkpoint names count: best and converted files are no resume
+    points, even when newer."""
+    work_dir = tmp_path / 'work'
+    work_dir.mkdir()
+    torch.save(WEIGHTS, work_dir / 'iter_4.pth')
+    for name in ('best_mIoU_iter_8.pth', 'iter_8_backup.pth', 'fcn8s.pth'):
+        torch.save(WEIGHTS, work_dir / name)
+    assert find_resume_checkpoint(work_dir) == str(work_dir / 'iter_4.pth')
 
 
-def test_checkpoint_hook_config_selects_the_atomic_backend(tmp_path, monkeypatch):
-    cfg = Config(dict(default_hooks=dict(checkpoint=dict(type='CheckpointHook'))))
-    assert use_atomic_checkpoints(cfg) is True
-    backend_args = cfg.default_hooks.checkpoint.backend_args
-    assert isinstance(
-        get_file_backend(str(tmp_path), backend_args=backend_args), AtomicLocalBackend
-    )
-    written = []
-    monkeypatch.setattr(
-        'mmseg_fcn_skip.engine.atomic_io.write_atomic', lambda data, path: written.append(path)
-    )
-    save_checkpoint({'w': torch.ones(1)}, str(tmp_path / 'iter_1.pth'), backend_args=backend_args)
-    assert written == [tmp_path / 'iter_1.pth']
-
-
-def test_other_storage_settings_are_left_alone():
-    remote = Config(
-        dict(
-            default_hooks=dict(
-                checkpoint=dict(type='CheckpointHook', backend_args=dict(backend='petrel'))
-            )
-        )
-    )
-    assert use_atomic_checkpoints(remote) is False
-    assert remote.default_hooks.checkpoint.backend_args == dict(backend='petrel')
-    assert use_atomic_checkpoints(Config(dict(default_hooks=dict()))) is False
+def test_resume_in_a_work_dir_without_checkpoints_starts_afresh(tmp_path):
+    work_dir = tmp_path / 'work'
+    work_dir.mkdir()
+    (work_dir / 'last_checkpoint').write_text('')
+    assert find_resume_checkpoint(work_dir) is None

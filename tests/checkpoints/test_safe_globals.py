@@ -10,7 +10,7 @@ import torch
 from mmengine.logging import MessageHub
 from mmengine.runner import checkpoint as mmengine_checkpoint
 
-from mmseg_fcn_skip.utils.compat import (
+from mmseg_fcn_skip.checkpoints.safe_globals import (
     allow_mmengine_checkpoint_globals,
     mmengine_allows_its_globals,
     mmengine_checkpoint_globals,

@@ -5,11 +5,14 @@ a folder that does not exist yet; the backend the checkpoint hook is given."""
 import os
 import threading
 
+import pytest
+import torch
 from light_fcn import REPO, run_python
 from mmengine.config import Config
 from mmengine.fileio import get_file_backend
+from mmengine.runner.checkpoint import save_checkpoint
 
-from mmseg_fcn_skip.engine import AtomicLocalBackend, use_atomic_checkpoints, write_atomic
+from mmseg_fcn_skip.checkpoints import AtomicLocalBackend, use_atomic_checkpoints, write_atomic
 
 #: Loads atomic_io.py alone and kills the process where the rename would come.
 KILLED_SAVE = """
@@ -26,7 +29,7 @@ module.write_atomic(b'half' * 1000, Path(sys.argv[2]))
 def test_a_save_killed_before_its_rename_does_not_block_the_next_one(tmp_path):
     path = tmp_path / 'iter_4.pth'
     write_atomic(b'old', path)
-    module = REPO / 'mmseg_fcn_skip' / 'engine' / 'atomic_io.py'
+    module = REPO / 'mmseg_fcn_skip' / 'checkpoints' / 'atomic_io.py'
     killed = run_python('-c', KILLED_SAVE, str(module), str(path))
     assert killed.returncode == 9, killed.stderr
     left = [p for p in tmp_path.iterdir() if p != path]
@@ -107,3 +110,53 @@ def test_the_checkpoint_hook_gets_the_atomic_backend(tmp_path):
     assert isinstance(backend, AtomicLocalBackend)
     backend.put(b'through the hook backend', tmp_path / 'iter_1.pth')
     assert (tmp_path / 'iter_1.pth').read_bytes() == b'through the hook backend'
+
+
+def test_write_atomic_replaces_the_file_whole(tmp_path):
+    path = tmp_path / 'sub' / 'iter_4.pth'
+    write_atomic(b'first', path)
+    write_atomic(b'second', path)
+    assert path.read_bytes() == b'second'
+    assert [p.name for p in path.parent.iterdir()] == ['iter_4.pth']
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_partial(tmp_path, monkeypatch):
+    path = tmp_path / 'iter_4.pth'
+    path.write_bytes(b'old and complete')
+
+    def fail(_):
+        raise OSError('disk full')
+
+    monkeypatch.setattr('os.fsync', fail)
+    with pytest.raises(OSError, match='disk full'):
+        write_atomic(b'new', path)
+    assert path.read_bytes() == b'old and complete'
+    assert [p.name for p in tmp_path.iterdir()] == ['iter_4.pth']
+
+
+def test_checkpoint_hook_config_selects_the_atomic_backend(tmp_path, monkeypatch):
+    cfg = Config(dict(default_hooks=dict(checkpoint=dict(type='CheckpointHook'))))
+    assert use_atomic_checkpoints(cfg) is True
+    backend_args = cfg.default_hooks.checkpoint.backend_args
+    assert isinstance(
+        get_file_backend(str(tmp_path), backend_args=backend_args), AtomicLocalBackend
+    )
+    written = []
+    monkeypatch.setattr(
+        'mmseg_fcn_skip.checkpoints.atomic_io.write_atomic', lambda data, path: written.append(path)
+    )
+    save_checkpoint({'w': torch.ones(1)}, str(tmp_path / 'iter_1.pth'), backend_args=backend_args)
+    assert written == [tmp_path / 'iter_1.pth']
+
+
+def test_other_storage_settings_are_left_alone():
+    remote = Config(
+        dict(
+            default_hooks=dict(
+                checkpoint=dict(type='CheckpointHook', backend_args=dict(backend='petrel'))
+            )
+        )
+    )
+    assert use_atomic_checkpoints(remote) is False
+    assert remote.default_hooks.checkpoint.backend_args == dict(backend='petrel')
+    assert use_atomic_checkpoints(Config(dict(default_hooks=dict()))) is False

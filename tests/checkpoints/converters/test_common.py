@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from mmseg_fcn_skip.checkpoints import read_weights
-from mmseg_fcn_skip.converters import make_checkpoint
-from mmseg_fcn_skip.converters.common import (
+from mmseg_fcn_skip.checkpoints.converters import make_checkpoint
+from mmseg_fcn_skip.checkpoints.converters.common import (
     ConvParams,
     check_keys,
     fc_as_conv,

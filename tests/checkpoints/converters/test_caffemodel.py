@@ -3,7 +3,7 @@ import torch
 from caffemodel_writer import blob, caffemodel, field_bytes, layer, v1_layer
 
 from mmseg_fcn_skip.checkpoints import read_weights
-from mmseg_fcn_skip.converters import read_caffemodel
+from mmseg_fcn_skip.checkpoints.converters import read_caffemodel
 
 
 def _weights() -> dict:

@@ -1,4 +1,4 @@
-"""checkpoints.fit: exact fits for testing, the fits load_from accepts, refusals."""
+"""checkpoints.compatibility: exact matches for testing, what load_from accepts, refusals."""
 
 import re
 
@@ -11,12 +11,12 @@ from mmseg_fcn_skip.checkpoints import (
     NEW_CLASSES,
     STAGED,
     CheckpointError,
-    check_exact_fit,
-    check_fit,
+    check_compatible,
+    check_exact_match,
     check_load_from,
     verify_checkpoint,
 )
-from mmseg_fcn_skip.checkpoints.fit import DROPPED
+from mmseg_fcn_skip.checkpoints.compatibility import DROPPED
 
 _model = light_model
 _save = save_checkpoint
@@ -29,11 +29,11 @@ def fcn8s():
 
 def _mismatch(model, state_dict):
     with pytest.raises(CheckpointError, match='checkpoint x.pth does not fit') as error:
-        check_exact_fit(model, state_dict, 'x.pth')
+        check_exact_match(model, state_dict, 'x.pth')
     return str(error.value)
 
 
-# exact fits
+# exact matches
 
 
 @pytest.mark.parametrize(
@@ -42,7 +42,7 @@ def _mismatch(model, state_dict):
 def test_wrapped_models_are_checked_as_the_segmentor_inside(fcn8s, wrap):
     """Exact weights pass; one tensor of another shape or one key less is named."""
     model, state_dict = wrap(fcn8s), fcn8s.state_dict()
-    assert check_exact_fit(model, state_dict, 'x.pth').kinds == ()
+    assert check_exact_match(model, state_dict, 'x.pth').kinds == ()
     wrong = dict(state_dict, **{'backbone.fc6.conv.bias': torch.zeros(3)})
     with pytest.raises(
         CheckpointError,
@@ -50,15 +50,27 @@ def test_wrapped_models_are_checked_as_the_segmentor_inside(fcn8s, wrap):
             'Shapes that differ (checkpoint vs model): backbone.fc6.conv.bias (3,) vs (16,)'
         ),
     ):
-        check_exact_fit(model, wrong, 'x.pth')
+        check_exact_match(model, wrong, 'x.pth')
     partial = {k: v for k, v in state_dict.items() if k != 'decode_head.conv_seg.bias'}
     with pytest.raises(
         CheckpointError, match=re.escape('Keys the checkpoint lacks: decode_head.conv_seg.bias')
     ):
-        check_exact_fit(model, partial, 'x.pth')
+        check_exact_match(model, partial, 'x.pth')
     extra = dict(state_dict, **{'decode_head.extra': torch.zeros(1)})
     with pytest.raises(CheckpointError, match=re.escape('Keys the model lacks: decode_head.extra')):
-        check_exact_fit(model, extra, 'x.pth')
+        check_exact_match(model, extra, 'x.pth')
+
+
+def test_the_variant_is_named_by_the_strides_of_its_skip_levels(fcn8s):
+    """Skip levels of strides 4 and 16 make an FCN-4s, though as many as an FCN-8s has."""
+    other = _model(
+        '8s', backbone=dict(out_indices=(1, 3, 5)), in_channels=(8, 32, 16), in_strides=(4, 16, 32)
+    )
+    message = _mismatch(fcn8s, other.state_dict())
+    assert 'The checkpoint is an FCN-4s (2 skip levels) but the config builds an FCN-8s (2)' in (
+        message
+    )
+    assert 'Keys the model lacks: decode_head.skip_scores.stride4.bias' in message
 
 
 def test_other_variant_is_named_with_keys_and_shapes(fcn8s):
@@ -122,18 +134,18 @@ def test_bare_backbone_weights_point_to_init_cfg(fcn8s):
     assert "init_cfg=dict(type='Pretrained', checkpoint='x.pth')" in message
 
 
-def test_verify_checkpoint_checks_file_and_fit(tmp_path, fcn8s):
+def test_verify_checkpoint_checks_file_and_match(tmp_path, fcn8s):
     verify_checkpoint(fcn8s, _save(tmp_path / 'ok.pth', fcn8s))
     with pytest.raises(CheckpointError, match='FCN-32s'):
         verify_checkpoint(fcn8s, _save(tmp_path / 'fcn32s.pth', _model('32s')))
 
 
-# the fits load_from accepts
+# what load_from accepts
 
 
 def _refused(model, state_dict, **kwargs):
     with pytest.raises(CheckpointError, match='checkpoint x.pth does not fit') as error:
-        check_fit(model, state_dict, 'x.pth', **kwargs)
+        check_compatible(model, state_dict, 'x.pth', **kwargs)
     return str(error.value)
 
 
@@ -155,56 +167,58 @@ def _refused(model, state_dict, **kwargs):
 )
 def test_a_coarser_variant_is_staged(coarse, fine, new):
     checkpoint = _model(coarse).state_dict()
-    fit = check_fit(_model(fine), checkpoint, 'x.pth')
-    assert fit.kinds == (STAGED,)
-    assert fit.loaded == sorted(checkpoint)
-    assert fit.initialised == {layer: f'new skip level {pool}' for layer, pool in new.items()}
-    assert fit.dropped == {}
-    summary = fit.summary('x.pth')
+    result = check_compatible(_model(fine), checkpoint, 'x.pth')
+    assert result.kinds == (STAGED,)
+    assert result.loaded == sorted(checkpoint)
+    assert result.initialised == {layer: f'new skip level {pool}' for layer, pool in new.items()}
+    assert result.dropped == {}
+    summary = result.summary('x.pth')
     assert summary.startswith(f'load_from x.pth: FCN-{coarse} into FCN-{fine} (staged)')
     assert '\n  loaded from it: backbone (' in summary
 
 
 def test_learned_upsamplings_of_new_levels_start_afresh():
-    fit = check_fit(
+    result = check_compatible(
         _model('8s', learn_upsample=True), _model('16s', learn_upsample=True).state_dict(), 'x.pth'
     )
-    assert fit.initialised == {
+    assert result.initialised == {
         'decode_head.fuse_upsamples.stride16': 'new fusion from stride 16',
         'decode_head.final_upsample': 'upsamples x8 in the FCN-8s, x16 in the FCN-16s: '
         'starts bilinear',
         'decode_head.skip_scores.stride8': 'new skip level pool3 (stride 8)',
     }
-    assert 'decode_head.fuse_upsamples.stride32.weight' in fit.loaded
+    assert 'decode_head.fuse_upsamples.stride32.weight' in result.loaded
 
 
 @pytest.mark.parametrize('num_classes', [7, 3])
 def test_another_class_count_reinitialises_the_score_layers(num_classes):
-    fit = check_fit(_model(num_classes=num_classes), _model().state_dict(), 'x.pth')
-    assert fit.kinds == (NEW_CLASSES,)
+    result = check_compatible(_model(num_classes=num_classes), _model().state_dict(), 'x.pth')
+    assert result.kinds == (NEW_CLASSES,)
     layers = [
         'decode_head.conv_seg',
         'decode_head.skip_scores.stride16',
         'decode_head.skip_scores.stride8',
     ]
-    assert fit.initialised == {layer: f'5 -> {num_classes} classes' for layer in layers}
-    assert all(key.startswith('backbone.') for key in fit.loaded)
-    assert len(fit.loaded) == len(_model().backbone.state_dict())
-    assert f'load_from x.pth: 5 -> {num_classes} classes' in fit.summary('x.pth')
+    assert result.initialised == {layer: f'5 -> {num_classes} classes' for layer in layers}
+    assert all(key.startswith('backbone.') for key in result.loaded)
+    assert len(result.loaded) == len(_model().backbone.state_dict())
+    assert f'load_from x.pth: 5 -> {num_classes} classes' in result.summary('x.pth')
 
 
 def test_staged_with_another_class_count():
-    fit = check_fit(_model('8s', num_classes=3), _model('32s').state_dict(), 'x.pth')
-    assert fit.kinds == (STAGED, NEW_CLASSES)
-    assert fit.description == 'FCN-32s into FCN-8s (staged); 5 -> 3 classes'
-    assert fit.initialised['decode_head.conv_seg'] == '5 -> 3 classes'
-    assert fit.initialised['decode_head.skip_scores.stride8'] == 'new skip level pool3 (stride 8)'
+    result = check_compatible(_model('8s', num_classes=3), _model('32s').state_dict(), 'x.pth')
+    assert result.kinds == (STAGED, NEW_CLASSES)
+    assert result.description == 'FCN-32s into FCN-8s (staged); 5 -> 3 classes'
+    assert result.initialised['decode_head.conv_seg'] == '5 -> 3 classes'
+    assert (
+        result.initialised['decode_head.skip_scores.stride8'] == 'new skip level pool3 (stride 8)'
+    )
 
 
 def test_an_exact_checkpoint_fits(fcn8s):
-    fit = check_fit(fcn8s, fcn8s.state_dict(), 'x.pth')
-    assert (fit.kinds, fit.initialised) == ((), {})
-    assert fit.summary('x.pth') == (
+    result = check_compatible(fcn8s, fcn8s.state_dict(), 'x.pth')
+    assert (result.kinds, result.initialised) == ((), {})
+    assert result.summary('x.pth') == (
         'load_from x.pth fits the model exactly: all '
         f'{len(fcn8s.state_dict())} tensors are loaded from it'
     )
@@ -221,14 +235,14 @@ def test_a_finer_variant_is_refused_unless_its_layers_may_be_dropped():
         'load_from_drop_layers=True) to drop them on purpose.'
     ) in message
     assert 'Keys the model lacks: decode_head.skip_scores.stride8.bias' in message
-    fit = check_fit(_model('16s'), checkpoint, 'x.pth', drop_layers=True)
-    assert fit.kinds == (DROPPED,)
-    assert fit.dropped == {
+    result = check_compatible(_model('16s'), checkpoint, 'x.pth', drop_layers=True)
+    assert result.kinds == (DROPPED,)
+    assert result.dropped == {
         'decode_head.skip_scores.stride8': 'skip level pool3 (stride 8) the config does not build'
     }
     assert (
         'dropped from the checkpoint (load_from_drop_layers=True): '
-        'decode_head.skip_scores.stride8' in fit.summary('x.pth')
+        'decode_head.skip_scores.stride8' in result.summary('x.pth')
     )
 
 
@@ -267,27 +281,9 @@ def test_bare_backbone_weights_are_refused_as_load_from(fcn8s):
     assert 'holds backbone weights only' in message
 
 
-def test_an_old_positional_checkpoint_fits_exactly(fcn8s):
-    state_dict = fcn8s.state_dict()
-    old = {
-        key.replace('skip_scores.stride8', 'skip_scores.0').replace(
-            'skip_scores.stride16', 'skip_scores.1'
-        ): value
-        for key, value in state_dict.items()
-    }
-    assert check_exact_fit(fcn8s, old, 'x.pth').kinds == ()
-    swapped = {
-        key.replace('skip_scores.stride8', 'skip_scores.1').replace(
-            'skip_scores.stride16', 'skip_scores.0'
-        ): value
-        for key, value in state_dict.items()
-    }
-    assert 'Shapes that differ' in _mismatch(fcn8s, swapped)
-
-
 def test_check_load_from_logs_the_summary(tmp_path, fcn8s):
     path = _save(tmp_path / 'fcn16s.pth', _model('16s'))
     with pytest.raises(CheckpointError, match='FCN-16s'):
         check_load_from(fcn8s, path, exact=True)
-    fit = check_load_from(fcn8s, path)
-    assert fit.kinds == (STAGED,)
+    result = check_load_from(fcn8s, path)
+    assert result.kinds == (STAGED,)

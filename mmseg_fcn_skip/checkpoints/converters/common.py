@@ -12,7 +12,7 @@ from typing import Dict, Iterable, List, NamedTuple, Optional, Tuple
 import torch
 from torch import Tensor
 
-from ..models.backbones.fully_conv_vgg import BLOCK_WIDTHS, VGG_BLOCKS
+from ...models.backbones.fully_conv_vgg import BLOCK_WIDTHS, VGG_BLOCKS
 
 StateDict = Dict[str, Tensor]
 #: Width of VGG's first block; the converters target the standard VGG widths.

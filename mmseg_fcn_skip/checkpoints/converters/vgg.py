@@ -16,7 +16,7 @@ The classifier's last layer (torchvision ``classifier.6``, Caffe ``fc8``) scores
 import re
 from typing import Dict, List, Tuple
 
-from ..models.backbones.fully_conv_vgg import VGG_BLOCKS
+from ...models.backbones.fully_conv_vgg import VGG_BLOCKS
 from .common import (
     ConvParams,
     StateDict,

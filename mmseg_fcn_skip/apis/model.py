@@ -14,7 +14,7 @@ from mmseg.apis import init_model
 from mmseg.models import BaseSegmentor
 from mmseg.registry import DATASETS
 
-from ..checkpoints import check_exact_fit, read_checkpoint
+from ..checkpoints import load_exact
 from ..weights import resolve_checkpoint
 
 
@@ -28,10 +28,9 @@ def load_model(
 
     Unlike mmseg's ``init_model``, which warns about keys that do not fit and leaves
     those weights random, the checkpoint must match the model key for key and shape
-    for shape (see :func:`~mmseg_fcn_skip.checkpoints.check_exact_fit`, whose message
+    for shape (see :func:`~mmseg_fcn_skip.checkpoints.load_exact`, whose message
     also names the converter for torchvision and Caffe weights, another FCN variant or
-    class count); a checkpoint naming the skip layers by position (an older format)
-    is mapped to level names as it loads. ``model.dataset_meta`` (classes and palette) comes
+    class count). ``model.dataset_meta`` (classes and palette) comes
     from the checkpoint, else from the config's test dataset (see
     :func:`resolve_dataset_meta`); ``model.cfg`` is the config, as with ``init_model``.
 
@@ -57,9 +56,7 @@ def load_model(
         cfg.merge_from_dict(cfg_options)
     model = init_model(cfg, None, device='cpu')
     checkpoint = resolve_checkpoint(str(checkpoint))
-    state_dict, meta = read_checkpoint(checkpoint)
-    check_exact_fit(model, state_dict, checkpoint)
-    model.load_state_dict(state_dict)
+    meta = load_exact(model, checkpoint)
     model.dataset_meta = resolve_dataset_meta(cfg, meta.get('dataset_meta'), num_classes(model))
     if not device.startswith('cuda'):
         model = revert_sync_batchnorm(model)

@@ -25,7 +25,7 @@ from reference_nets import (
     fcn_head,
 )
 
-from mmseg_fcn_skip.converters import (
+from mmseg_fcn_skip.checkpoints.converters import (
     caffe_fcn_to_mmseg,
     detect_fcn_variant,
     fcn_meta,
@@ -33,7 +33,7 @@ from mmseg_fcn_skip.converters import (
     make_checkpoint,
     read_caffemodel,
 )
-from mmseg_fcn_skip.converters.fcn import CONFIGS
+from mmseg_fcn_skip.checkpoints.converters.fcn import CONFIGS
 from mmseg_fcn_skip.models.utils import bilinear_kernel
 from mmseg_fcn_skip.utils import packaged_config
 

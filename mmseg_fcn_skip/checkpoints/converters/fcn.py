@@ -42,8 +42,8 @@ import torch
 from mmseg.datasets import PascalVOCDataset
 from torch import Tensor
 
-from ..models.decode_heads.level_names import level_name
-from ..models.utils.upsample import bilinear_kernel
+from ...models.decode_heads.level_names import level_name
+from ...models.utils.upsample import bilinear_kernel
 from .common import StateDict, check_keys
 from .vgg import caffe_vgg_keys, caffe_vgg_to_mmseg
 
@@ -84,12 +84,12 @@ class HeadLayout(NamedTuple):
     final_factor: int
 
 
-LAYOUTS = {
+HEAD_LAYOUTS = {
     '32s': HeadLayout((), (), 'upscore', 32),
     '16s': HeadLayout(('score_pool4',), ('upscore2',), 'upscore16', 16),
     '8s': HeadLayout(('score_pool3', 'score_pool4'), ('upscore2', 'upscore_pool4'), 'upscore8', 8),
 }
-LAYOUTS['8s-atonce'] = LAYOUTS['8s']
+HEAD_LAYOUTS['8s-atonce'] = HEAD_LAYOUTS['8s']
 
 
 def detect_fcn_variant(keys: Mapping) -> str:
@@ -140,7 +140,7 @@ def caffe_fcn_to_mmseg(
     """
     key_variant = detect_fcn_variant(state_dict)
     variant = _check_variant(variant, key_variant)
-    layout = LAYOUTS[key_variant]
+    layout = HEAD_LAYOUTS[key_variant]
     check_keys(state_dict, fcn_keys(key_variant), f'a Caffe FCN-{key_variant}')
     if key_variant == '8s-atonce':
         _check_at_once_scales(state_dict)
@@ -179,7 +179,7 @@ def fcn_keys(variant: str) -> List[str]:
 
     For ``'8s-atonce'`` these include the keys of its Scale layers.
     """
-    layout = LAYOUTS[variant]
+    layout = HEAD_LAYOUTS[variant]
     keys = caffe_vgg_keys(16)
     for name in ('score_fr',) + layout.skip_scores:
         keys += [name + '.weight', name + '.bias']

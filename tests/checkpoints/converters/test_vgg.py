@@ -17,14 +17,14 @@ from reference_nets import (
     torchvision_vgg,
 )
 
-from mmseg_fcn_skip.converters import (
+from mmseg_fcn_skip.checkpoints.converters import (
     backbone_meta,
     caffe_vgg_to_mmseg,
     make_checkpoint,
     read_caffemodel,
     torchvision_vgg_to_mmseg,
 )
-from mmseg_fcn_skip.converters.vgg import torchvision_conv_indices
+from mmseg_fcn_skip.checkpoints.converters.vgg import torchvision_conv_indices
 from mmseg_fcn_skip.models.backbones import FullyConvVGG
 from mmseg_fcn_skip.models.backbones.fully_conv_vgg import VGG_BLOCKS
 

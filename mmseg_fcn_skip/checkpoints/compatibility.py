@@ -1,4 +1,4 @@
-"""Whether and how a checkpoint's weights fit a model: one decision for every tool.
+"""Compatibility of a checkpoint's state dict with a model: one decision for every tool.
 
 mmengine loads ``load_from`` key by key and non-strictly: weights that do not fit
 are skipped with a warning and stay at their initialisation. The functions here
@@ -6,7 +6,8 @@ decide before anything is loaded, from the keys and shapes alone, and name the f
 when the checkpoint is refused:
 
 - exact: every key and shape of the model, nothing else (what testing and
-  inference need: :func:`check_exact_fit`, :func:`verify_checkpoint`);
+  inference need: :func:`check_exact_match`, :func:`verify_checkpoint`,
+  :func:`load_exact`);
 - staged: a coarser FCN variant into a finer one (FCN-32s -> 16s -> 8s, the
   paper's training): the new skip levels keep their initialisation;
 - new classes: another class count (fine-tuning on other data): the score
@@ -16,52 +17,46 @@ when the checkpoint is refused:
   which would drop trained layers unless the config says so
   (``load_from_drop_layers = True``).
 
-:func:`check_fit` allows staged and new classes (``tools/train.py``'s
+:func:`check_compatible` allows staged and new classes (``tools/train.py``'s
 ``load_from``); :func:`check_load_from` also reads the file and logs what is
-loaded and what is newly initialised. Old checkpoints whose skip layers are
-named by position are compared under their level names, as the head maps them
-when it loads them (see ``models.decode_heads.level_names``).
+loaded and what is newly initialised. The FCN variants are named by the strides
+of the skip levels each state dict holds (``skip_scores.stride<s>``).
 """
 
 import math
 import re
-from typing import Dict, List, Mapping, NamedTuple, Optional, Tuple
+from typing import Dict, FrozenSet, List, Mapping, NamedTuple, Optional, Tuple
 
 import torch
 import torch.nn as nn
 from mmengine.logging import print_log
 from mmengine.model import BaseTTAModel, is_model_wrapper
+from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 
 from ..models.decode_heads import FCNSkipHead
-from ..models.decode_heads.level_names import positional_renames
-from .layouts import CAFFE_FCN, CAFFE_VGG, TORCHVISION_VGG, weights_layout
-from .reader import (
-    CAFFE_FCN_CONVERTER,
-    CAFFE_VGG_CONVERTER,
-    MAX_LISTED_KEYS,
-    TORCHVISION_VGG_CONVERTER,
-    CheckpointError,
-    PathLike,
-    read_state_dict,
-)
+from .layouts import CAFFE_FCN, CAFFE_VGG, CONVERTERS, TORCHVISION_VGG, weights_layout
+from .reader import MAX_LISTED_KEYS, CheckpointError, PathLike, read_checkpoint, read_state_dict
 
 Shapes = Dict[str, Tuple[int, ...]]
 #: The top-level config key that lets ``load_from`` drop trained layers.
 DROP_LAYERS_KEY = 'load_from_drop_layers'
-#: The kinds of fit besides an exact one.
+#: The kinds of compatibility besides an exact match.
 STAGED = 'staged'
 NEW_CLASSES = 'new classes'
 DROPPED = 'dropped layers'
-_SKIP_SCORE_KEY = re.compile(r'decode_head\.skip_scores\.(\w+)\.weight')
 _LEVEL_LAYER = re.compile(r'(skip_scores|fuse_upsamples)\.stride(\d+)')
 _HEAD_LAYERS = ('conv_seg', 'skip_scores', 'fuse_upsamples', 'final_upsample')
+#: The class score layer of every mmseg decode head, relative to the head.
+_CLASS_SCORES = 'conv_seg.weight'
+#: The deepest level's stride where the model has no skip head to tell it.
+_DEEPEST_STRIDE = 32
 
 
-class Fit(NamedTuple):
-    """How a checkpoint fits a model.
+class Compatibility(NamedTuple):
+    """How a checkpoint's state dict loads into a model.
 
     Attributes:
-        kinds (tuple[str]): Empty for an exact fit, else some of ``STAGED``,
+        kinds (tuple[str]): Empty for an exact match, else some of ``STAGED``,
             ``NEW_CLASSES``, ``DROPPED``.
         description (str): What the checkpoint is against the model, e.g.
             ``'FCN-16s into FCN-8s; 5 -> 7 classes'``.
@@ -101,13 +96,12 @@ class Fit(NamedTuple):
         return '\n'.join(lines)
 
 
-def check_exact_fit(
+def check_exact_match(
     model: nn.Module, state_dict: Mapping[str, torch.Tensor], path: PathLike
-) -> Fit:
+) -> Compatibility:
     """Raise unless ``state_dict`` fits ``model`` exactly (keys and shapes).
 
-    ``model`` may be wrapped (DDP, TTA). Positional skip-layer names of older
-    checkpoints count under their level names. The message first says what the
+    ``model`` may be wrapped (DDP, TTA). The message first says what the
     checkpoint looks like when it recognises it (another FCN variant or class
     count, torchvision or Caffe weights needing a converter, bare backbone
     weights), then lists the shapes that differ and the keys only one side has.
@@ -115,18 +109,18 @@ def check_exact_fit(
     Raises:
         CheckpointError: if any key is missing, unexpected or of another shape.
     """
-    return _fit(model, state_dict, path, exact=True, drop_layers=False)
+    return _compare(model, state_dict, path, exact=True, drop_layers=False)
 
 
-def check_fit(
+def check_compatible(
     model: nn.Module,
     state_dict: Mapping[str, torch.Tensor],
     path: PathLike,
     drop_layers: bool = False,
-) -> Fit:
+) -> Compatibility:
     """How ``state_dict`` fits ``model`` as ``load_from`` of a training.
 
-    Accepted: an exact fit, a coarser FCN variant (its skip levels are the
+    Accepted: an exact match, a coarser FCN variant (its skip levels are the
     deepest of the model's), another class count (score layers start afresh),
     and both at once; with ``drop_layers`` also a finer variant (its extra skip
     levels are left out).
@@ -135,12 +129,12 @@ def check_fit(
         CheckpointError: for any other mismatch, with what the checkpoint is and
             the fix.
     """
-    return _fit(model, state_dict, path, exact=False, drop_layers=drop_layers)
+    return _compare(model, state_dict, path, exact=False, drop_layers=drop_layers)
 
 
 def check_load_from(
     model: nn.Module, path: PathLike, exact: bool = False, drop_layers: bool = False
-) -> Fit:
+) -> Compatibility:
     """Check the ``load_from`` file and how it fits ``model``; log the summary.
 
     Cheap: the tensors are memory-mapped, not read.
@@ -148,20 +142,20 @@ def check_load_from(
     Args:
         model: The model built from the config (may be wrapped).
         path: The checkpoint file.
-        exact: Require an exact fit (resuming), else see :func:`check_fit`.
+        exact: Require an exact match (resuming), else see :func:`check_compatible`.
         drop_layers: Allow a finer variant (the config's ``DROP_LAYERS_KEY``).
 
     Raises:
         CheckpointError: if the file is damaged or its weights do not fit.
     """
     state_dict = read_state_dict(path)
-    fit = (
-        check_exact_fit(model, state_dict, path)
+    compatibility = (
+        check_exact_match(model, state_dict, path)
         if exact
-        else check_fit(model, state_dict, path, drop_layers)
+        else check_compatible(model, state_dict, path, drop_layers)
     )
-    print_log(fit.summary(path), logger='current')
-    return fit
+    print_log(compatibility.summary(path), logger='current')
+    return compatibility
 
 
 def verify_checkpoint(model: nn.Module, path: PathLike) -> None:
@@ -171,28 +165,46 @@ def verify_checkpoint(model: nn.Module, path: PathLike) -> None:
 
     Raises:
         CheckpointError: see ``reader.check_checkpoint_file`` and
-            :func:`check_exact_fit`.
+            :func:`check_exact_match`.
     """
-    check_exact_fit(model, read_state_dict(path), path)
+    check_exact_match(model, read_state_dict(path), path)
+
+
+def load_exact(model: nn.Module, path: PathLike) -> dict:
+    """Load the checkpoint ``path`` into ``model``, which it must fit exactly.
+
+    Returns:
+        dict: The checkpoint's ``meta`` (empty for a plain state dict).
+
+    Raises:
+        CheckpointError: see ``reader.read_checkpoint`` and :func:`check_exact_match`.
+    """
+    state_dict, meta = read_checkpoint(path)
+    check_exact_match(model, state_dict, path)
+    model.load_state_dict(state_dict)
+    return meta
 
 
 class _Heads:
-    """The model's ``FCNSkipHead`` modules by prefix, and how keys belong to them."""
+    """The model's decode heads by prefix, and how keys belong to them.
+
+    ``heads`` are its ``FCNSkipHead`` modules (their skip levels and upsamplings
+    are compared by level), ``class_heads`` the prefixes of every mmseg decode
+    head (their ``conv_seg`` scores the classes).
+    """
 
     def __init__(self, model: nn.Module) -> None:
+        modules = list(model.named_modules())
         self.heads = {
-            f'{name}.': module
-            for name, module in model.named_modules()
-            if isinstance(module, FCNSkipHead)
+            f'{name}.': module for name, module in modules if isinstance(module, FCNSkipHead)
         }
+        self.class_heads = [
+            f'{name}.' for name, module in modules if isinstance(module, BaseDecodeHead)
+        ]
+        deepest = [head.in_strides[-1] for head in self.heads.values()]
+        self.deepest_stride = deepest[0] if deepest else _DEEPEST_STRIDE
         backbone = getattr(model, 'backbone', None)
         self.vgg = type(backbone).__name__ == 'FullyConvVGG'
-
-    def renames(self, keys: List[str]) -> Dict[str, str]:
-        renames = {}
-        for prefix, head in self.heads.items():
-            renames.update(positional_renames(keys, prefix, head.in_strides))
-        return renames
 
     def part(self, key: str) -> Optional[str]:
         """The key relative to its skip head, or None if it is in none."""
@@ -206,7 +218,10 @@ class _Heads:
         part = self.part(key)
         if part is not None:
             return part.split('.')[0] in _HEAD_LAYERS
-        return bool(re.search(r'(^|\.)conv_seg\.(weight|bias)$', key))
+        return any(
+            key in (prefix + 'conv_seg.weight', prefix + 'conv_seg.bias')
+            for prefix in self.class_heads
+        )
 
     def level(self, key: str) -> Optional[Tuple[str, int]]:
         """``(layer kind, stride)`` of a skip score or fusion upsampling key."""
@@ -219,30 +234,51 @@ class _Heads:
             return f'pool{int(math.log2(stride))} (stride {stride})'
         return f'the stride {stride} level'
 
+    def skip_strides(self, shapes: Shapes) -> FrozenSet[int]:
+        """Strides of the skip levels whose score layers ``shapes`` holds."""
+        levels = (self.level(key) for key in shapes)
+        return frozenset(level[1] for level in levels if level and level[0] == 'skip_scores')
 
-def _fit(
+    def variant(self, shapes: Shapes) -> str:
+        """The FCN variant a state dict's skip levels make, e.g. ``'FCN-8s'``."""
+        return _variant_name(sorted(self.skip_strides(shapes)) + [self.deepest_stride])
+
+    def class_counts(self, found: Shapes, expected: Shapes) -> Optional[Tuple[int, int]]:
+        """(checkpoint, config) class counts of the first head both have, if they differ."""
+        for prefix in self.class_heads:
+            key = prefix + _CLASS_SCORES
+            if key in found and key in expected:
+                counts = found[key][0], expected[key][0]
+                return counts if counts[0] != counts[1] else None
+        return None
+
+    def has_class_scores(self, shapes: Shapes) -> bool:
+        """Whether ``shapes`` holds the class scores of one of the model's heads."""
+        return any(prefix + _CLASS_SCORES in shapes for prefix in self.class_heads)
+
+
+def _compare(
     model: nn.Module,
     state_dict: Mapping[str, torch.Tensor],
     path: PathLike,
     exact: bool,
     drop_layers: bool,
-) -> Fit:
+) -> Compatibility:
     model = _bare_model(model)
     heads = _Heads(model)
-    renames = heads.renames(list(state_dict))
-    found = {renames.get(key, key): tuple(value.shape) for key, value in state_dict.items()}
+    found = _shapes(state_dict)
     expected = _shapes(model.state_dict())
     missing = sorted(set(expected) - set(found))
     unexpected = sorted(set(found) - set(expected))
     differing = sorted(k for k in set(expected) & set(found) if expected[k] != found[k])
-    variant = (_variant(_skip_levels(found)), _variant(_skip_levels(expected)))
-    classes = _class_counts(found, expected)
+    variant = (heads.variant(found), heads.variant(expected))
+    classes = heads.class_counts(found, expected)
     if not (missing or unexpected or differing):
-        return Fit((), 'exact', sorted(expected), {}, {})
+        return Compatibility((), 'exact', sorted(expected), {}, {})
     if exact:
         _refuse(
             path,
-            _diagnose(found, expected, str(path)),
+            _diagnose(found, expected, str(path), heads),
             found,
             expected,
             differing,
@@ -328,7 +364,7 @@ def _fit(
     if not kinds:  # e.g. only BN batch counters missing
         parts.append('the same model, some buffers missing')
     loaded = sorted(k for k in expected if k in found and expected[k] == found[k])
-    return Fit(tuple(kinds), '; '.join(parts), loaded, initialised, dropped)
+    return Compatibility(tuple(kinds), '; '.join(parts), loaded, initialised, dropped)
 
 
 def _refuse(
@@ -369,24 +405,25 @@ def _backbone_hint(keys: List[str]) -> str:
     )
 
 
-def _diagnose(found: Shapes, expected: Shapes, path: str) -> List[str]:
-    """Plain-words explanations of recognised mismatches (exact fit wanted)."""
+def _diagnose(found: Shapes, expected: Shapes, path: str, heads: _Heads) -> List[str]:
+    """Plain-words explanations of recognised mismatches (exact match wanted)."""
     foreign = _foreign_layout(found, expected, path)
     if foreign:
         return [foreign]
     lines = []
-    found_skips, expected_skips = _skip_levels(found), _skip_levels(expected)
-    if found_skips != expected_skips and _has_head(found):
+    found_skips, expected_skips = heads.skip_strides(found), heads.skip_strides(expected)
+    if found_skips != expected_skips and heads.has_class_scores(found):
+        variant = heads.variant(found)
         lines.append(
-            f'The checkpoint is an {_variant(found_skips)} ({found_skips} skip '
-            f'levels) but the config builds an {_variant(expected_skips)} '
-            f'({expected_skips}); use a config that builds an '
-            f'{_variant(found_skips)} (its decode_head.in_channels/in_index and '
+            f'The checkpoint is an {variant} ({len(found_skips)} skip '
+            f'levels) but the config builds an {heads.variant(expected)} '
+            f'({len(expected_skips)}); use a config that builds an '
+            f'{variant} (its decode_head.in_channels/in_index and '
             'backbone.out_indices list one level more per skip, as in '
             'configs/fcn_skip/fcn{32s,16s,8s}_vgg16_4xb4-40k_voc12aug-512x512.py) or a '
             'checkpoint of this config.'
         )
-    classes = _class_counts(found, expected)
+    classes = heads.class_counts(found, expected)
     if classes:
         lines.append(
             f'The checkpoint predicts {classes[0]} classes but the config has '
@@ -404,18 +441,18 @@ def _foreign_layout(found: Shapes, expected: Shapes, path: str) -> Optional[str]
     if layout == TORCHVISION_VGG:
         return (
             f'It is a torchvision VGG state dict: convert it with '
-            f'{TORCHVISION_VGG_CONVERTER} and train from the result as '
+            f'{CONVERTERS[TORCHVISION_VGG]} and train from the result as '
             "model.backbone.init_cfg=dict(type='Pretrained', checkpoint=...)."
         )
     if layout == CAFFE_FCN:
         return (
             f'It is a Caffe FCN state dict: convert it with '
-            f'{CAFFE_FCN_CONVERTER} (matching the FCN variant of the config).'
+            f'{CONVERTERS[CAFFE_FCN]} (matching the FCN variant of the config).'
         )
     if layout == CAFFE_VGG:
         return (
             f'It is a Caffe VGG state dict: convert it with '
-            f'{CAFFE_VGG_CONVERTER} and train from the result as '
+            f'{CONVERTERS[CAFFE_VGG]} and train from the result as '
             "model.backbone.init_cfg=dict(type='Pretrained', checkpoint=...)."
         )
     if found and all(f'backbone.{key}' in expected for key in found):
@@ -428,24 +465,9 @@ def _foreign_layout(found: Shapes, expected: Shapes, path: str) -> Optional[str]
     return None
 
 
-def _skip_levels(shapes: Shapes) -> int:
-    return sum(1 for key in shapes if _SKIP_SCORE_KEY.fullmatch(key))
-
-
-def _has_head(shapes: Shapes) -> bool:
-    return 'decode_head.conv_seg.weight' in shapes
-
-
-def _variant(skip_levels: int) -> str:
-    return f'FCN-{32 >> skip_levels}s'
-
-
-def _class_counts(found: Shapes, expected: Shapes) -> Optional[Tuple[int, int]]:
-    """(checkpoint, config) class counts if both have a head and they differ."""
-    key = 'decode_head.conv_seg.weight'
-    if key not in found or key not in expected or found[key][0] == expected[key][0]:
-        return None
-    return found[key][0], expected[key][0]
+def _variant_name(in_strides: List[int]) -> str:
+    """The FCN variant of a head reading levels of ``in_strides``: ``'FCN-<finest>s'``."""
+    return f'FCN-{min(in_strides)}s'
 
 
 def _layer(key: str) -> str:

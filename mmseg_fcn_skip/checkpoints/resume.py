@@ -18,7 +18,7 @@ from typing import List, Optional
 from mmengine.config import Config
 from mmengine.logging import print_log
 
-from ..checkpoints.reader import CheckpointError, PathLike, check_checkpoint_file
+from .reader import CheckpointError, PathLike, check_checkpoint_file
 
 #: Names mmengine's ``CheckpointHook`` gives checkpoints (``filename_tmpl``).
 CHECKPOINT_NAME = re.compile(r'(iter|epoch)_(\d+)\.pth')
