@@ -1,33 +1,18 @@
-"""Names of the head's per-level layers, and the positional names they replace.
+"""Kept only for ``checkpoints.fit``, which still imports :func:`positional_renames`:
+delete this module together with that import.
 
-``FCNSkipHead`` names each skip score layer by the stride of the level it scores
-(``skip_scores.stride16`` is pool4's ``score_pool4``, ``stride8`` pool3's, ``stride4``
-pool2's) and each fusion upsampling by the stride it upsamples from
-(``fuse_upsamples.stride32`` is ``upscore2``, ``stride16`` ``upscore_pool4``). The
-names of a level are the same in every variant, so a coarser variant's state dict
-loads into a finer one key for key, with any loader.
-
-Checkpoints written before the layers had these names number them by position:
-``skip_scores.{k}`` finest first and ``fuse_upsamples.{i}`` deepest first, among the
-checkpoint's own levels. :func:`positional_renames` tells which level each of those
-is, from how many skip levels the checkpoint has.
+Checkpoints written before the head's layers were keyed by level (``level_key``)
+numbered them by position: ``skip_scores.{k}`` finest first and ``fuse_upsamples.{i}``
+deepest first. No published checkpoint has that format; the head no longer reads it.
 """
 
 import re
 from typing import Dict, Iterable, Sequence
 
+from ..fusion_plan import default_strides, level_key
+
 #: A positional key relative to the head: kind, position, rest of the key.
 POSITIONAL_KEY = re.compile(r'(skip_scores|fuse_upsamples)\.(\d+)\.(.+)')
-
-
-def level_name(stride: int) -> str:
-    """The name of the layer of the level with stride ``stride``: ``'stride<N>'``."""
-    return f'stride{stride}'
-
-
-def default_strides(num_levels: int) -> tuple:
-    """Strides of ``num_levels`` levels by default: deepest 32, each finer one half."""
-    return tuple(32 >> (num_levels - 1 - k) for k in range(num_levels))
 
 
 def positional_renames(
@@ -69,5 +54,5 @@ def positional_renames(
             continue  # more upsamplings than skips: no level to name, left as it is
         # skip k scores level k; fusion i upsamples from the i-th deepest level
         stride = strides[index] if kind == 'skip_scores' else strides[-1 - index]
-        renames[key] = f'{prefix}{kind}.{level_name(stride)}.{rest}'
+        renames[key] = f'{prefix}{kind}.{level_key(stride)}.{rest}'
     return renames
