@@ -30,6 +30,8 @@ class Mutation(NamedTuple):
 PKG = 'mmseg_fcn_skip/'
 HEAD = 'tests/models/decode_heads/test_fcn_skip_head.py'
 GEOMETRY_TESTS = ('tests/models/test_geometry.py', HEAD)
+PLAN = 'tests/models/test_fusion_plan.py'
+LEVELS_TESTS = ('tests/models/backbones/test_levels.py',)
 UPSAMPLE_TESTS = ('tests/models/utils/test_upsample.py', HEAD)
 BACKBONE_TESTS = ('tests/models/backbones/test_fully_conv_vgg.py',)
 HEAD_TESTS = (HEAD, 'tests/models/decode_heads/test_fcn_skip_head_no_resize.py')
@@ -45,7 +47,6 @@ CAFFEMODEL_TESTS = ('tests/converters/test_caffemodel.py',)
 READER_TESTS = ('tests/checkpoints/test_reader.py',)
 FIT_TESTS = ('tests/checkpoints/test_fit.py',)
 CHECKPOINT_IO_TESTS = ('tests/engine/test_checkpoint_io.py',)
-LEVEL_NAME_TESTS = ('tests/models/decode_heads/test_level_names.py',)
 HOOK_TESTS = ('tests/engine/test_engine_hooks.py',)
 SEEDING_TESTS = ('tests/engine/test_seeding.py',)
 TRANSFORM_TESTS = ('tests/engine/test_transforms.py',)
@@ -330,31 +331,10 @@ MUTATIONS = (
     ),
     Mutation(
         'names:fusion-named-by-finer-stride',
-        PKG + 'models/decode_heads/fcn_skip_head.py',
-        'level_name(deep),',
-        'level_name(fine),',
-        LEVEL_NAME_TESTS,
-    ),
-    Mutation(
-        'names:old-levels-taken-finest',
-        PKG + 'models/decode_heads/level_names.py',
-        'strides = tuple(in_strides[-num_skips - 1 :])',
-        'strides = tuple(in_strides[: num_skips + 1])',
-        LEVEL_NAME_TESTS,
-    ),
-    Mutation(
-        'names:old-upsamplings-finest-first',
-        PKG + 'models/decode_heads/level_names.py',
-        'else strides[-1 - index]',
-        'else strides[index + 1]',
-        LEVEL_NAME_TESTS,
-    ),
-    Mutation(
-        'names:positional-keys-not-mapped',
-        PKG + 'models/decode_heads/fcn_skip_head.py',
-        'renames = positional_renames(list(state_dict), prefix, self.in_strides)',
-        'renames = {}',
-        LEVEL_NAME_TESTS,
+        PKG + 'models/fusion_plan.py',
+        'key = level_key(strides[k + 1])',
+        'key = level_key(strides[k])',
+        (HEAD, PLAN),
     ),
     Mutation(
         'launch:user-device-ids-kept',
@@ -772,7 +752,7 @@ MUTATIONS = (
     ),
     Mutation(
         'head:up-crop-not-carried',
-        PKG + 'models/decode_heads/fcn_skip_head.py',
+        PKG + 'models/fusion_plan.py',
         'grid = Grid(up_grid.stride, up_grid.offset + up_grid.stride * up_crop)',
         'grid = up_grid',
         HEAD_TESTS,
@@ -786,16 +766,16 @@ MUTATIONS = (
     ),
     Mutation(
         'head:default-grid-corner',
-        PKG + 'models/decode_heads/fcn_skip_head.py',
+        PKG + 'models/fusion_plan.py',
         "in_level_grids(self.in_grids or 'centre', self.in_strides)",
         "in_level_grids(self.in_grids or 'corner', self.in_strides)",
         HEAD_TESTS + (GRID_HEAD,),
     ),
     Mutation(
         'head:final-upsample-to-finest-level',
-        PKG + 'models/decode_heads/fcn_skip_head.py',
-        'targets = [Grid.input()] + list(grids[:-1])',
-        'targets = list(grids[:-1]) + [Grid.input()]',
+        PKG + 'models/fusion_plan.py',
+        'targets = [Grid.input()] + list(self.grids[:-1])',
+        'targets = list(self.grids[:-1]) + [Grid.input()]',
         (GRID_HEAD,),
     ),
     Mutation(
@@ -807,10 +787,10 @@ MUTATIONS = (
     ),
     Mutation(
         'head:default-strides',
-        PKG + 'models/decode_heads/level_names.py',
+        PKG + 'models/fusion_plan.py',
         '32 >> (num_levels - 1 - k) for k in range(num_levels)',
         '32 >> (num_levels - k) for k in range(num_levels)',
-        HEAD_TESTS + LEVEL_NAME_TESTS,
+        HEAD_TESTS + (PLAN,),
     ),
     Mutation(
         'head:score-bias-not-zeroed',
@@ -831,58 +811,58 @@ MUTATIONS = (
     # value shows (written from the code alone).
     Mutation(
         'head:in-strides-factors-fine-first',
-        PKG + 'models/decode_heads/fcn_skip_head.py',
-        'for fine, deep, corner in reversed(steps)',
-        'for fine, deep, corner in steps',
+        PKG + 'models/fusion_plan.py',
+        'for k in reversed(range(len(strides) - 1)):',
+        'for k in range(len(strides) - 1):',
         STRIDES_TESTS,
     ),
     Mutation(
         'head:in-strides-final-factor-assumed',
-        PKG + 'models/decode_heads/fcn_skip_head.py',
-        'self.out_channels, in_strides[0], upsample,',
-        'self.out_channels, 32 >> (len(in_strides) - 1), upsample,',
+        PKG + 'models/fusion_plan.py',
+        'factor = self.in_strides[0]',
+        'factor = 32 >> (len(self.in_strides) - 1)',
         STRIDES_TESTS,
     ),
     Mutation(
         'head:in-strides-multiple-unchecked',
-        PKG + 'models/decode_heads/fcn_skip_head.py',
+        PKG + 'models/fusion_plan.py',
         'deep % fine == 0 and deep >= 2 * fine for',
         'deep >= 2 * fine for',
         STRIDES_TESTS,
     ),
     Mutation(
         'level-check:in-strides-ratio-two',
-        PKG + 'models/decode_heads/level_check.py',
+        PKG + 'models/fusion_plan.py',
         'ratio = in_strides[k + 1] // in_strides[k]',
         'ratio = 2',
         STRIDES_TESTS,
     ),
     Mutation(
         'head:pad-mode-caffe-grid-by-position',
-        PKG + 'models/decode_heads/fcn_skip_head.py',
-        'return [vgg_grids[vgg_strides.index(s)] for s in self.in_strides[:-1]',
-        'return [vgg_grids[k] for k, s in enumerate(self.in_strides[:-1])',
+        PKG + 'models/fusion_plan.py',
+        'return tuple(backbone.strides.index(s) for s in in_strides[:-1])',
+        'return tuple(range(len(in_strides) - 1))',
         STRIDES_TESTS,
     ),
     Mutation(
-        'level-check:pad-mode-caffe-pool5-floor',
-        PKG + 'models/decode_heads/level_check.py',
-        'pool5 = [-(-n // (32 // s)) for n, s',
-        'pool5 = [n // (32 // s) for n, s',
-        STRIDES_TESTS,
+        'levels:pad-mode-caffe-pool-floor',
+        PKG + 'models/backbones/levels.py',
+        'steps = -(-span // self.stride) if self.ceil else span // self.stride',
+        'steps = span // self.stride',
+        LEVELS_TESTS + BACKBONE_TESTS + STRIDES_TESTS,
     ),
     Mutation(
         'head:upsample-final-always-deconv',
         PKG + 'models/decode_heads/fcn_skip_head.py',
-        'self.out_channels, in_strides[0], upsample,',
-        "self.out_channels, in_strides[0], 'deconv',",
+        'self.out_channels, final.factor, upsample,',
+        "self.out_channels, final.factor, 'deconv',",
         STRIDES_TESTS,
     ),
     Mutation(
         'head:upsample-fuse-not-learned',
         PKG + 'models/decode_heads/fcn_skip_head.py',
-        'learn_upsample, corner),',
-        'False, corner),',
+        'upsample, learn_upsample, step.align_corners',
+        'upsample, False, step.align_corners',
         STRIDES_TESTS,
     ),
     Mutation(
