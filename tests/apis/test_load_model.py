@@ -141,24 +141,3 @@ def test_save_checkpoint_is_reproducible(tmp_path):
     first = torch.load(save_checkpoint(config, tmp_path / 'a.pth'))['state_dict']
     second = torch.load(save_checkpoint(config, tmp_path / 'b.pth'))['state_dict']
     assert all(torch.equal(first[key], second[key]) for key in first)
-
-
-def test_an_old_checkpoint_with_positional_names_loads_with_equal_logits(fcn8s, tmp_path):
-    config, checkpoint = fcn8s
-    saved = torch.load(checkpoint)
-    old_names = {
-        'skip_scores.stride8.': 'skip_scores.0.',
-        'skip_scores.stride16.': 'skip_scores.1.',
-    }
-    old = {}
-    for key, value in saved['state_dict'].items():
-        for new, position in old_names.items():
-            key = key.replace(new, position)
-        old[key] = value
-    assert 'decode_head.skip_scores.0.weight' in old
-    torch.save(dict(saved, state_dict=old), tmp_path / 'old.pth')
-    image = torch.rand(1, 3, 45, 61) * 255
-    with torch.no_grad():
-        expected = load_model(config, checkpoint)(image, mode='tensor')
-        logits = load_model(config, tmp_path / 'old.pth')(image, mode='tensor')
-    assert torch.equal(logits, expected)
