@@ -34,6 +34,7 @@ from mmengine.model import BaseTTAModel, is_model_wrapper
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 
 from ..models.decode_heads import FCNSkipHead
+from ..models.fusion_plan import variant_name
 from .layouts import CAFFE_FCN, CAFFE_VGG, CONVERTERS, TORCHVISION_VGG, weights_layout
 from .reader import MAX_LISTED_KEYS, CheckpointError, PathLike, read_checkpoint, read_state_dict
 
@@ -241,7 +242,7 @@ class _Heads:
 
     def variant(self, shapes: Shapes) -> str:
         """The FCN variant a state dict's skip levels make, e.g. ``'FCN-8s'``."""
-        return _variant_name(sorted(self.skip_strides(shapes)) + [self.deepest_stride])
+        return variant_name(sorted(self.skip_strides(shapes)) + [self.deepest_stride])
 
     def class_counts(self, found: Shapes, expected: Shapes) -> Optional[Tuple[int, int]]:
         """(checkpoint, config) class counts of the first head both have, if they differ."""
@@ -463,11 +464,6 @@ def _foreign_layout(found: Shapes, expected: Shapes, path: str) -> Optional[str]
             'the whole segmentor.'
         )
     return None
-
-
-def _variant_name(in_strides: List[int]) -> str:
-    """The FCN variant of a head reading levels of ``in_strides``: ``'FCN-<finest>s'``."""
-    return f'FCN-{min(in_strides)}s'
 
 
 def _layer(key: str) -> str:

@@ -12,13 +12,13 @@ from typing import Dict, Iterable, List, NamedTuple, Optional, Tuple
 import torch
 from torch import Tensor
 
-from ...models.backbones.fully_conv_vgg import BLOCK_WIDTHS, VGG_BLOCKS
+from ...models.backbones.fully_conv_vgg import BLOCK_WIDTHS, LEVELS, VGG_BLOCKS
 
 StateDict = Dict[str, Tensor]
 #: Width of VGG's first block; the converters target the standard VGG widths.
-BASE_CHANNELS = 64
+BASE_CHANNELS = LEVELS.channels[0]
 #: Spatial size of pool5 on a 224x224 ImageNet crop: fc6 reads a 7x7 window.
-FC6_KERNEL = 7
+FC6_KERNEL = LEVELS.window('fc6').kernel
 
 
 class ConvParams(NamedTuple):

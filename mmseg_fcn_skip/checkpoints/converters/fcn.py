@@ -17,7 +17,7 @@ upscore (32s), upscore16, upscore8      decode_head.final_upsample
 ======================================= =============================================
 
 The head's layers are named by the stride of their level (see
-``models.decode_heads.level_names``), so the same reference layer has the same key in
+``models.fusion_plan.level_key``), so the same reference layer has the same key in
 every variant.
 
 The reference keeps its upsampling fixed at per-class bilinear kernels. The plugin
@@ -42,7 +42,7 @@ import torch
 from mmseg.datasets import PascalVOCDataset
 from torch import Tensor
 
-from ...models.decode_heads.level_names import level_name
+from ...models.fusion_plan import level_key
 from ...models.utils.upsample import bilinear_kernel
 from .common import StateDict, check_keys
 from .vgg import caffe_vgg_keys, caffe_vgg_to_mmseg
@@ -151,7 +151,7 @@ def caffe_fcn_to_mmseg(
     num_classes = state_dict['score_fr.weight'].shape[0]
     in_channels = dict(POOL_CHANNELS, score_fr=state_dict['fc7.weight'].shape[0])
     scores = [('conv_seg', 'score_fr')] + [
-        (f'skip_scores.{level_name(SCORE_STRIDES[name])}', name) for name in layout.skip_scores
+        (f'skip_scores.{level_key(SCORE_STRIDES[name])}', name) for name in layout.skip_scores
     ]
     for key, name in scores:
         _check_score(state_dict, name, in_channels[name], num_classes)
@@ -276,7 +276,7 @@ def _upscore_weights(
 ) -> Dict[str, Tuple[str, Tensor]]:
     """Upsampling weights by head key: ``{key: (reference name, weight)}``."""
     layers = {
-        f'fuse_upsamples.{level_name(UPSCORE_STRIDES[name])}': (name, 2)
+        f'fuse_upsamples.{level_key(UPSCORE_STRIDES[name])}': (name, 2)
         for name in layout.fuse_upscores
     }
     layers['final_upsample'] = (layout.final_upscore, layout.final_factor)

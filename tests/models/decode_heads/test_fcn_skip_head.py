@@ -4,6 +4,7 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
+from checkpoint_models import light_model
 from mmengine.config import ConfigDict
 from mmengine.structures import PixelData
 from mmseg.registry import MODELS
@@ -341,3 +342,12 @@ def test_channels_that_do_not_match_the_backbone_are_named():
     levels = [torch.randn(1, 256, 8, 8), torch.randn(1, 512, 4, 4), torch.randn(1, 4096, 2, 2)]
     with pytest.raises(ValueError, match=r'in_channels\[1\]=256 .* 512 channels'):
         head(levels)
+
+
+def test_layers_are_named_by_the_stride_of_their_level():
+    head = light_model('8s', learn_upsample=True).decode_head
+    assert list(head.skip_scores) == ['stride8', 'stride16']
+    assert list(head.fuse_upsamples) == ['stride32', 'stride16']
+    fcn16s = light_model('16s', learn_upsample=True).decode_head
+    assert list(fcn16s.skip_scores) == ['stride16']
+    assert list(fcn16s.fuse_upsamples) == ['stride32']
