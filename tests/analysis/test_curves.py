@@ -3,9 +3,9 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from saved_figures import curves, record_saved_figures
 
 from mmseg_fcn_skip.analysis import find_scalar_logs, load_scalars, plot_curves, run_label
+from tests.helpers.saved_figures import curves, record_saved_figures
 
 
 def write_log(path: Path, records: list, tail: str = '') -> Path:

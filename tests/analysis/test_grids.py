@@ -5,7 +5,6 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from composition import shrink_model
 from mmengine.config import Config
 
 from mmseg_fcn_skip.analysis.grids import (
@@ -14,6 +13,7 @@ from mmseg_fcn_skip.analysis.grids import (
     probe_level_grids,
     probe_mean_shift,
 )
+from tests.helpers.composed_models import shrink_model
 
 REPO = Path(__file__).resolve().parents[2]
 SEEDS = (0, 1, 2)

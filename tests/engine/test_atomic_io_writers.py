@@ -5,11 +5,12 @@ a folder that does not exist yet; the backend the checkpoint hook is given."""
 import os
 import threading
 
-from light_fcn import REPO, run_python
 from mmengine.config import Config
 from mmengine.fileio import get_file_backend
 
 from mmseg_fcn_skip.engine import AtomicLocalBackend, use_atomic_checkpoints, write_atomic
+from tests.helpers import REPO
+from tests.helpers.processes import run_python
 
 #: Loads atomic_io.py alone and kills the process where the rename would come.
 KILLED_SAVE = """

@@ -4,7 +4,6 @@ import re
 
 import pytest
 import torch
-from checkpoint_models import save_checkpoint as _save
 from mmengine.config import Config
 from mmengine.fileio import get_file_backend
 from mmengine.runner.checkpoint import save_checkpoint
@@ -17,6 +16,7 @@ from mmseg_fcn_skip.engine import (
     use_atomic_checkpoints,
     write_atomic,
 )
+from tests.helpers.light_models import save_checkpoint as _save
 
 # resuming
 

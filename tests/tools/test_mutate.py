@@ -3,7 +3,8 @@
 import importlib.util
 
 import pytest
-from light_fcn import REPO
+
+from tests.helpers import REPO
 
 _spec = importlib.util.spec_from_file_location('dev_mutate', REPO / 'tools' / 'dev' / 'mutate.py')
 mutate = importlib.util.module_from_spec(_spec)

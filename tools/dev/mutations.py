@@ -37,7 +37,7 @@ GRID_HEAD = 'tests/models/decode_heads/test_fcn_skip_head_grids.py'
 COMMON_TESTS = ('tests/converters/test_common.py', 'tests/converters/test_vgg.py')
 PREPROCESSOR_TESTS = (
     'tests/tools/test_model_converters.py',
-    'tests/test_configs.py::test_the_data_preprocessor_matches_the_weights_the_config_starts_from',
+    'tests/configs/test_configs.py::test_the_data_preprocessor_matches_the_weights_the_config_starts_from',
 )
 VGG_TESTS = ('tests/converters/test_vgg.py', 'tests/tools/test_model_converters.py')
 FCN_TESTS = ('tests/converters/test_fcn.py',)

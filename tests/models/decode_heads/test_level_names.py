@@ -4,11 +4,11 @@ import logging
 
 import pytest
 import torch
-from checkpoint_models import light_model
 from mmengine.logging import MMLogger
 from mmengine.runner.checkpoint import load_checkpoint
 
 from mmseg_fcn_skip.models.decode_heads.level_names import positional_renames
+from tests.helpers.light_models import light_model
 
 
 def _positional(state_dict):
