@@ -10,6 +10,7 @@ from mmseg_fcn_skip.apis.checkpoint import check_device, default_palette
 from mmseg_fcn_skip.checkpoints import CheckpointError
 from tests.helpers.light_models import (
     DATASET_META,
+    VGG11_BACKBONE,
     light_checkpoint,
     random_checkpoint,
     write_config,
@@ -18,7 +19,7 @@ from tests.helpers.light_models import (
 
 @pytest.fixture(scope='module')
 def fcn8s(tmp_path_factory) -> tuple:
-    return light_checkpoint(tmp_path_factory.mktemp('fcn8s'))
+    return light_checkpoint(tmp_path_factory.mktemp('fcn8s'), backbone=VGG11_BACKBONE)
 
 
 def test_loads_every_weight_and_the_dataset_meta(fcn8s):
@@ -34,7 +35,7 @@ def test_loads_every_weight_and_the_dataset_meta(fcn8s):
 
 
 def test_a_checkpoint_of_another_class_count_names_both_counts(fcn8s, tmp_path):
-    _, other = light_checkpoint(tmp_path, num_classes=3)
+    _, other = light_checkpoint(tmp_path, num_classes=3, backbone=VGG11_BACKBONE)
     with pytest.raises(
         CheckpointError, match=re.escape(f'checkpoint {other} does not fit the model')
     ) as error:
@@ -46,7 +47,7 @@ def test_a_checkpoint_of_another_class_count_names_both_counts(fcn8s, tmp_path):
 
 
 def test_a_checkpoint_of_another_variant_names_the_keys(fcn8s, tmp_path):
-    _, fcn16s = light_checkpoint(tmp_path, '16s')
+    _, fcn16s = light_checkpoint(tmp_path, '16s', backbone=VGG11_BACKBONE)
     with pytest.raises(
         CheckpointError,
         match=re.escape(
@@ -67,7 +68,7 @@ def test_a_checkpoint_of_another_variant_names_the_keys(fcn8s, tmp_path):
         match='Keys the model lacks: decode_head.skip_scores'
         r'.stride8.bias, decode_head.skip_scores.stride8.weight',
     ):
-        load_model(write_config(tmp_path, '16s'), fcn8s[1])
+        load_model(write_config(tmp_path, '16s', backbone=VGG11_BACKBONE), fcn8s[1])
 
 
 def test_a_bare_data_parallel_state_dict_loads_with_the_config_meta(fcn8s, tmp_path):
