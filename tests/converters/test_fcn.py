@@ -27,9 +27,9 @@ from mmseg_fcn_skip.converters import (
 from mmseg_fcn_skip.converters.fcn import CONFIGS
 from mmseg_fcn_skip.models.utils import bilinear_kernel
 from mmseg_fcn_skip.utils import packaged_config
+from tests.helpers import REPO as REPO_ROOT
 from tests.helpers.caffemodel_writer import caffemodel
 from tests.helpers.reference_nets import (
-    REPO_ROOT,
     bilinear_upscore,
     caffe_fcn_head,
     caffe_vgg16,

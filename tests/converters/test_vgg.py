@@ -18,9 +18,9 @@ from mmseg_fcn_skip.converters import (
 from mmseg_fcn_skip.converters.vgg import torchvision_conv_indices
 from mmseg_fcn_skip.models.backbones import FullyConvVGG
 from mmseg_fcn_skip.models.backbones.fully_conv_vgg import VGG_BLOCKS
+from tests.helpers import REPO as REPO_ROOT
 from tests.helpers.caffemodel_writer import caffemodel
 from tests.helpers.reference_nets import (
-    REPO_ROOT,
     VGG16_WIDTHS,
     caffe_vgg16,
     reference_vgg,

@@ -41,8 +41,9 @@ def backbone_channels(backbone: dict) -> Tuple[int, ...]:
     module = MODELS.build(dict(backbone, init_cfg=None))
     if hasattr(module, 'out_channels'):
         return tuple(module.out_channels)
+    module.eval()  # mmseg's ResNet.train returns None: no chained call
     with torch.no_grad():
-        outputs = module.eval()(torch.zeros(1, 3, 64, 64))
+        outputs = module(torch.zeros(1, 3, 64, 64))
     return tuple(output.shape[1] for output in outputs)
 
 
