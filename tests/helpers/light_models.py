@@ -3,8 +3,8 @@
 Every light model is ``configs/fcn8s_toy.py`` narrowed (``LIGHT_BACKBONE``: 4..32
 channels, fc6/fc7 with 16) as one of the variants FCN-32s/16s/8s/4s. The decode head's
 ``in_channels`` are read from the built backbone, so a change of the backbone's
-settings needs no table of channels. The tools and API tests use ``VGG11_BACKBONE``
-(VGG11, 8..64 channels, fc6/fc7 with 32), whose random predictions vary over an image.
+settings needs no table of channels. Tests whose expected values name the channels
+of a light VGG11 (parameter counts, shapes in messages) pass ``VGG11_BACKBONE``.
 """
 
 from pathlib import Path
@@ -17,8 +17,8 @@ from mmseg.registry import MODELS
 from torch import nn
 
 from mmseg_fcn_skip.datasets import TOY_SHAPES_CLASSES, TOY_SHAPES_PALETTE
+from tests.helpers import REPO
 
-REPO = Path(__file__).resolve().parents[2]
 TOY_CONFIG = REPO / 'configs' / 'fcn8s_toy.py'
 #: A light toy config for the training subprocesses (32x32 crops, 8 iterations).
 TINY_CONFIG = Path(__file__).resolve().parent / 'tiny_fcn8s_toy.py'
