@@ -3,7 +3,6 @@ import onnx
 import onnxruntime
 import pytest
 import torch
-from light_fcn import blob_image, light_model, write_config
 from mmengine.config import Config
 from mmseg.apis import inference_model
 from mmseg.registry import MODELS
@@ -18,6 +17,8 @@ from mmseg_fcn_skip.apis.export import (
     export_onnx,
     redraw_zero_weights,
 )
+from tests.helpers.images import blob_image
+from tests.helpers.light_models import light_checkpoint, write_config
 
 #: Odd sizes and both aspect ratios.
 SIZES = [(37, 53), (64, 96), (101, 67)]
@@ -26,7 +27,7 @@ SIZES = [(37, 53), (64, 96), (101, 67)]
 @pytest.fixture(scope='module', params=['same', 'caffe'])
 def exported(request, tmp_path_factory):
     directory = tmp_path_factory.mktemp(request.param)
-    model = load_model(*light_model(directory, pad_mode=request.param))
+    model = load_model(*light_checkpoint(directory, pad_mode=request.param))
     return model, export_onnx(model, directory / 'model.onnx', shape=(64, 64))
 
 
@@ -63,7 +64,7 @@ def test_raw_bgr_images_give_mmseg_logits_and_labels(exported):
 
 
 def test_only_models_with_the_plugin_head_export(tmp_path):
-    model = load_model(*light_model(tmp_path))
+    model = load_model(*light_checkpoint(tmp_path))
     model.decode_head = torch.nn.Identity()
     with pytest.raises(
         ValueError,
@@ -74,7 +75,7 @@ def test_only_models_with_the_plugin_head_export(tmp_path):
 
 
 def test_preprocessing_follows_the_config(tmp_path):
-    model = load_model(*light_model(tmp_path))
+    model = load_model(*light_checkpoint(tmp_path))
     wrapper = OnnxSegmentor(model)
     assert wrapper.swap_channels  # fcn8s_toy.py: bgr_to_rgb=True, ImageNet mean/std
     assert wrapper.mean.flatten().tolist() == pytest.approx([123.675, 116.28, 103.53])

@@ -7,12 +7,13 @@ import threading
 
 import pytest
 import torch
-from light_fcn import REPO, run_python
 from mmengine.config import Config
 from mmengine.fileio import get_file_backend
 from mmengine.runner.checkpoint import save_checkpoint
 
 from mmseg_fcn_skip.checkpoints import AtomicLocalBackend, use_atomic_checkpoints, write_atomic
+from tests.helpers import REPO
+from tests.helpers.processes import run_python
 
 #: Loads atomic_io.py alone and kills the process where the rename would come.
 KILLED_SAVE = """

@@ -4,7 +4,6 @@ import re
 
 import pytest
 import torch
-from checkpoint_models import light_model, save_checkpoint
 from mmseg.models import SegTTAModel
 
 from mmseg_fcn_skip.checkpoints import (
@@ -17,6 +16,7 @@ from mmseg_fcn_skip.checkpoints import (
     verify_checkpoint,
 )
 from mmseg_fcn_skip.checkpoints.compatibility import DROPPED
+from tests.helpers.light_models import light_model, save_checkpoint
 
 _model = light_model
 _save = save_checkpoint

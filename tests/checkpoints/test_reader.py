@@ -5,7 +5,6 @@ import re
 
 import pytest
 import torch
-from checkpoint_models import light_model, save_checkpoint
 
 from mmseg_fcn_skip.checkpoints import (
     CheckpointError,
@@ -15,6 +14,7 @@ from mmseg_fcn_skip.checkpoints import (
     read_weights,
     unwrap_state_dict,
 )
+from tests.helpers.light_models import light_model, save_checkpoint
 
 
 @pytest.fixture(scope='module')

@@ -4,10 +4,10 @@ import re
 
 import pytest
 import torch
-from checkpoint_models import save_checkpoint as _save
 from mmengine.config import Config
 
 from mmseg_fcn_skip.checkpoints import CheckpointError, find_resume_checkpoint, resolve_resume
+from tests.helpers.light_models import save_checkpoint as _save
 
 WEIGHTS = {'backbone.conv.weight': torch.arange(6.0).reshape(2, 3)}
 

@@ -8,6 +8,7 @@ from mmengine.config import Config
 from mmseg.registry import MODELS
 
 from mmseg_fcn_skip.checkpoints import STAGED, check_compatible
+from tests.helpers.light_models import backbone_channels
 
 REPO = Path(__file__).resolve().parents[2]
 #: (previous stage, staged config, new skip level)
@@ -44,7 +45,7 @@ def _light_model(cfg: Config):
     model = cfg.model
     model.backbone.init_cfg = None
     model.backbone.fc_channels = 16
-    model.decode_head.in_channels = tuple(model.decode_head.in_channels[:-1]) + (16,)
+    model.decode_head.in_channels = backbone_channels(model.backbone)
     return MODELS.build(model)
 
 

@@ -5,7 +5,11 @@ import sys
 import torch
 from mmengine.config import Config
 from mmseg.registry import MODELS
-from reliability_helpers import REPO, TINY_CONFIG, data_options, make_toy_data, run, train_command
+
+from tests.helpers import REPO
+from tests.helpers.light_models import TINY_CONFIG
+from tests.helpers.processes import run
+from tests.helpers.training_runs import data_options, make_toy_data, train_command
 
 
 def _checkpoint(path, **model_overrides):

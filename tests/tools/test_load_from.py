@@ -6,7 +6,6 @@ hook saves the weights each run starts from (after mmengine has loaded
 ``load_from``), which are compared with the checkpoint of the stage before.
 """
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,32 +16,28 @@ import pytest
 import torch
 from PIL import Image
 
-REPO = Path(__file__).resolve().parents[2]
-HERE = Path(__file__).resolve().parent
+from tests.helpers import REPO
+from tests.helpers.light_models import light_settings
+from tests.helpers.processes import subprocess_env
+
 #: mmseg's own training tool, as installed with the package.
 MMSEG_TRAIN = Path(mmseg.__file__).parent / '.mim' / 'tools' / 'train.py'
 PLUGIN_TRAIN = REPO / 'tools' / 'train.py'
-#: The toy configs of each variant and their light head channels (base_channels=4).
-STAGES = {
-    '32s': ('fcn32s_toy.py', (16,)),
-    '16s': ('fcn16s_toy.py', (32, 16)),
-    '8s': ('fcn8s_toy.py', (16, 32, 16)),
-}
+#: The variants of the staged training, in order.
+STAGES = ('32s', '16s', '8s')
 
 
 def write_config(folder: Path, variant: str, num_classes: int = 5) -> Path:
     """A light toy config of ``variant`` with the start-weights probe, reference
     zero score init, 2 iterations, a checkpoint at the end and no validation."""
-    base, channels = STAGES[variant]
+    model = light_settings(variant, num_classes, score_init='zeros')
     path = folder / f'fcn{variant}_{num_classes}.py'
     path.write_text(
-        f'_base_ = {str(REPO / "configs" / base)!r}\n'
-        "custom_imports = dict(imports=['mmseg_fcn_skip', 'load_from_probes'],\n"
+        f'_base_ = {str(REPO / "configs" / f"fcn{variant}_toy.py")!r}\n'
+        "custom_imports = dict(imports=['mmseg_fcn_skip', 'tests.helpers.training_probes'],\n"
         '                      allow_failed_imports=False)\n'
         "custom_hooks = [dict(type='SaveStartWeightsHook')]\n"
-        'model = dict(backbone=dict(base_channels=4, fc_channels=16),\n'
-        f'             decode_head=dict(in_channels={channels!r}, '
-        f"num_classes={num_classes}, score_init='zeros'))\n"
+        f'model = {model!r}\n'
         'train_cfg = dict(max_iters=2, val_interval=2)\n'
         'val_dataloader = val_cfg = val_evaluator = None\n'
         'default_hooks = dict(checkpoint=dict(interval=2), logger=dict(interval=1))\n'
@@ -58,7 +53,6 @@ def train(
         f'train_dataloader.{key}'
         for key in (f'dataset.data_root={data_root}', 'num_workers=0', 'persistent_workers=False')
     ]
-    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=os.pathsep.join([str(HERE), str(REPO)]))
     result = subprocess.run(
         [
             sys.executable,
@@ -71,7 +65,7 @@ def train(
             *options,
         ],
         cwd=REPO,
-        env=env,
+        env=subprocess_env(threads=1),
         capture_output=True,
         text=True,
         timeout=600,

@@ -1,6 +1,7 @@
 import pytest
 import torch
-from reference_nets import caffe_vgg16
+
+from tests.helpers.reference_nets import caffe_vgg16
 
 
 @pytest.fixture(scope='session')

@@ -1,9 +1,9 @@
 import pytest
 import torch
-from caffemodel_writer import blob, caffemodel, field_bytes, layer, v1_layer
 
 from mmseg_fcn_skip.checkpoints import read_weights
 from mmseg_fcn_skip.checkpoints.converters import read_caffemodel
+from tests.helpers.caffemodel_writer import blob, caffemodel, field_bytes, layer, v1_layer
 
 
 def _weights() -> dict:

@@ -14,16 +14,7 @@ import re
 
 import pytest
 import torch
-from caffemodel_writer import caffemodel
 from mmseg.apis import init_model
-from reference_nets import (
-    REPO_ROOT,
-    bilinear_upscore,
-    caffe_fcn_head,
-    caffe_vgg16,
-    caffe_vgg16_features,
-    fcn_head,
-)
 
 from mmseg_fcn_skip.checkpoints.converters import (
     caffe_fcn_to_mmseg,
@@ -36,6 +27,15 @@ from mmseg_fcn_skip.checkpoints.converters import (
 from mmseg_fcn_skip.checkpoints.converters.fcn import CONFIGS
 from mmseg_fcn_skip.models.utils import bilinear_kernel
 from mmseg_fcn_skip.utils import packaged_config
+from tests.helpers import REPO as REPO_ROOT
+from tests.helpers.caffemodel_writer import caffemodel
+from tests.helpers.reference_nets import (
+    bilinear_upscore,
+    caffe_fcn_head,
+    caffe_vgg16,
+    caffe_vgg16_features,
+    fcn_head,
+)
 
 VOC_CLASSES = 21
 AT_ONCE = {'score_pool3': 0.0001, 'score_pool4': 0.01}

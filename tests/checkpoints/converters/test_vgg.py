@@ -5,17 +5,8 @@ from collections import OrderedDict
 import pytest
 import torch
 import torch.nn.functional as F
-from caffemodel_writer import caffemodel
 from mmengine.config import Config
 from mmseg.registry import MODELS
-from reference_nets import (
-    REPO_ROOT,
-    VGG16_WIDTHS,
-    caffe_vgg16,
-    reference_vgg,
-    torchvision_layers,
-    torchvision_vgg,
-)
 
 from mmseg_fcn_skip.checkpoints.converters import (
     backbone_meta,
@@ -27,6 +18,15 @@ from mmseg_fcn_skip.checkpoints.converters import (
 from mmseg_fcn_skip.checkpoints.converters.vgg import torchvision_conv_indices
 from mmseg_fcn_skip.models.backbones import FullyConvVGG
 from mmseg_fcn_skip.models.backbones.fully_conv_vgg import VGG_BLOCKS
+from tests.helpers import REPO as REPO_ROOT
+from tests.helpers.caffemodel_writer import caffemodel
+from tests.helpers.reference_nets import (
+    VGG16_WIDTHS,
+    caffe_vgg16,
+    reference_vgg,
+    torchvision_layers,
+    torchvision_vgg,
+)
 
 
 def test_torchvision_conv_indices():

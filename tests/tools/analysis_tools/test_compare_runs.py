@@ -2,16 +2,18 @@ import json
 
 import pytest
 from analysis_lib.scores import score_checkpoint
-from light_fcn import light_model, load_tool
+
+from tests.helpers.light_models import light_checkpoint
+from tests.helpers.processes import load_tool
 
 DATA_OPTIONS = {'val_dataloader.num_workers': 0, 'val_dataloader.persistent_workers': False}
 
 
 def test_one_row_per_run_with_its_scores(tmp_path, toy_data_root, capsys):
     runs = {}
-    for name, num_levels in (('coarse', 1), ('fine', 3)):
+    for name, variant in (('coarse', '32s'), ('fine', '8s')):
         (tmp_path / name).mkdir()
-        runs[name] = light_model(tmp_path / name, num_levels=num_levels)
+        runs[name] = light_checkpoint(tmp_path / name, variant)
     options = dict(DATA_OPTIONS, **{'val_dataloader.dataset.data_root': toy_data_root})
     out = tmp_path / 'scores.json'
     load_tool('analysis_tools/compare_runs').main(

@@ -4,7 +4,8 @@ from pathlib import Path
 import pytest
 from analysis_lib.curves import find_scalar_logs, load_scalars, plot_curves, run_label
 from PIL import Image
-from saved_figures import curves, record_saved_figures
+
+from tests.helpers.saved_figures import curves, record_saved_figures
 
 
 def write_log(path: Path, records: list, tail: str = '') -> Path:

@@ -1,11 +1,13 @@
 import pytest
 from analysis_lib.benchmark.flops import FLOP_CONVENTION, model_complexity
-from light_fcn import load_tool, write_config
 from mmengine.config import Config
+
+from tests.helpers.light_models import VGG11_BACKBONE, write_config
+from tests.helpers.processes import load_tool
 
 
 def test_get_flops_prints_the_counts_of_the_model(tmp_path, capsys):
-    config = write_config(tmp_path, pad_mode='caffe')
+    config = write_config(tmp_path, pad_mode='caffe', backbone=VGG11_BACKBONE)
     result = load_tool('analysis_tools/get_flops').main([str(config), '--shape', '101', '67'])
     printed = capsys.readouterr().out
     assert result == model_complexity(Config.fromfile(config), (101, 67))
@@ -16,7 +18,7 @@ def test_get_flops_prints_the_counts_of_the_model(tmp_path, capsys):
 
 
 def test_one_size_is_a_square_and_overrides_apply(tmp_path, capsys):
-    config = write_config(tmp_path)
+    config = write_config(tmp_path, backbone=VGG11_BACKBONE)
     get_flops = load_tool('analysis_tools/get_flops')
     square = get_flops.main([str(config), '--shape', '64'])
     assert 'Input shape: 3 x 64 x 64' in capsys.readouterr().out

@@ -11,8 +11,9 @@ from analysis_lib.grids import (
     probe_level_grids,
     probe_mean_shift,
 )
-from composition import shrink_model
 from mmengine.config import Config
+
+from tests.helpers.composed_models import shrink_model
 
 REPO = Path(__file__).resolve().parents[3]
 SEEDS = (0, 1, 2)

@@ -1,9 +1,10 @@
 import json
 
 import pytest
-from light_fcn import load_tool
 from PIL import Image
-from saved_figures import curves, record_saved_figures
+
+from tests.helpers.processes import load_tool
+from tests.helpers.saved_figures import curves, record_saved_figures
 
 
 def write_run(work_dir, losses, mious):

@@ -1,7 +1,9 @@
 """tools/analysis_tools/probe_grids.py: prints each level's grid and the in_grids to set."""
 
 import pytest
-from light_fcn import REPO, load_tool
+
+from tests.helpers import REPO
+from tests.helpers.processes import load_tool
 
 LIGHT_R50 = [
     'model.backbone.depth=18',

@@ -11,12 +11,12 @@ from analysis_lib.scores import (
     scores_from_areas,
     write_scores_json,
 )
-from light_fcn import light_model
 from mmseg.evaluation import IoUMetric
 
 from mmseg_fcn_skip.apis import build_inference_pipeline, load_model, predict_labels
 from mmseg_fcn_skip.apis.inference import read_image
 from mmseg_fcn_skip.apis.skips import read_label_map
+from tests.helpers.light_models import light_checkpoint
 
 CLASSES = ('a', 'b', 'c', 'd')
 
@@ -91,7 +91,7 @@ def test_table_refuses_runs_of_different_classes(two_images):
 
 @pytest.fixture(scope='module')
 def light(tmp_path_factory):
-    return light_model(tmp_path_factory.mktemp('light'))
+    return light_checkpoint(tmp_path_factory.mktemp('light'))
 
 
 def data_options(root: str) -> dict:

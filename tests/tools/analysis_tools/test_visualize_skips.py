@@ -5,13 +5,14 @@ import copy
 import numpy as np
 import pytest
 import torch
-from light_fcn import light_model, load_tool
 from PIL import Image
-from saved_figures import image_panels, record_saved_figures
 
 from mmseg_fcn_skip.apis import build_inference_pipeline, load_model, predict_labels
 from mmseg_fcn_skip.apis.inference import read_image
 from mmseg_fcn_skip.datasets import TOY_SHAPES_PALETTE, generate_toy_shapes
+from tests.helpers.light_models import light_checkpoint
+from tests.helpers.processes import load_tool
+from tests.helpers.saved_figures import image_panels, record_saved_figures
 
 PALETTE = np.array(TOY_SHAPES_PALETTE, np.uint8)
 
@@ -35,7 +36,7 @@ def _accuracy(label: np.ndarray, truth: np.ndarray) -> float:
 def test_remove_skips_panels_show_the_net_with_those_skips_zeroed(toy, tmp_path, monkeypatch):
     """Caffe padding: leaving a skip out equals zeroing its score layer exactly."""
     figures = record_saved_figures(monkeypatch)
-    config, checkpoint = light_model(tmp_path, pad_mode='caffe')
+    config, checkpoint = light_checkpoint(tmp_path, pad_mode='caffe')
     out = tmp_path / 'fig' / 'skips.png'
     load_tool('analysis_tools/visualize_skips').main(
         [
@@ -79,7 +80,7 @@ def test_remove_skips_panels_show_the_net_with_those_skips_zeroed(toy, tmp_path,
 
 def test_separate_checkpoints_give_one_panel_of_their_prediction_each(toy, tmp_path, monkeypatch):
     figures = record_saved_figures(monkeypatch)
-    models = [light_model(tmp_path, num_levels=k) for k in (1, 2, 3)]
+    models = [light_checkpoint(tmp_path, v) for v in ('32s', '16s', '8s')]
     load_tool('analysis_tools/visualize_skips').main(
         [str(toy[0]), '--configs']
         + [str(c) for c, _ in models]

@@ -3,11 +3,12 @@ one-net view, each panel holding the prediction it is titled with."""
 
 import numpy as np
 import pytest
-from light_fcn import light_model, load_tool
 
 from mmseg_fcn_skip.apis import build_inference_pipeline, load_model, predict_labels
 from mmseg_fcn_skip.apis.inference import read_image
 from mmseg_fcn_skip.datasets import generate_toy_shapes
+from tests.helpers.light_models import light_checkpoint
+from tests.helpers.processes import load_tool
 
 
 @pytest.fixture(scope='module')
@@ -43,7 +44,7 @@ def prediction(config, checkpoint, image_path):
 
 
 def test_separate_nets_are_drawn_each_with_its_own_prediction(toy, tmp_path, drawn, capsys):
-    models = [light_model(tmp_path, num_levels=k) for k in (1, 2, 3)]
+    models = [light_checkpoint(tmp_path, v) for v in ('32s', '16s', '8s')]
     out = tmp_path / 'fig.png'
     call = drawn(
         [str(toy[0]), '--gt', str(toy[1]), '--out', str(out), '--configs']
@@ -60,7 +61,7 @@ def test_separate_nets_are_drawn_each_with_its_own_prediction(toy, tmp_path, dra
 
 
 def test_remove_skips_names_the_one_net_and_never_a_coarser_variant(toy, tmp_path, drawn, capsys):
-    config, checkpoint = light_model(tmp_path)
+    config, checkpoint = light_checkpoint(tmp_path)
     call = drawn(
         [
             str(toy[0]),
@@ -85,7 +86,7 @@ def test_remove_skips_names_the_one_net_and_never_a_coarser_variant(toy, tmp_pat
 
 
 def test_one_config_without_remove_skips_draws_that_net_alone(toy, tmp_path, drawn):
-    config, checkpoint = light_model(tmp_path, num_levels=2)
+    config, checkpoint = light_checkpoint(tmp_path, '16s')
     call = drawn(
         [
             str(toy[0]),

@@ -1,12 +1,15 @@
 import numpy as np
 import onnxruntime
 import pytest
-from light_fcn import blob_image, light_model, load_tool, run_tool, save_checkpoint
+
+from tests.helpers.images import blob_image
+from tests.helpers.light_models import light_checkpoint, random_checkpoint
+from tests.helpers.processes import load_tool, run_tool
 
 
 @pytest.mark.parametrize('pad_mode', ['same', 'caffe'])
 def test_export_writes_a_checked_dynamic_onnx(tmp_path, capsys, pad_mode):
-    config, checkpoint = light_model(tmp_path, pad_mode=pad_mode)
+    config, checkpoint = light_checkpoint(tmp_path, pad_mode=pad_mode)
     out = tmp_path / 'onnx' / 'fcn8s.onnx'
     status = load_tool('deployment/export_onnx').main(
         [str(config), str(checkpoint), str(out), '--shape', '48', '80']
@@ -24,8 +27,8 @@ def test_export_writes_a_checked_dynamic_onnx(tmp_path, capsys, pad_mode):
 
 
 def test_a_checkpoint_of_another_variant_fails_with_the_keys(tmp_path):
-    config = light_model(tmp_path)[0]
-    _, fcn32s = light_model(tmp_path, num_levels=1, num_classes=3)
+    config = light_checkpoint(tmp_path)[0]
+    _, fcn32s = light_checkpoint(tmp_path, '32s', num_classes=3)
     done = run_tool('deployment/export_onnx', str(config), str(fcn32s), str(tmp_path / 'x.onnx'))
     assert done.returncode != 0
     assert 'predicts 3 classes but the config has num_classes=5' in done.stderr
@@ -35,14 +38,14 @@ def test_a_checkpoint_of_another_variant_fails_with_the_keys(tmp_path):
 
 
 def test_a_config_without_the_plugin_head_is_refused(tmp_path):
-    config, checkpoint = light_model(tmp_path)
+    config, checkpoint = light_checkpoint(tmp_path)
     psp = tmp_path / 'psp.py'
     psp.write_text(
         f'_base_ = {str(config)!r}\n'
         "model = dict(decode_head=dict(_delete_=True, type='FCNHead', in_channels=32, "
         'in_index=2, channels=16, num_convs=1, num_classes=5))\n'
     )
-    save_checkpoint(psp, tmp_path / 'psp.pth')
+    random_checkpoint(psp, tmp_path / 'psp.pth')
     with pytest.raises(
         ValueError,
         match='decode head FCNHead; ONNX export covers '
@@ -57,7 +60,7 @@ def test_fresh_weights_with_zero_logits_are_checked_on_random_score_layers(tmp_p
     """The VOC configs' score layers start at zero (score_init='zeros'): every logit of
     fresh weights is 0, so the check runs on a copy whose zero weights are redrawn,
     and says so."""
-    config, _ = light_model(tmp_path)
+    config, _ = light_checkpoint(tmp_path)
     import torch
     from mmengine.config import Config
     from mmengine.registry import init_default_scope

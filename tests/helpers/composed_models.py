@@ -3,25 +3,25 @@ same structure and level grids, a handful of channels."""
 
 from mmengine.config import Config
 
-#: Backbone settings that make each backbone light, and the channels of its outputs
-#: (by output index) with those settings.
+from tests.helpers.light_models import backbone_channels
+
+#: Backbone settings that make each backbone light.
 LIGHT_BACKBONES = {
-    'FullyConvVGG': (dict(base_channels=4, fc_channels=16), (4, 8, 16, 32, 32, 16)),
-    'ResNetV1c': (dict(depth=18, base_channels=8, norm_cfg=dict(type='BN')), (8, 16, 32, 64)),
-    'MixVisionTransformer': (dict(embed_dims=4, num_layers=[1, 1, 1, 1]), (4, 8, 20, 32)),
-    'SwinTransformer': (dict(embed_dims=24, depths=[2, 2, 2, 2]), (24, 48, 96, 192)),
+    'FullyConvVGG': dict(base_channels=4, fc_channels=16),
+    'ResNetV1c': dict(depth=18, base_channels=8, norm_cfg=dict(type='BN')),
+    'MixVisionTransformer': dict(embed_dims=4, num_layers=[1, 1, 1, 1]),
+    'SwinTransformer': dict(embed_dims=24, depths=[2, 2, 2, 2]),
 }
 
 
 def shrink_model(model: Config) -> None:
     """Make ``model`` (a config's ``model``) light in place: the backbone of
-    ``LIGHT_BACKBONES`` without pretrained weights, the heads' ``in_channels`` and
-    ``channels`` to match."""
+    ``LIGHT_BACKBONES`` without pretrained weights, the heads' ``in_channels`` (read
+    from the built backbone) and ``channels`` to match."""
     backbone = model.backbone
     backbone.init_cfg = None
-    settings, channels = LIGHT_BACKBONES[backbone.type]
-    backbone.update(settings)
-    by_index = [channels[i] for i in backbone.out_indices]
+    backbone.update(LIGHT_BACKBONES[backbone.type])
+    by_index = backbone_channels(backbone)
     for head in (model.decode_head, model.get('auxiliary_head')):
         if head is None:
             continue

@@ -20,7 +20,7 @@ REPO_CONFIG = str(Path(__file__).resolve().parents[2] / 'configs' / 'fcn8s_toy.p
 
 def _runner(iteration, seed=0):
     return SimpleNamespace(
-        iter=iteration, seed=seed, message_hub=MessageHub.get_instance('test_engine_hooks')
+        iter=iteration, seed=seed, message_hub=MessageHub.get_instance('test_hooks')
     )
 
 

@@ -1,8 +1,5 @@
 """A loopback HTTP server for the weights tests: serves bytes, counts requests, fails
-on demand. It listens on 127.0.0.1 only; no test talks to any other address.
-
-Importable as ``weights_server`` (pytest puts ``tests/weights`` on ``sys.path``).
-"""
+on demand. It listens on 127.0.0.1 only; no test talks to any other address."""
 
 import hashlib
 import os
@@ -11,7 +8,7 @@ from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Dict, Optional
 
-from light_fcn import free_port
+from tests.helpers.processes import free_port
 
 LOOPBACK = '127.0.0.1'
 #: How a path misbehaves: an HTTP status, half the bytes, or no answer at all.

@@ -1,7 +1,4 @@
-"""Capture the matplotlib figures that code under test saves, to check what they show.
-
-Importable as ``saved_figures`` (``tests/`` is on ``sys.path``, see ``light_fcn``).
-"""
+"""Capture the matplotlib figures that code under test saves, to check what they show."""
 
 from typing import Dict, List, Tuple
 

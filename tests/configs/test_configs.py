@@ -5,16 +5,16 @@ from pathlib import Path
 
 import pytest
 import torch
-from composition import shrink_model
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 from mmseg.registry import MODELS
-from scores_by_hand import confusion_matrix, scores
 
 from mmseg_fcn_skip.checkpoints.converters.vgg import CAFFE_PREPROCESSOR, TORCHVISION_PREPROCESSOR
 from mmseg_fcn_skip.weights import WEIGHTS
+from tests.helpers.composed_models import shrink_model
+from tests.helpers.scores_by_hand import confusion_matrix, scores
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 CONFIGS = sorted(p for p in (REPO / 'configs').rglob('*.py') if '_base_' not in p.parts)
 
 

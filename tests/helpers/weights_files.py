@@ -1,13 +1,11 @@
-"""Files in the published layouts, of real key names and conv shapes but light.
-
-Importable as ``weights_files`` (with ``tests/checkpoints/converters`` on ``sys.path``).
-"""
+"""Files in the published layouts, of real key names and conv shapes but light."""
 
 import io
 
 import torch
-from caffemodel_writer import caffemodel
-from reference_nets import caffe_vgg16, fcn_head, torchvision_vgg
+
+from tests.helpers.caffemodel_writer import caffemodel
+from tests.helpers.reference_nets import caffe_vgg16, fcn_head, torchvision_vgg
 
 #: fc6/fc7 width of the light files (the real nets have 4096).
 VGG11_FC_CHANNELS = 64

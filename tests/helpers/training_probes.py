@@ -1,7 +1,8 @@
-"""Hooks the subprocess tests add to a training run (via ``custom_imports``).
+"""Hooks the subprocess tests add to a training run, imported by the run's config as
+``custom_imports = dict(imports=['tests.helpers.training_probes'])``.
 
-This folder must be on ``PYTHONPATH`` of the training process; see
-``reliability_helpers.train_command``.
+The repository root must be on ``PYTHONPATH`` of the training process; see
+``processes.subprocess_env``.
 """
 
 import json
@@ -9,6 +10,7 @@ import os
 import signal
 from pathlib import Path
 
+import torch
 from mmengine.dist import get_rank, get_world_size
 from mmengine.hooks import Hook
 from mmseg.registry import HOOKS
@@ -64,3 +66,16 @@ class RecordRankHook(Hook):
         )
         path = Path(runner.work_dir) / f'rank{get_rank()}.json'
         path.write_text(json.dumps(record))
+
+
+@HOOKS.register_module()
+class SaveStartWeightsHook(Hook):
+    """Save the model's state dict as training starts, to ``work_dir/start.pth``.
+
+    The runner has initialised the weights and loaded ``load_from`` by then, so the
+    file holds what the first iteration starts from.
+    """
+
+    def before_train(self, runner) -> None:
+        state = {k: v.detach().clone() for k, v in runner.model.state_dict().items()}
+        torch.save(state, f'{runner.work_dir}/start.pth')

@@ -8,14 +8,12 @@ with full ``(C, C, k, k)`` weights, and Caffe's crops (32s: 19; 16s: 5, 27;
 """
 
 from collections import OrderedDict
-from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
 VGG16_BLOCKS = (2, 2, 3, 3, 3)
 VGG16_WIDTHS = (64, 128, 256, 512, 512)
 UPSCORES = {

@@ -1,7 +1,6 @@
-"""Shared pieces of the reliability tests: tiny data, training commands, checkpoints."""
+"""Tiny training runs of ``tools/train.py`` (data, configs, commands) and what they
+leave (checkpoints)."""
 
-import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Dict, List, Sequence
@@ -9,10 +8,8 @@ from typing import Dict, List, Sequence
 import torch
 
 from mmseg_fcn_skip.datasets import generate_toy_shapes
-
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parents[1]
-TINY_CONFIG = HERE / 'tiny_fcn8s_toy.py'
+from tests.helpers import REPO
+from tests.helpers.light_models import TINY_CONFIG
 
 
 def make_toy_data(root: Path, num_train: int = 8, num_val: int = 2) -> Path:
@@ -30,16 +27,6 @@ def data_options(data_root: Path) -> List[str]:
     ]
 
 
-def subprocess_env() -> Dict[str, str]:
-    """The environment of the tool subprocesses: probes importable, 1 thread each."""
-    env = dict(os.environ)
-    env['PYTHONPATH'] = os.pathsep.join(
-        [str(HERE), str(REPO)] + [p for p in [env.get('PYTHONPATH')] if p]
-    )
-    env['OMP_NUM_THREADS'] = '1'
-    return env
-
-
 def train_command(
     work_dir: Path, options: Sequence[str], *extra: str, config: Path = TINY_CONFIG
 ) -> List[str]:
@@ -54,13 +41,6 @@ def train_command(
         '--cfg-options',
         *options,
     ]
-
-
-def run(command: List[str], timeout: float = 240) -> subprocess.CompletedProcess:
-    """Run a tool; return the finished process (output captured as text)."""
-    return subprocess.run(
-        command, env=subprocess_env(), capture_output=True, text=True, timeout=timeout
-    )
 
 
 def state_dict(path: Path) -> Dict[str, torch.Tensor]:
@@ -82,9 +62,10 @@ def derived_config(directory: Path, name: str, body: str, base: Path = TINY_CONF
 
 
 def with_probes(*hooks: str) -> str:
-    """Config lines importing the probes and adding ``hooks`` to the default ones."""
+    """Config lines importing ``tests.helpers.training_probes`` and adding ``hooks`` to
+    the default ones (the process needs the repository on ``PYTHONPATH``)."""
     return (
-        "custom_imports = dict(imports=['mmseg_fcn_skip', 'reliability_probes'],"
+        "custom_imports = dict(imports=['mmseg_fcn_skip', 'tests.helpers.training_probes'],"
         ' allow_failed_imports=False)\n'
         "custom_hooks = [dict(type='NonFiniteLossHook'), "
         f"dict(type='IterationSeedHook'), {', '.join(hooks)}]\n"

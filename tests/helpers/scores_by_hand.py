@@ -1,5 +1,5 @@
 """Segmentation scores computed by hand from a model's predictions, to check the
-evaluators against. Importable as ``scores_by_hand`` (``tests/`` is on ``sys.path``)."""
+evaluators against."""
 
 from typing import Callable, Dict, Iterable, Optional
 

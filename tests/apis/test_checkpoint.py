@@ -3,17 +3,23 @@ from pathlib import Path
 
 import pytest
 import torch
-from light_fcn import DATASET_META, light_model, save_checkpoint, write_config
 from mmengine.config import Config
 
 from mmseg_fcn_skip.apis import load_model, resolve_dataset_meta
 from mmseg_fcn_skip.apis.model import check_device, default_palette
 from mmseg_fcn_skip.checkpoints import CheckpointError
+from tests.helpers.light_models import (
+    DATASET_META,
+    VGG11_BACKBONE,
+    light_checkpoint,
+    random_checkpoint,
+    write_config,
+)
 
 
 @pytest.fixture(scope='module')
 def fcn8s(tmp_path_factory) -> tuple:
-    return light_model(tmp_path_factory.mktemp('fcn8s'))
+    return light_checkpoint(tmp_path_factory.mktemp('fcn8s'), backbone=VGG11_BACKBONE)
 
 
 def test_loads_every_weight_and_the_dataset_meta(fcn8s):
@@ -29,7 +35,7 @@ def test_loads_every_weight_and_the_dataset_meta(fcn8s):
 
 
 def test_a_checkpoint_of_another_class_count_names_both_counts(fcn8s, tmp_path):
-    _, other = light_model(tmp_path, num_classes=3)
+    _, other = light_checkpoint(tmp_path, num_classes=3, backbone=VGG11_BACKBONE)
     with pytest.raises(
         CheckpointError, match=re.escape(f'checkpoint {other} does not fit the model')
     ) as error:
@@ -41,7 +47,7 @@ def test_a_checkpoint_of_another_class_count_names_both_counts(fcn8s, tmp_path):
 
 
 def test_a_checkpoint_of_another_variant_names_the_keys(fcn8s, tmp_path):
-    _, fcn16s = light_model(tmp_path, num_levels=2)
+    _, fcn16s = light_checkpoint(tmp_path, '16s', backbone=VGG11_BACKBONE)
     with pytest.raises(
         CheckpointError,
         match=re.escape(
@@ -62,7 +68,7 @@ def test_a_checkpoint_of_another_variant_names_the_keys(fcn8s, tmp_path):
         match='Keys the model lacks: decode_head.skip_scores'
         r'.stride8.bias, decode_head.skip_scores.stride8.weight',
     ):
-        load_model(write_config(tmp_path, num_levels=2), fcn8s[1])
+        load_model(write_config(tmp_path, '16s', backbone=VGG11_BACKBONE), fcn8s[1])
 
 
 def test_a_bare_data_parallel_state_dict_loads_with_the_config_meta(fcn8s, tmp_path):
@@ -138,6 +144,6 @@ def test_a_missing_checkpoint_is_reported(fcn8s, tmp_path: Path):
 
 def test_save_checkpoint_is_reproducible(tmp_path):
     config = write_config(tmp_path)
-    first = torch.load(save_checkpoint(config, tmp_path / 'a.pth'))['state_dict']
-    second = torch.load(save_checkpoint(config, tmp_path / 'b.pth'))['state_dict']
+    first = torch.load(random_checkpoint(config, tmp_path / 'a.pth'))['state_dict']
+    second = torch.load(random_checkpoint(config, tmp_path / 'b.pth'))['state_dict']
     assert all(torch.equal(first[key], second[key]) for key in first)
