@@ -1,12 +1,10 @@
 """checkpoints.layouts: which published layout a state dict is in, its converter, and
 convert_file(): the converters' results, by the given layout or the keys."""
 
-import sys
 from pathlib import Path
 
 import pytest
 import torch
-from checkpoint_models import light_model
 
 from mmseg_fcn_skip.checkpoints import (
     CAFFE_FCN,
@@ -22,11 +20,11 @@ from mmseg_fcn_skip.checkpoints.converters.vgg import (
     CAFFE_PREPROCESSOR,
     TORCHVISION_PREPROCESSOR,
 )
+from tests.helpers.light_models import light_model
+from tests.helpers.reference_nets import caffe_vgg16, fcn_head, torchvision_vgg
 
 REPO = Path(__file__).resolve().parents[2]
 # Weight generators shared with the converter tests.
-sys.path.insert(0, str(Path(__file__).resolve().parent / 'converters'))
-from reference_nets import caffe_vgg16, fcn_head, torchvision_vgg  # noqa: E402
 
 
 @pytest.fixture

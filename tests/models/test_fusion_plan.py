@@ -1,6 +1,5 @@
 import pytest
 import torch
-from alexnet_levels import ALEXNET
 
 from mmseg_fcn_skip.models import FCNSkipHead, variant_name
 from mmseg_fcn_skip.models.fusion_plan import (
@@ -11,6 +10,7 @@ from mmseg_fcn_skip.models.fusion_plan import (
     level_key,
     level_mismatch,
 )
+from tests.helpers.alexnet_levels import ALEXNET
 
 FCN8S = (8, 16, 32)
 

@@ -1,6 +1,5 @@
 import pytest
 import torch
-from alexnet_levels import ALEXNET, alexnet_layers
 
 from mmseg_fcn_skip.models.backbones.levels import (
     BackboneLevels,
@@ -10,6 +9,7 @@ from mmseg_fcn_skip.models.backbones.levels import (
     register_levels,
 )
 from mmseg_fcn_skip.models.geometry import Grid
+from tests.helpers.alexnet_levels import ALEXNET, alexnet_layers
 
 
 def test_a_window_gives_the_size_of_its_torch_layer():

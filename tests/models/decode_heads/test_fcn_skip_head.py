@@ -4,13 +4,13 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
-from checkpoint_models import light_model
 from mmengine.config import ConfigDict
 from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
 from mmseg_fcn_skip.models import FCNSkipHead, FullyConvVGG
+from tests.helpers.light_models import light_model
 
 #: Backbone levels of FCN-32s, 16s, 8s and 4s (pool2, pool3, pool4, fc7; deepest last).
 VARIANTS = {1: (5,), 2: (3, 5), 3: (2, 3, 5), 4: (1, 2, 3, 5)}

@@ -3,7 +3,7 @@ the tests import it the same way."""
 
 import sys
 
-from light_fcn import REPO
+from tests.helpers import REPO
 
 ANALYSIS_TOOLS = str(REPO / 'tools' / 'analysis_tools')
 if ANALYSIS_TOOLS not in sys.path:

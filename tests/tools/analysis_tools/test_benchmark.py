@@ -39,10 +39,10 @@ from analysis_lib.benchmark.runner import (
     resolve_device,
     result_entry,
 )
-from light_fcn import REPO
 from mmseg.registry import MODELS
 
 from mmseg_fcn_skip.models.utils import Upsample
+from tests.helpers import REPO
 
 SAME = str(REPO / 'configs' / 'fcn8s_voc.py')
 CAFFE = str(REPO / 'configs' / 'fcn_skip_caffe' / 'fcn8s_vgg16-caffe_4xb4-40k_voc12aug-512x512.py')
