@@ -9,7 +9,8 @@ when the checkpoint is refused:
   inference need: :func:`check_exact_match`, :func:`verify_checkpoint`,
   :func:`load_exact`);
 - staged: a coarser FCN variant into a finer one (FCN-32s -> 16s -> 8s, the
-  paper's training): the new skip levels keep their initialisation;
+  paper's training): the new skip levels start at zero (``FCNSkipHead``'s
+  ``zero_new_levels``), so the net starts from the loaded one's predictions;
 - new classes: another class count (fine-tuning on other data): the score
   layers are initialised afresh, everything else is loaded;
 - refused: another backbone (depth or width), weights of a published layout that
@@ -235,6 +236,20 @@ class _Heads:
             return f'pool{int(math.log2(stride))} (stride {stride})'
         return f'the stride {stride} level'
 
+    def zero_start(self, key: str, found: Shapes, expected: Shapes) -> str:
+        """``', starts at zero ...'`` where the head of ``key`` zeroes a new skip level:
+        it has ``zero_new_levels`` and the checkpoint holds its ``conv_seg`` as it is."""
+        for prefix, head in self.heads.items():
+            deepest = prefix + _CLASS_SCORES
+            if (
+                key.startswith(prefix)
+                and head.zero_new_levels
+                and deepest in found
+                and found[deepest] == expected.get(deepest)
+            ):
+                return ", starts at zero: the net starts from the loaded net's predictions"
+        return ''
+
     def skip_strides(self, shapes: Shapes) -> FrozenSet[int]:
         """Strides of the skip levels whose score layers ``shapes`` holds."""
         levels = (self.level(key) for key in shapes)
@@ -311,6 +326,7 @@ def _compare(
             kind, stride = level
             initialised[_layer(key)] = (
                 f'new skip level {heads.level_label(stride)}'
+                + heads.zero_start(key, found, expected)
                 if kind == 'skip_scores'
                 else f'new fusion from stride {stride}'
             )

@@ -170,7 +170,10 @@ def test_a_coarser_variant_is_staged(coarse, fine, new):
     result = check_compatible(_model(fine), checkpoint, 'x.pth')
     assert result.kinds == (STAGED,)
     assert result.loaded == sorted(checkpoint)
-    assert result.initialised == {layer: f'new skip level {pool}' for layer, pool in new.items()}
+    zero = ", starts at zero: the net starts from the loaded net's predictions"
+    assert result.initialised == {
+        layer: f'new skip level {pool}{zero}' for layer, pool in new.items()
+    }
     assert result.dropped == {}
     summary = result.summary('x.pth')
     assert summary.startswith(f'load_from x.pth: FCN-{coarse} into FCN-{fine} (staged)')
@@ -185,7 +188,8 @@ def test_learned_upsamplings_of_new_levels_start_afresh():
         'decode_head.fuse_upsamples.stride16': 'new fusion from stride 16',
         'decode_head.final_upsample': 'upsamples x8 in the FCN-8s, x16 in the FCN-16s: '
         'starts bilinear',
-        'decode_head.skip_scores.stride8': 'new skip level pool3 (stride 8)',
+        'decode_head.skip_scores.stride8': 'new skip level pool3 (stride 8), starts at zero: '
+        "the net starts from the loaded net's predictions",
     }
     assert 'decode_head.fuse_upsamples.stride32.weight' in result.loaded
 

@@ -4,6 +4,7 @@ from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
+from mmengine.logging import print_log
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.models.losses import accuracy
 from mmseg.registry import MODELS
@@ -72,6 +73,12 @@ class FCNSkipHead(BaseDecodeHead):
             Default: ``'zeros'``.
         dropout_ratio (float): Dropout before the score convs. Default: 0 (the VGG
             backbone already drops out after fc6 and fc7).
+        zero_new_levels (bool): When a checkpoint loaded into the model holds this
+            head's deepest score layer (``conv_seg``, same class count) but not the
+            score layer of a skip level (a staged start: FCN-32s weights into an
+            FCN-16s), that skip level starts at zero, as in the paper, so the net
+            starts from the loaded net's predictions; False keeps ``score_init`` for
+            it. Default: True.
         backbone_type (str or BackboneLevels): The backbone whose levels
             ``pad_mode='caffe'`` means, by registered type name, described in its
             module (``models.backbones.levels``). Default: ``'FullyConvVGG'``.
@@ -105,6 +112,7 @@ class FCNSkipHead(BaseDecodeHead):
         learn_upsample: bool = False,
         score_init: str = 'zeros',
         dropout_ratio: float = 0.0,
+        zero_new_levels: bool = True,
         backbone_type: Union[str, BackboneLevels] = 'FullyConvVGG',
         init_cfg: Optional[dict] = None,
         **kwargs,
@@ -142,6 +150,7 @@ class FCNSkipHead(BaseDecodeHead):
         self.in_grids = plan.in_grids
         self.skip_scales = None if skip_scales is None else tuple(skip_scales)
         self.score_init = score_init
+        self.zero_new_levels = zero_new_levels
         # ``conv_seg`` (from the base class) scores the deepest level, as score_fr;
         # the other layers are keyed by the stride of their level (``level_key``).
         self.skip_scores = nn.ModuleDict(
@@ -267,6 +276,34 @@ class FCNSkipHead(BaseDecodeHead):
             else:
                 nn.init.normal_(conv.weight, std=0.01)
             nn.init.zeros_(conv.bias)
+
+    def _load_from_state_dict(
+        self, state_dict: dict, prefix: str, local_metadata: dict, strict: bool, *args
+    ) -> None:
+        """Load as ``nn.Module`` does; then, for a staged start (the checkpoint has this
+        head's ``conv_seg`` of the same shape but not some skip level's score layer),
+        set those skip levels to zero (``zero_new_levels``), with every loader
+        (``load_state_dict``, mmengine's ``load_checkpoint``, ``load_from``)."""
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, *args)
+        deepest = state_dict.get(prefix + 'conv_seg.weight')
+        if not self.zero_new_levels or deepest is None:
+            return
+        if deepest.shape != self.conv_seg.weight.shape:
+            return
+        new = [
+            key for key in self.skip_scores if f'{prefix}skip_scores.{key}.weight' not in state_dict
+        ]
+        with torch.no_grad():
+            for key in new:
+                nn.init.zeros_(self.skip_scores[key].weight)
+                nn.init.zeros_(self.skip_scores[key].bias)
+        if new:
+            print_log(
+                ', '.join(f'{prefix}skip_scores.{key}' for key in new)
+                + ': new skip level, starts at zero, so the net starts from the loaded '
+                "net's predictions (zero_new_levels=False keeps score_init)",
+                logger='current',
+            )
 
     def _select_levels(
         self, inputs: Sequence[Tensor], batch_img_metas: Optional[List[dict]] = None
