@@ -22,8 +22,8 @@ __version__ = '0.1.0'
 
 def _adapt_dependencies() -> None:
     """Make the four changes to mmengine and torch listed in the module docstring."""
-    from .engine.atomic_io import register_atomic_backend
-    from .utils.compat import allow_mmengine_checkpoint_globals
+    from .checkpoints.atomic_io import register_atomic_backend
+    from .checkpoints.safe_globals import allow_mmengine_checkpoint_globals
     from .utils.packaged_configs import register_config_scope
     from .weights.loader import register_checkpoint_loader
 

@@ -3,6 +3,7 @@ import torch
 from mmseg.utils import register_all_modules
 
 import mmseg_fcn_skip  # noqa: F401  (registers the plugin's modules)
+from tests.helpers.light_models import light_toy_options as light_toy_options_of
 
 register_all_modules(init_default_scope=True)
 
@@ -25,21 +26,4 @@ def toy_data_root(tmp_path_factory) -> str:
 @pytest.fixture(scope='session')
 def light_toy_options(toy_data_root):
     """``--cfg-options`` for configs/fcn8s_toy.py that make it train in seconds."""
-    return lambda max_iters=4: _light_toy_options(toy_data_root, max_iters)
-
-
-def _light_toy_options(data_root: str, max_iters: int) -> list:
-    options = {
-        'model.backbone.base_channels': 4,
-        'model.backbone.fc_channels': 16,
-        'model.decode_head.in_channels': '[16,32,16]',
-        'train_cfg.max_iters': max_iters,
-        'train_cfg.val_interval': max_iters // 2,
-        'default_hooks.checkpoint.interval': max_iters // 2,
-        'default_hooks.logger.interval': 1,
-    }
-    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        options[f'{loader}.dataset.data_root'] = data_root
-        options[f'{loader}.num_workers'] = 0
-        options[f'{loader}.persistent_workers'] = False
-    return [f'{key}={value}' for key, value in options.items()]
+    return lambda max_iters=4: light_toy_options_of(toy_data_root, max_iters)

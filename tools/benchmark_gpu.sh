@@ -2,9 +2,10 @@
 # The GPU figures of docs/performance.md, in one command on a CUDA machine:
 #   bash tools/benchmark_gpu.sh [OUT_DIR] [VARIANT...]
 # VARIANTs: fp32, bf16 (bf16 autocast + channels_last), compile (bf16 + channels_last +
-# torch.compile); default all three. Each runs tools/benchmark.py at batch 8, 512x512,
-# 21 classes against mmseg's FCN R50-D8 and writes OUT_DIR/VARIANT.json (default
-# OUT_DIR: work_dirs/benchmark); bf16 and compile also profile 3 steps of each model.
+# torch.compile); default all three. Each runs tools/analysis_tools/benchmark.py at
+# batch 8, 512x512, 21 classes against mmseg's FCN R50-D8 and writes OUT_DIR/VARIANT.json
+# (default OUT_DIR: work_dirs/benchmark); bf16 and compile also profile 3 steps of each
+# model.
 # Where mmseg is not installed, the wheels in .whl/ (made by tools/fetch_gpu_wheels.sh)
 # are installed into /tmp/site first.
 set -euo pipefail
@@ -26,7 +27,8 @@ if ! python3 -c 'import mmseg' 2>/dev/null; then
 fi
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
 python3 -c 'import sys, torch; sys.exit(0 if torch.cuda.is_available() else
-    "no CUDA device here; tools/benchmark.py alone runs the small CPU measurement")'
+    "no CUDA device here; tools/analysis_tools/benchmark.py alone runs the small CPU "
+    "measurement")'
 nvidia-smi --query-gpu=name,driver_version,clocks.max.sm --format=csv || true
 
 mkdir -p "$out"
@@ -38,5 +40,6 @@ for variant in "${variants[@]}"; do
         *) echo "unknown variant '$variant' (fp32, bf16, compile)" >&2; exit 1 ;;
     esac
     echo "== $variant"
-    python3 tools/benchmark.py --device cuda "${options[@]}" --json "$out/$variant.json"
+    python3 tools/analysis_tools/benchmark.py --device cuda "${options[@]}" \
+        --json "$out/$variant.json"
 done

@@ -2,9 +2,10 @@
 # The end-to-end demo on CPU, the paper's central result on the built-in shapes data:
 # FCN-32s, FCN-16s, FCN-8s and FCN-4s trained as four separate nets through
 # tools/train.py (the same light VGG16, data, schedule and seed: only the skips differ),
-# each scored on the validation set with mmseg's IoUMetric (tools/compare_runs.py: mIoU
-# and the IoU of every class; the 2-4 px "bar" class is where the skips matter), and one
-# validation image drawn as the paper's Figure 4 from the four checkpoints.
+# each scored on the validation set with mmseg's IoUMetric
+# (tools/analysis_tools/compare_runs.py: mIoU and the IoU of every class; the 2-4 px
+# "bar" class is where the skips matter), and one validation image drawn as the paper's
+# Figure 4 from the four checkpoints (tools/analysis_tools/visualize_skips.py).
 # Checkpoints: work_dirs/fcn{32,16,8,4}s_toy; table and figure: work_dirs/toy_skips.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,9 +27,10 @@ for net in fcn32s fcn16s fcn8s fcn4s; do
     checkpoints+=("$(cat "work_dirs/${net}_toy/last_checkpoint")")
 done
 mkdir -p "$out"
-python tools/compare_runs.py --configs "${configs[@]}" --checkpoints "${checkpoints[@]}" \
+python tools/analysis_tools/compare_runs.py \
+    --configs "${configs[@]}" --checkpoints "${checkpoints[@]}" \
     --names FCN-32s FCN-16s FCN-8s FCN-4s --json "$out/scores.json" | tee "$out/scores.md"
-python tools/visualize_skips.py "data/toy_shapes/img_dir/val/$image" \
+python tools/analysis_tools/visualize_skips.py "data/toy_shapes/img_dir/val/$image" \
     --gt "data/toy_shapes/ann_dir/val/$image" \
     --configs "${configs[@]}" --checkpoints "${checkpoints[@]}" --out "$out/skips.png"
 elapsed=$(( SECONDS - start ))

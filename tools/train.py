@@ -21,8 +21,12 @@ from mmengine.runner import Runner
 from mmseg.registry import RUNNERS
 
 import mmseg_fcn_skip  # noqa: F401  (fills the registries)
-from mmseg_fcn_skip.checkpoints import DROP_LAYERS_KEY, check_load_from
-from mmseg_fcn_skip.engine import resolve_resume, use_atomic_checkpoints
+from mmseg_fcn_skip.checkpoints import (
+    DROP_LAYERS_KEY,
+    check_load_from,
+    resolve_resume,
+    use_atomic_checkpoints,
+)
 from mmseg_fcn_skip.utils import close_distributed, enable_amp, prepare_cpu_distributed
 from mmseg_fcn_skip.weights import resolve_checkpoint
 

@@ -2,7 +2,7 @@
 # 8, 16, 32 play the roles of pool3, pool4 and fc7; recipe of
 # fcn8s_vgg16_4xb4-40k_voc12aug-512x512.py with BN.
 # ResNet downsamples with centred odd kernels, so pixel j of a stride-s stage lies on
-# input pixel s * j: in_grids='corner' (docs/backbones.md; tools/probe_grids.py).
+# input pixel s * j: in_grids='corner' (docs/backbones.md; tools/analysis_tools/probe_grids.py).
 _base_ = './fcn8s_vgg16_4xb4-40k_voc12aug-512x512.py'
 model = dict(
     data_preprocessor=dict(bgr_to_rgb=True),

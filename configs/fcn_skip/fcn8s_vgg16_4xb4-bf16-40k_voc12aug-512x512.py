@@ -2,7 +2,7 @@
 # a recent GPU: bfloat16 autocast, channels-last model and inputs, cuDNN autotuning and
 # torch.compile of the training step (mmengine's `compile`; the first iterations
 # compile, then run faster). bfloat16 has float32's exponent range, so the loss is not
-# scaled. Throughput and the check that predictions match float32: tools/benchmark.py,
+# scaled. Throughput and the check that predictions match float32: tools/analysis_tools/benchmark.py,
 # docs/performance.md. AmpOptimWrapper needs a GPU; for a CPU run use tools/train.py
 # with --cfg-options optim_wrapper.type=CPUAmpOptimWrapper compile=False.
 _base_ = './fcn8s_vgg16_4xb4-40k_voc12aug-512x512.py'

@@ -1,6 +1,5 @@
 """Inference, export and figure helpers behind the tools in ``tools/``."""
 
-from .checkpoint import load_model, resolve_dataset_meta
 from .inference import (
     InferenceSummary,
     build_inference_pipeline,
@@ -9,6 +8,7 @@ from .inference import (
     plan_batches,
     predict_labels,
 )
+from .model import load_model, resolve_dataset_meta
 
 __all__ = [
     'InferenceSummary',

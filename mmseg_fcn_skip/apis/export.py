@@ -26,7 +26,7 @@ import importlib.util
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Dict, Iterator, Optional, Sequence, Tuple
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -40,6 +40,8 @@ from ..models.decode_heads import FCNSkipHead
 #: at most this fraction of max |PyTorch logits| (plus the same absolute amount).
 ONNX_TOLERANCE = 1e-4
 INPUT_NAME, OUTPUT_NAME = 'image', 'logits'
+#: Standard deviation of the weights that replace all-zero ones (see redraw_zero_weights).
+REDRAW_STD = 0.01
 
 
 class OnnxSegmentor(nn.Module):
@@ -181,6 +183,30 @@ def constant_logit(model: BaseSegmentor, shape: Tuple[int, int], seed: int = 0) 
     if bool((logits == logits.flatten()[0]).all()):
         return float(logits.flatten()[0])
     return None
+
+
+@torch.no_grad()
+def redraw_zero_weights(model: nn.Module, std: float = REDRAW_STD) -> List[str]:
+    """Redraw every all-zero weight (dim >= 2) of ``model`` from N(0, std^2), in place.
+
+    The score layers of a fresh model start at zero, so every logit is 0 (see
+    :func:`constant_logit`) and comparing ONNX with PyTorch would check nothing;
+    ``tools/deployment/export_onnx.py`` checks the graph of such a model on a copy with
+    these weights redrawn. Timing measurements use it for the same reason.
+
+    Args:
+        model: The module whose parameters are changed.
+        std: Standard deviation of the redrawn weights.
+
+    Returns:
+        The names of the redrawn parameters.
+    """
+    redrawn = []
+    for name, param in model.named_parameters():
+        if param.dim() >= 2 and not param.any():
+            param.normal_(std=std)
+            redrawn.append(name)
+    return redrawn
 
 
 def _channel_vector(values: Optional[Sequence[float]], default: float) -> Tensor:

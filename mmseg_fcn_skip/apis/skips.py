@@ -18,6 +18,7 @@ from matplotlib.patches import Patch
 from mmseg.models import BaseSegmentor
 from PIL import Image
 
+from ..models import variant_name as strides_variant_name
 from ..models.decode_heads import FCNSkipHead
 from .inference import build_inference_pipeline, colorize, predict_labels, preprocess
 
@@ -25,14 +26,14 @@ IGNORE_INDEX = 255
 
 
 def variant_name(model: BaseSegmentor, num_levels: Optional[int] = None) -> str:
-    """``'FCN-<s>s'``, ``s`` being the stride of the finest level used.
+    """``'FCN-<s>s'`` of ``model``'s head (``models.variant_name``), ``s`` being the
+    stride of the finest level used.
 
     ``num_levels`` counts levels from the deepest, as in ``FCNSkipHead.forward``;
     default: all of them.
     """
     head = _skip_head(model)
-    strides = head.in_strides[-(num_levels or len(head.in_strides)) :]
-    return f'FCN-{strides[0]}s'
+    return strides_variant_name(head.in_strides[-(num_levels or len(head.in_strides)) :])
 
 
 def skip_removal_name(model: BaseSegmentor, num_levels: int) -> str:

@@ -2,16 +2,20 @@
 
 :func:`weights_layout` tells from a state dict's keys which published layout it is
 in (torchvision VGG, Caffe VGG, Caffe FCN); :func:`convert` turns a state dict of a
-layout into a plugin checkpoint (``state_dict`` and ``meta``). The converter
-command lines (``tools/model_converters``) and the weights cache
-(``mmseg_fcn_skip.weights``) both convert through :func:`convert`, so a file
+layout into a plugin checkpoint (``state_dict`` and ``meta``) with the layout's
+converter (:mod:`.converters`), and :func:`convert_file` does so for a file. The
+converter command lines (``tools/model_converters``, named in ``CONVERTERS``) and
+the weights cache (``mmseg_fcn_skip.weights``) both convert through them, so a file
 converted either way gives the same checkpoint.
 """
 
 import re
 from typing import Iterable, NamedTuple, Optional
 
-from ..converters import (
+from .converters import (
+    CAFFE_FCN_CONVERTER,
+    CAFFE_VGG_CONVERTER,
+    TORCHVISION_VGG_CONVERTER,
     backbone_meta,
     caffe_fcn_to_mmseg,
     caffe_vgg_to_mmseg,
@@ -19,7 +23,7 @@ from ..converters import (
     make_checkpoint,
     torchvision_vgg_to_mmseg,
 )
-from .reader import CAFFE_FCN_CONVERTER, CAFFE_VGG_CONVERTER, TORCHVISION_VGG_CONVERTER, StateDict
+from .reader import PathLike, StateDict, read_weights
 
 #: Layouts of published weights, as told apart by :func:`weights_layout`.
 TORCHVISION_VGG = 'torchvision-vgg'
@@ -108,3 +112,42 @@ def convert(
     else:
         raise ValueError(f'layout={layout!r} is not supported; use one of {LAYOUTS}')
     return Converted(make_checkpoint(converted, meta), meta)
+
+
+def convert_file(
+    path: PathLike,
+    layout: Optional[str] = None,
+    convention: str = 'torchvision',
+    variant: Optional[str] = None,
+) -> Optional[dict]:
+    """The plugin checkpoint made from the weights file ``path``.
+
+    The file is read and converted as the ``tools/model_converters`` command lines
+    do, so the checkpoint equals the one the matching command writes:
+    ``torchvision_vgg2mmseg.py SRC DST`` (``--caffe-input`` for the ``'caffe'``
+    convention), ``caffe_vgg2mmseg.py SRC DST``, ``caffe_fcn2mmseg.py SRC DST
+    --variant VARIANT``.
+
+    Args:
+        path: The weights file (``.pth`` or ``.caffemodel``).
+        layout: One of ``LAYOUTS``; None: read from the keys (:func:`weights_layout`).
+        convention: See :func:`convert`.
+        variant: See :func:`convert`.
+
+    Returns:
+        dict: ``{'state_dict': ..., 'meta': ...}`` as ``make_checkpoint`` builds it,
+        or None if ``layout`` is None and the file is in none of the published
+        layouts (it is then used as it is, like any checkpoint of the plugin).
+
+    Raises:
+        CheckpointError: if the file cannot be read.
+        KeyError, ValueError: if its keys and shapes are not those of its layout
+            (the converters' checks).
+    """
+    # A file of a published layout holds tensors only; any other file may be a
+    # plugin checkpoint, read as the tools read them (mmengine pickles its objects).
+    state_dict = read_weights(path, allow_pickle=layout is None)
+    layout = layout or weights_layout(state_dict)
+    if layout is None:
+        return None
+    return convert(state_dict, layout, convention=convention, variant=variant).checkpoint

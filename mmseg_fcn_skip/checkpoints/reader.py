@@ -21,15 +21,11 @@ from typing import Dict, Mapping, Tuple, Union
 
 import torch
 
-from ..converters.caffemodel import read_caffemodel
+from .converters import CAFFE_FCN_CONVERTER, CAFFE_VGG_CONVERTER, read_caffemodel
 
 PathLike = Union[str, Path]
 StateDict = Dict[str, torch.Tensor]
 
-#: Converters of published layouts, named in the messages.
-TORCHVISION_VGG_CONVERTER = 'tools/model_converters/torchvision_vgg2mmseg.py'
-CAFFE_VGG_CONVERTER = 'tools/model_converters/caffe_vgg2mmseg.py'
-CAFFE_FCN_CONVERTER = 'tools/model_converters/caffe_fcn2mmseg.py'
 #: Keys under which training frameworks commonly nest a state dict.
 WRAPPER_KEYS = ('state_dict', 'model_state_dict', 'model')
 #: How many keys of each kind a message lists.
@@ -110,7 +106,7 @@ def read_checkpoint(path: PathLike, allow_pickle: bool = True) -> Tuple[StateDic
 
 def read_weights(path: PathLike, allow_pickle: bool = False) -> StateDict:
     """The state dict of a weights file to convert: a ``.caffemodel`` (decoded
-    without Caffe, see ``converters.caffemodel``) or a PyTorch file
+    without Caffe, see ``checkpoints.converters.caffemodel``) or a PyTorch file
     (:func:`read_checkpoint`; tensors and plain values only unless
     ``allow_pickle``).
 

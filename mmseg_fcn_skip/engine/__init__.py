@@ -1,24 +1,20 @@
-"""Reliability of training: exact resumes, atomic checkpoints, clear failures.
+"""Reliability of training: exact resumes, seeded data, clear failures.
 
-Checkpoints are written atomically (:mod:`.atomic_io`) and ``--resume`` picks the
-newest intact one (:mod:`.resume`).
+Writing checkpoints atomically and picking the one ``--resume`` continues from are
+in ``mmseg_fcn_skip.checkpoints`` (``atomic_io``, ``resume``).
 
 Importing it registers ``SeededInfiniteSampler`` (``DATA_SAMPLERS``),
 ``SeededConcatDataset`` (``DATASETS``),
 ``ApplySampleSeed``, ``CheckSegFiles`` and ``CheckSegPair`` (``TRANSFORMS``),
-``IterationSeedHook`` and ``NonFiniteLossHook`` (``HOOKS``); the plugin's import
-registers the ``'atomic_local'`` file backend.
+``IterationSeedHook`` and ``NonFiniteLossHook`` (``HOOKS``).
 """
 
-from .atomic_io import AtomicLocalBackend, use_atomic_checkpoints, write_atomic
 from .hooks import IterationSeedHook, NonFiniteLossHook
-from .resume import find_resume_checkpoint, resolve_resume
 from .samplers import SeededConcatDataset, SeededIndex, SeededInfiniteSampler
 from .seeding import derive_seed, seed_global_rngs
 from .transforms import ApplySampleSeed, CheckSegFiles, CheckSegPair
 
 __all__ = [
-    'AtomicLocalBackend',
     'ApplySampleSeed',
     'CheckSegFiles',
     'CheckSegPair',
@@ -28,9 +24,5 @@ __all__ = [
     'SeededIndex',
     'SeededInfiniteSampler',
     'derive_seed',
-    'find_resume_checkpoint',
-    'resolve_resume',
     'seed_global_rngs',
-    'use_atomic_checkpoints',
-    'write_atomic',
 ]

@@ -1,2 +1,5 @@
 from .backbones import *  # noqa: F401,F403
 from .decode_heads import *  # noqa: F401,F403
+from .fusion_plan import FusionPlan, level_key, variant_name
+
+__all__ = ['FusionPlan', 'level_key', 'variant_name']

@@ -6,8 +6,8 @@ layer changes the grid in a known way, so the grid of any map follows from the l
 list alone. The FCN crop offsets (19; 5 and 27; 5, 9 and 31 in the reference nets) are
 differences between two grids, divided by their common stride.
 
-The tables of ``FullyConvVGG``'s levels live here too (not in the backbone), since the
-backbone builds its layers from them and ``FCNSkipHead`` derives its crops from them.
+The levels of a backbone are described by the backbone (``backbones.levels``); the
+grids and crops of the head's fusion are planned in ``fusion_plan``.
 """
 
 from fractions import Fraction
@@ -15,13 +15,6 @@ from typing import NamedTuple, Sequence, Tuple, Union
 
 Number = Union[int, float, Fraction, str]
 
-#: ``FullyConvVGG``'s output levels, their strides and its pad modes.
-LEVEL_NAMES = ('pool1', 'pool2', 'pool3', 'pool4', 'pool5', 'fc7')
-LEVEL_STRIDES = (2, 4, 8, 16, 32, 32)
-PAD_MODES = ('same', 'caffe')
-#: Padding of conv1_1 and of fc6 in each pad mode.
-CONV1_PADDING = {'same': 1, 'caffe': 100}
-FC6_PADDING = {'same': 3, 'caffe': 0}
 #: Names of the two common level grids: where pixel ``j`` of a stride-``s`` level lies.
 #: ``'centre'``: on ``s * j + (s - 1) / 2``, the centre of its ``s x s`` input window
 #: (2x2 pooling, non-overlapping patch embeddings: FullyConvVGG 'same', Swin).
@@ -98,44 +91,6 @@ def named_grid(name: str, stride: int) -> Grid:
         )
     offset = Fraction(stride - 1, 2) if name == 'centre' else Fraction(0)
     return Grid(Fraction(stride), offset)
-
-
-def level_grids(pad_mode: str) -> Tuple[Grid, ...]:
-    """Sampling grid of each output level (pool1..pool5, fc7) of ``FullyConvVGG``.
-
-    The 3x3 convolutions after conv1_1 are padded by 1 and do not move the grid, so the
-    grids do not depend on the depth.
-    """
-    check_pad_mode(pad_mode)
-    grid = Grid.input().conv(3, padding=CONV1_PADDING[pad_mode])
-    grids = []
-    for _ in range(5):
-        grid = grid.conv(2, stride=2)
-        grids.append(grid)
-    grids.append(grid.conv(7, padding=FC6_PADDING[pad_mode]).conv(1))
-    return tuple(grids)
-
-
-def level_sizes(pad_mode: str, size: int) -> Tuple[int, ...]:
-    """Size of each output level (pool1..pool5, fc7) of ``FullyConvVGG`` along one axis
-    for an input of ``size`` pixels along it.
-
-    ``'same'``: ``ceil(size / stride)``. ``'caffe'``: conv1_1 padded by 100 adds 198,
-    each pooling halves rounding up and the unpadded 7x7 fc6 takes 6 off pool5.
-    """
-    check_pad_mode(pad_mode)
-    size += 2 * CONV1_PADDING[pad_mode] - 2
-    sizes = []
-    for _ in range(5):
-        size = -(-size // 2)
-        sizes.append(size)
-    sizes.append(size + 2 * FC6_PADDING[pad_mode] - 6)
-    return tuple(sizes)
-
-
-def check_pad_mode(pad_mode: str) -> None:
-    if pad_mode not in PAD_MODES:
-        raise ValueError(f'pad_mode={pad_mode!r} is not supported; use one of {PAD_MODES}')
 
 
 def as_offset(value: Number) -> Fraction:

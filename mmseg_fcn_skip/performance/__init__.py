@@ -4,7 +4,8 @@ optimizer constructor that lets mmengine's ``compile = True`` work.
 Imported (and so registered) by ``import mmseg_fcn_skip``, as the default runtime's
 ``custom_imports`` does: a config names ``ChannelsLastHook``,
 ``ChannelsLastSegDataPreProcessor`` or ``CompilableOptimWrapperConstructor`` like any
-other module. Measurements (FLOPs, throughput) are in :mod:`mmseg_fcn_skip.benchmark`.
+other module. Measurements (FLOPs, throughput) are tools:
+``tools/analysis_tools/benchmark.py`` and ``get_flops.py`` (docs/performance.md).
 """
 
 from .channels_last import (

@@ -28,9 +28,8 @@ from typing import Iterator, NamedTuple, NoReturn, Optional, Tuple
 import torch
 from mmengine.logging import print_log
 
-from ..checkpoints.layouts import CONVERTERS
-from ..engine.atomic_io import write_atomic
-from .convert import convert_weights
+from ..checkpoints.atomic_io import write_atomic
+from ..checkpoints.layouts import CONVERTERS, convert_file
 from .download import WeightsError, checksum_mismatch, download, file_digests, move_aside
 from .table import WEIGHTS, WeightsEntry, find_weights
 
@@ -185,7 +184,9 @@ def _convert(entry: WeightsEntry, paths: CachePaths, digests: dict) -> Tuple[Pat
     """Convert the downloaded file; return the checkpoint to load and its SHA-256."""
     print_log(f'Converting {paths.original} to {paths.converted}', logger='current')
     try:
-        checkpoint = convert_weights(paths.original, entry)
+        checkpoint = convert_file(
+            paths.original, entry.layout, convention=entry.convention, variant=entry.variant
+        )
     except (KeyError, ValueError) as error:  # the converters' key and shape checks
         _conversion_failed(entry, paths, digests, str(error), error)
     except Exception as error:  # torch.load raises many types for other files

@@ -3,8 +3,9 @@ import onnx
 import onnxruntime
 import pytest
 import torch
-from light_fcn import blob_image, light_model
+from mmengine.config import Config
 from mmseg.apis import inference_model
+from mmseg.registry import MODELS
 
 from mmseg_fcn_skip.apis import load_model
 from mmseg_fcn_skip.apis.export import (
@@ -14,7 +15,10 @@ from mmseg_fcn_skip.apis.export import (
     OnnxSegmentor,
     check_onnx,
     export_onnx,
+    redraw_zero_weights,
 )
+from tests.helpers.images import blob_image
+from tests.helpers.light_models import light_checkpoint, write_config
 
 #: Odd sizes and both aspect ratios.
 SIZES = [(37, 53), (64, 96), (101, 67)]
@@ -23,7 +27,7 @@ SIZES = [(37, 53), (64, 96), (101, 67)]
 @pytest.fixture(scope='module', params=['same', 'caffe'])
 def exported(request, tmp_path_factory):
     directory = tmp_path_factory.mktemp(request.param)
-    model = load_model(*light_model(directory, pad_mode=request.param))
+    model = load_model(*light_checkpoint(directory, pad_mode=request.param))
     return model, export_onnx(model, directory / 'model.onnx', shape=(64, 64))
 
 
@@ -60,7 +64,7 @@ def test_raw_bgr_images_give_mmseg_logits_and_labels(exported):
 
 
 def test_only_models_with_the_plugin_head_export(tmp_path):
-    model = load_model(*light_model(tmp_path))
+    model = load_model(*light_checkpoint(tmp_path))
     model.decode_head = torch.nn.Identity()
     with pytest.raises(
         ValueError,
@@ -71,8 +75,23 @@ def test_only_models_with_the_plugin_head_export(tmp_path):
 
 
 def test_preprocessing_follows_the_config(tmp_path):
-    model = load_model(*light_model(tmp_path))
+    model = load_model(*light_checkpoint(tmp_path))
     wrapper = OnnxSegmentor(model)
     assert wrapper.swap_channels  # fcn8s_toy.py: bgr_to_rgb=True, ImageNet mean/std
     assert wrapper.mean.flatten().tolist() == pytest.approx([123.675, 116.28, 103.53])
     assert wrapper.std.flatten().tolist() == pytest.approx([58.395, 57.12, 57.375])
+
+
+def test_zero_score_layers_are_redrawn(tmp_path):
+    model_cfg = Config.fromfile(write_config(tmp_path)).model
+    model_cfg.decode_head.score_init = 'zeros'  # the reference start of the score layers
+    model = MODELS.build(model_cfg)
+    model.init_weights()
+    assert not model.decode_head.conv_seg.weight.any()
+    redrawn = redraw_zero_weights(model)
+    assert redrawn == [
+        'decode_head.conv_seg.weight',
+        'decode_head.skip_scores.stride8.weight',
+        'decode_head.skip_scores.stride16.weight',
+    ]
+    assert 0 < model.decode_head.conv_seg.weight.std() < 0.02

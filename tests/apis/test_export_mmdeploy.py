@@ -16,11 +16,12 @@ import onnxruntime
 import pytest
 import torch
 import torch.nn as nn
-from light_fcn import blob_image, light_model
 from mmengine.config import Config
 
 from mmseg_fcn_skip.apis import load_model
 from mmseg_fcn_skip.apis.export import torchscript_onnx_export
+from tests.helpers.images import blob_image
+from tests.helpers.light_models import light_checkpoint
 
 #: mmdeploy's configs/mmseg/segmentation_onnxruntime_dynamic.py with its bases merged.
 DEPLOY_CFG = dict(
@@ -70,12 +71,12 @@ def test_torchscript_onnx_export_selects_the_torchscript_exporter(tmp_path):
     'mmdeploy==1.3.1 aenum multiprocess dill six terminaltables)',
 )
 @pytest.mark.parametrize(
-    'pad_mode,num_levels', [('same', 3), ('caffe', 3), ('caffe', 2), ('same', 1)]
+    'pad_mode,variant', [('same', '8s'), ('caffe', '8s'), ('caffe', '16s'), ('same', '32s')]
 )
-def test_mmdeploy_torch2onnx_labels_match_pytorch_at_every_size(tmp_path, pad_mode, num_levels):
+def test_mmdeploy_torch2onnx_labels_match_pytorch_at_every_size(tmp_path, pad_mode, variant):
     from mmdeploy.apis import inference_model, torch2onnx
 
-    config, checkpoint = light_model(tmp_path, pad_mode, num_levels)
+    config, checkpoint = light_checkpoint(tmp_path, variant, pad_mode=pad_mode)
     deploy_cfg = Config(DEPLOY_CFG)
     image = blob_image(*TRACED, np.random.default_rng(0))
     with torchscript_onnx_export(), warnings.catch_warnings():

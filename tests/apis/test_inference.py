@@ -4,7 +4,6 @@ import mmcv
 import numpy as np
 import pytest
 import torch.nn.functional as F
-from light_fcn import blob_image, light_model, write_images
 from mmengine.config import Config
 from mmseg.apis import inference_model
 from PIL import Image
@@ -19,6 +18,8 @@ from mmseg_fcn_skip.apis import (
 )
 from mmseg_fcn_skip.apis.inference import blend, colorize, output_paths, preprocess, save_label_png
 from mmseg_fcn_skip.datasets import TOY_SHAPES_PALETTE
+from tests.helpers.images import blob_image, write_images
+from tests.helpers.light_models import light_checkpoint
 
 #: Odd sizes and aspect ratios from 1:3 to 4:1.
 SIZES = [(37, 53), (64, 96), (101, 67), (64, 96), (30, 90), (120, 30)]
@@ -26,14 +27,16 @@ SIZES = [(37, 53), (64, 96), (101, 67), (64, 96), (30, 90), (120, 30)]
 
 @pytest.fixture(scope='module', params=['same', 'caffe'])
 def model(request, tmp_path_factory):
-    config, checkpoint = light_model(tmp_path_factory.mktemp(request.param), pad_mode=request.param)
+    config, checkpoint = light_checkpoint(
+        tmp_path_factory.mktemp(request.param), pad_mode=request.param
+    )
     return load_model(config, checkpoint)
 
 
 @pytest.fixture(scope='module')
 def same_model(tmp_path_factory):
     """One pad mode is enough where only the file handling is tested."""
-    return load_model(*light_model(tmp_path_factory.mktemp('same')))
+    return load_model(*light_checkpoint(tmp_path_factory.mktemp('same')))
 
 
 @pytest.fixture(scope='module')
@@ -68,7 +71,7 @@ def test_padded_mixed_batches_give_a_label_map_per_image_size(model, images):
 def test_padding_by_the_data_preprocessor_is_cut_off_as_mmseg_does(tmp_path, images):
     """With test_cfg=dict(size_divisor=32) the preprocessor pads each image before the
     batch is padded; both paddings are cut off: labels equal mmseg's inference_model."""
-    config, checkpoint = light_model(tmp_path)
+    config, checkpoint = light_checkpoint(tmp_path)
     model = load_model(
         config, checkpoint, cfg_options={'model.data_preprocessor.test_cfg': dict(size_divisor=32)}
     )

@@ -7,11 +7,13 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from light_fcn import light_model, run_python, write_images
 from mmengine.config import Config
 from mmseg.apis import MMSegInferencer, inference_model, init_model, show_result_pyplot
 
 from mmseg_fcn_skip.apis import build_inference_pipeline, predict_labels
+from tests.helpers.images import write_images
+from tests.helpers.light_models import light_checkpoint
+from tests.helpers.processes import run_python
 
 #: No progress bar where MMSegInferencer has the switch (upstream mmseg 1.2.2 has none).
 QUIET = (
@@ -26,7 +28,7 @@ SIZES = [(37, 53), (101, 67), (64, 64), (24, 96), (100, 20)]
 @pytest.fixture(scope='module', params=['same', 'caffe'])
 def fcn8s(request, tmp_path_factory):
     directory = tmp_path_factory.mktemp(request.param)
-    config, checkpoint = light_model(directory, pad_mode=request.param)
+    config, checkpoint = light_checkpoint(directory, pad_mode=request.param)
     return config, checkpoint, write_images(directory / 'images', SIZES)
 
 
@@ -82,7 +84,7 @@ def test_mmseg_inferencer_with_config_and_weights(fcn8s, tmp_path):
 def test_mmseg_inferencer_imports_the_plugin_through_custom_imports(tmp_path):
     """In a fresh process that never imports the plugin, the config's custom_imports
     registers it."""
-    config, checkpoint = light_model(tmp_path)
+    config, checkpoint = light_checkpoint(tmp_path)
     assert Config.fromfile(config).custom_imports['imports'] == ['mmseg_fcn_skip']
     image = write_images(tmp_path, [(45, 70)])[0]
     script = (

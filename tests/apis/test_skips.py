@@ -3,9 +3,7 @@ import copy
 import numpy as np
 import pytest
 import torch
-from light_fcn import blob_image, light_model
 from PIL import Image
-from saved_figures import image_panels, legend_labels, record_saved_figures
 
 from mmseg_fcn_skip.apis import build_inference_pipeline, load_model, predict_labels
 from mmseg_fcn_skip.apis.skips import (
@@ -17,11 +15,16 @@ from mmseg_fcn_skip.apis.skips import (
     variant_name,
 )
 from mmseg_fcn_skip.datasets import TOY_SHAPES_CLASSES, TOY_SHAPES_PALETTE
+from tests.helpers.images import blob_image
+from tests.helpers.light_models import light_checkpoint
+from tests.helpers.saved_figures import image_panels, legend_labels, record_saved_figures
 
 
 @pytest.fixture(scope='module', params=['same', 'caffe'])
 def fcn8s(request, tmp_path_factory):
-    return load_model(*light_model(tmp_path_factory.mktemp(request.param), pad_mode=request.param))
+    return load_model(
+        *light_checkpoint(tmp_path_factory.mktemp(request.param), pad_mode=request.param)
+    )
 
 
 @pytest.fixture(scope='module')
@@ -103,7 +106,7 @@ def test_skip_removal_views_are_the_net_with_those_skips_zeroed(fcn8s, image):
 
 
 def test_one_prediction_per_model_for_separate_checkpoints(tmp_path, image):
-    models = [load_model(*light_model(tmp_path, num_levels=k)) for k in (1, 2, 3)]
+    models = [load_model(*light_checkpoint(tmp_path, v)) for v in ('32s', '16s', '8s')]
     assert [variant_name(m) for m in models] == ['FCN-32s', 'FCN-16s', 'FCN-8s']
     labels = predict_each_model(models, image)
     assert list(labels) == ['FCN-32s', 'FCN-16s', 'FCN-8s']
@@ -117,7 +120,7 @@ def test_one_prediction_per_model_for_separate_checkpoints(tmp_path, image):
 
 def test_variant_name_needs_the_plugin_head(fcn8s, tmp_path):
     assert variant_name(fcn8s, 2) == 'FCN-16s'
-    plain = load_model(*light_model(tmp_path))
+    plain = load_model(*light_checkpoint(tmp_path))
     plain.decode_head = torch.nn.Identity()
     with pytest.raises(ValueError, match='decode head is Identity, not FCNSkipHead'):
         variant_name(plain)

@@ -1,18 +1,20 @@
-"""checkpoints.reader: damaged files are named, state dicts are unwrapped."""
+"""checkpoints.reader: damaged files are named, state dicts are unwrapped, a dict that
+is only partly tensors is refused, the meta of an mmengine checkpoint comes back."""
 
 import re
 
 import pytest
 import torch
-from checkpoint_models import light_model, save_checkpoint
 
 from mmseg_fcn_skip.checkpoints import (
     CheckpointError,
     check_checkpoint_file,
+    read_checkpoint,
     read_state_dict,
     read_weights,
     unwrap_state_dict,
 )
+from tests.helpers.light_models import light_model, save_checkpoint
 
 
 @pytest.fixture(scope='module')
@@ -115,3 +117,27 @@ def test_weights_from_elsewhere_are_read_without_unpickling(tmp_path):
         r'\(UnpicklingError',
     ):
         read_weights(path)
+
+
+WEIGHTS = {'backbone.conv.weight': torch.arange(6.0).reshape(2, 3)}
+
+
+def test_a_dict_with_other_values_beside_tensors_is_no_state_dict(tmp_path):
+    path = tmp_path / 'mixed.pth'
+    torch.save({'backbone.conv.weight': torch.ones(2), 'step': 3}, path)
+    with pytest.raises(CheckpointError, match='holds no state dict'):
+        read_checkpoint(path)
+    torch.save({'state_dict': {'a': torch.ones(1), 'b': 'text'}}, path)
+    with pytest.raises(CheckpointError, match='holds no state dict'):
+        read_checkpoint(path)
+
+
+def test_the_meta_of_an_mmengine_checkpoint_comes_back(tmp_path):
+    path = tmp_path / 'iter_4.pth'
+    meta = dict(dataset_meta=dict(classes=('a', 'b')), iter=4)
+    torch.save({'state_dict': WEIGHTS, 'meta': meta, 'metainfo': {'other': 1}}, path)
+    state_dict, found = read_checkpoint(path)
+    assert found == meta
+    assert torch.equal(state_dict['backbone.conv.weight'], WEIGHTS['backbone.conv.weight'])
+    torch.save(WEIGHTS, path)  # a plain state dict has no meta
+    assert read_checkpoint(path)[1] == {}

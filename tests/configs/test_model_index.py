@@ -10,7 +10,7 @@ from mmengine.fileio import load
 from mmengine.utils import get_installed_path
 
 import mmseg_fcn_skip  # registers the mmseg_fcn_skip:: scope
-from mmseg_fcn_skip.converters.fcn import CONFIGS
+from mmseg_fcn_skip.checkpoints.converters.fcn import CONFIGS
 from mmseg_fcn_skip.registry import SCOPE
 from mmseg_fcn_skip.weights.table import WEIGHTS
 

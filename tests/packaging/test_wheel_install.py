@@ -6,7 +6,8 @@ environment (torch, mmseg, mmengine, mmcv; the plugin's own entry there, editabl
 not, is a path-finder hook or folder that this line does not activate and that comes
 after the fresh environment's own site-packages). From a folder outside the
 repository, a user config inheriting ``mmseg_fcn_skip::fcn_skip/...`` trains two
-iterations and is tested, with the tools shipped in the package's ``.mim/tools``.
+iterations, is tested and its FLOPs counted, with the tools shipped in the package's
+``.mim/tools``.
 """
 
 import os
@@ -120,6 +121,27 @@ def test_the_wheel_ships_configs_tools_and_model_index(wheel_env):
     assert (package / '.mim' / 'model-index.yml').is_file()
     assert (package / '.mim' / 'tools' / 'train.py').is_file()
     assert not (package / '.mim' / 'tools' / 'dev').exists()
+    assert not (package / '.mim' / 'tools' / 'experiments').exists()
+    tools = package / '.mim' / 'tools'
+    shipped_tools = {p.relative_to(tools).as_posix() for p in tools.rglob('*.py')}
+    for tool in (
+        'analysis_tools/benchmark.py',
+        'analysis_tools/get_flops.py',
+        'analysis_tools/analysis_lib/benchmark/flops.py',
+        'analysis_tools/analysis_lib/grids.py',
+        'deployment/export_onnx.py',
+        'deployment/deploy_mmdeploy.py',
+    ):
+        assert tool in shipped_tools
+    in_repo = {
+        p.relative_to(REPO / 'tools' / 'analysis_tools').as_posix()
+        for p in (REPO / 'tools' / 'analysis_tools').rglob('*.py')
+    }
+    assert {t for t in shipped_tools if t.startswith('analysis_tools/')} == {
+        f'analysis_tools/{t}' for t in in_repo
+    }
+    # The package itself holds no tool-only code.
+    assert not (package / 'benchmark').exists() and not (package / 'analysis').exists()
     shipped = {
         p.relative_to(package / '.mim' / 'configs').as_posix()
         for p in (package / '.mim' / 'configs').rglob('*.py')
@@ -163,6 +185,13 @@ def test_a_user_config_inherits_trains_and_tests_from_the_wheel(wheel_env):
         [python, tools / 'test.py', 'my_fcn.py', checkpoint, '--work-dir', 'w'], cwd=work, env=env
     )
     assert 'mIoU' in out
+    # A shipped analysis tool finds its analysis_lib beside it.
+    out = run(
+        [python, tools / 'analysis_tools' / 'get_flops.py', 'my_fcn.py', '--shape', '64'],
+        cwd=work,
+        env=env,
+    )
+    assert 'Input shape: 3 x 64 x 64' in out and '1 multiply-add = 2 FLOPs' in out
     # The saved config is the user's, merged with the shipped base.
     dumped = (work / 'w' / 'my_fcn.py').read_text()
     assert 'base_channels=4' in dumped and 'ToyShapesDataset' in dumped

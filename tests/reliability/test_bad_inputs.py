@@ -17,7 +17,8 @@ import torch.nn.functional as F
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmseg.registry import DATASETS, MODELS
-from reliability_helpers import REPO
+
+from tests.helpers import REPO
 
 #: Image sizes (height, width) that stress the net's stride and crops.
 SIZES = {'one': (1, 1), 'tiny': (5, 7), 'wide': (8, 700), 'tall': (700, 8)}

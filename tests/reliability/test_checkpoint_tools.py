@@ -5,7 +5,11 @@ import sys
 import torch
 from mmengine.config import Config
 from mmseg.registry import MODELS
-from reliability_helpers import REPO, TINY_CONFIG, data_options, make_toy_data, run, train_command
+
+from tests.helpers import REPO
+from tests.helpers.light_models import TINY_CONFIG
+from tests.helpers.processes import run
+from tests.helpers.training_runs import data_options, make_toy_data, train_command
 
 
 def _checkpoint(path, **model_overrides):
@@ -63,36 +67,3 @@ def test_train_tool_rejects_a_load_from_of_another_backbone(tmp_path):
     assert f'CheckpointError: checkpoint {checkpoint} does not fit the model' in result.stderr
     assert "Its backbone is not the config's (another depth or width)" in result.stderr
     assert 'Iter(train)' not in result.stdout
-
-
-def test_test_tool_takes_an_old_checkpoint_with_positional_names(tmp_path):
-    checkpoint = _checkpoint(tmp_path / 'new.pth')
-    state = torch.load(checkpoint)
-    old = {
-        key.replace('skip_scores.stride8.', 'skip_scores.0.').replace(
-            'skip_scores.stride16.', 'skip_scores.1.'
-        ): value
-        for key, value in state['state_dict'].items()
-    }
-    torch.save(dict(state, state_dict=old), tmp_path / 'old.pth')
-    data_root = make_toy_data(tmp_path / 'data', num_train=1, num_val=1)
-    result = run(
-        [
-            sys.executable,
-            str(REPO / 'tools' / 'test.py'),
-            str(TINY_CONFIG),
-            str(tmp_path / 'old.pth'),
-            '--work-dir',
-            str(tmp_path / 'work'),
-            '--cfg-options',
-            *data_options(data_root),
-        ]
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    output = result.stdout + result.stderr
-    assert (
-        'decode_head: the checkpoint names the skip layers by position (an older '
-        'format); mapped skip_scores.0.bias -> skip_scores.stride8.bias'
-    ) in output
-    assert 'Iter(test)' in output
-    assert 'missing keys in source state_dict' not in output

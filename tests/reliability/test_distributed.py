@@ -3,15 +3,10 @@
 import json
 import sys
 
-from reliability_helpers import (
-    REPO,
-    TINY_CONFIG,
-    data_options,
-    derived_config,
-    make_toy_data,
-    run,
-    with_probes,
-)
+from tests.helpers import REPO
+from tests.helpers.light_models import TINY_CONFIG
+from tests.helpers.processes import run
+from tests.helpers.training_runs import data_options, derived_config, make_toy_data, with_probes
 
 MAX_ITERS = 3
 # No resizing or cropping, and no fixed batch size: every image keeps its own size

@@ -1,5 +1,5 @@
 """tools/infer.py under load: a killed folder run restarts where it stopped, and
-memory stays flat over many images of mixed sizes (tools/check_infer_memory.py)."""
+memory stays flat over many images of mixed sizes (tools/experiments/check_infer_memory.py)."""
 
 import importlib.util
 import signal
@@ -8,9 +8,11 @@ import sys
 import time
 
 import cv2
-from reliability_helpers import REPO, subprocess_env
 
-CHECK_SCRIPT = REPO / 'tools' / 'check_infer_memory.py'
+from tests.helpers import REPO
+from tests.helpers.processes import subprocess_env
+
+CHECK_SCRIPT = REPO / 'tools' / 'experiments' / 'check_infer_memory.py'
 NUM_IMAGES = 60
 
 
@@ -67,7 +69,7 @@ def test_killed_folder_run_restarts_and_skips_what_is_done(tmp_path):
     ]
 
     first = subprocess.Popen(
-        command, env=subprocess_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        command, env=subprocess_env(threads=1), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     assert _kill_when(first, out_dir, done=10) == -signal.SIGKILL
     done = _complete(out_dir)
@@ -75,7 +77,7 @@ def test_killed_folder_run_restarts_and_skips_what_is_done(tmp_path):
     kept = _identity(out_dir, done)
 
     second = subprocess.run(
-        command, env=subprocess_env(), capture_output=True, text=True, timeout=240
+        command, env=subprocess_env(threads=1), capture_output=True, text=True, timeout=240
     )
     assert second.returncode == 0, second.stderr[-3000:]
     assert (
@@ -106,7 +108,7 @@ def test_memory_stays_flat_over_many_mixed_size_images(tmp_path):
             '--work-dir',
             str(tmp_path),
         ],
-        env=subprocess_env(),
+        env=subprocess_env(threads=1),
         capture_output=True,
         text=True,
         timeout=240,

@@ -10,13 +10,13 @@ must pass over it to the intact one.
 import subprocess
 
 import torch
-from reliability_helpers import (
+
+from tests.helpers.processes import run, subprocess_env
+from tests.helpers.training_runs import (
     data_options,
     derived_config,
     make_toy_data,
-    run,
     state_dict,
-    subprocess_env,
     train_command,
     truncate,
     with_probes,
@@ -34,7 +34,7 @@ def test_sigkill_then_resume_is_bit_exact(tmp_path):
     )
     straight = subprocess.Popen(
         train_command(straight_dir, options),
-        env=subprocess_env(),
+        env=subprocess_env(threads=1),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 from scipy.io import savemat
-from scores_by_hand import confusion_matrix, scores
+
+from tests.helpers.scores_by_hand import confusion_matrix, scores
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SBD_TRAIN = ['2008_000002', '2008_000003', '2010_000005']

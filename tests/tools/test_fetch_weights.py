@@ -13,24 +13,22 @@ import pytest
 import torch
 from PIL import Image
 
-REPO = Path(__file__).resolve().parents[2]
-for folder in ('weights', 'converters', 'reliability'):
-    sys.path.insert(0, str(REPO / 'tests' / folder))
-from light_fcn import load_tool  # noqa: E402
-from reliability_helpers import (  # noqa: E402
-    TINY_CONFIG,
-    data_options,
-    derived_config,
-    make_toy_data,
-    subprocess_env,
+from mmseg_fcn_skip.apis import load_model
+from mmseg_fcn_skip.checkpoints import CAFFE_FCN, TORCHVISION_VGG
+from mmseg_fcn_skip.weights import WEIGHTS, WeightsEntry, fetch_checkpoint
+from tests.helpers.light_models import TINY_CONFIG
+from tests.helpers.processes import load_tool, subprocess_env
+from tests.helpers.training_runs import data_options, derived_config, make_toy_data
+from tests.helpers.weights_files import caffe_fcn32s_file, torchvision_vgg11_file
+from tests.helpers.weights_server import (
+    NO_PROXY,
+    WeightsServer,
+    closed_port,
+    sha256,
+    use_loopback_only,
 )
-from weights_files import caffe_fcn32s_file, torchvision_vgg11_file  # noqa: E402
-from weights_server import NO_PROXY, WeightsServer, closed_port, sha256, use_loopback_only  # noqa: E402
 
-from mmseg_fcn_skip.apis import load_model  # noqa: E402
-from mmseg_fcn_skip.checkpoints import CAFFE_FCN, TORCHVISION_VGG  # noqa: E402
-from mmseg_fcn_skip.weights import WEIGHTS, WeightsEntry, fetch_checkpoint  # noqa: E402
-
+REPO = Path(__file__).resolve().parents[2]
 VGG, FCN = 'models/vgg11-light.pth', 'models/fcn32s-light.caffemodel'
 ITERS = 2
 
@@ -210,7 +208,7 @@ def test_two_processes_started_by_torchrun_download_once_through_the_mirror(
     expected = converter_output('torchvision_vgg2mmseg', files[VGG], named, tmp_path)
     with WeightsServer({f'mirror/{named}': files[VGG]}, delay=1.5) as server:
         env = dict(
-            subprocess_env(),
+            subprocess_env(threads=1),
             TORCH_HOME=str(tmp_path / 'torch_home'),
             FCN_WEIGHTS_MIRROR=server.url('mirror/'),
             **NO_PROXY,

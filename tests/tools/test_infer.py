@@ -1,18 +1,20 @@
 import numpy as np
 import pytest
-from light_fcn import light_model, load_tool, run_tool, write_images
 from PIL import Image
 
 from mmseg_fcn_skip.apis import build_inference_pipeline, load_model, predict_labels
 from mmseg_fcn_skip.apis.inference import blend, read_image
 from mmseg_fcn_skip.datasets import TOY_SHAPES_PALETTE
+from tests.helpers.images import write_images
+from tests.helpers.light_models import light_checkpoint
+from tests.helpers.processes import load_tool, run_tool
 
 SIZES = [(37, 53), (64, 96), (101, 67), (64, 96)]
 
 
 @pytest.fixture(scope='module')
 def fcn8s(tmp_path_factory):
-    return light_model(tmp_path_factory.mktemp('fcn8s'))
+    return light_checkpoint(tmp_path_factory.mktemp('fcn8s'))
 
 
 def test_infer_a_glob_writes_labels_and_overlays(fcn8s, tmp_path):

@@ -6,7 +6,10 @@ another folder."""
 from pathlib import Path
 
 import pytest
-from light_fcn import light_model, load_tool, write_images
+
+from tests.helpers.images import write_images
+from tests.helpers.light_models import light_checkpoint
+from tests.helpers.processes import load_tool
 
 SIZES = [(33, 41), (40, 40)]
 EXPECTED = ['pred/day2/img_000.png', 'pred/img_000.png', 'vis/day2/img_000.png', 'vis/img_000.png']
@@ -14,7 +17,7 @@ EXPECTED = ['pred/day2/img_000.png', 'pred/img_000.png', 'vis/day2/img_000.png',
 
 @pytest.fixture(scope='module')
 def fcn8s(tmp_path_factory):
-    return light_model(tmp_path_factory.mktemp('fcn8s_nested'))
+    return light_checkpoint(tmp_path_factory.mktemp('fcn8s_nested'))
 
 
 @pytest.fixture

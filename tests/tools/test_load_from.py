@@ -6,7 +6,6 @@ hook saves the weights each run starts from (after mmengine has loaded
 ``load_from``), which are compared with the checkpoint of the stage before.
 """
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,32 +16,30 @@ import pytest
 import torch
 from PIL import Image
 
-REPO = Path(__file__).resolve().parents[2]
-HERE = Path(__file__).resolve().parent
+from tests.helpers import REPO
+from tests.helpers.light_models import light_settings
+from tests.helpers.processes import subprocess_env
+
 #: mmseg's own training tool, as installed with the package.
 MMSEG_TRAIN = Path(mmseg.__file__).parent / '.mim' / 'tools' / 'train.py'
 PLUGIN_TRAIN = REPO / 'tools' / 'train.py'
-#: The toy configs of each variant and their light head channels (base_channels=4).
-STAGES = {
-    '32s': ('fcn32s_toy.py', (16,)),
-    '16s': ('fcn16s_toy.py', (32, 16)),
-    '8s': ('fcn8s_toy.py', (16, 32, 16)),
-}
+#: The variants of the staged training, in order.
+STAGES = ('32s', '16s', '8s')
 
 
-def write_config(folder: Path, variant: str, num_classes: int = 5) -> Path:
-    """A light toy config of ``variant`` with the start-weights probe, reference
-    zero score init, 2 iterations, a checkpoint at the end and no validation."""
-    base, channels = STAGES[variant]
-    path = folder / f'fcn{variant}_{num_classes}.py'
+def write_config(
+    folder: Path, variant: str, num_classes: int = 5, score_init: str = 'zeros'
+) -> Path:
+    """A light toy config of ``variant`` with the start-weights probe, the score
+    layers' init ``score_init``, 2 iterations, a checkpoint at the end and no validation."""
+    model = light_settings(variant, num_classes, score_init=score_init)
+    path = folder / f'fcn{variant}_{num_classes}_{score_init}.py'
     path.write_text(
-        f'_base_ = {str(REPO / "configs" / base)!r}\n'
-        "custom_imports = dict(imports=['mmseg_fcn_skip', 'load_from_probes'],\n"
+        f'_base_ = {str(REPO / "configs" / f"fcn{variant}_toy.py")!r}\n'
+        "custom_imports = dict(imports=['mmseg_fcn_skip', 'tests.helpers.training_probes'],\n"
         '                      allow_failed_imports=False)\n'
         "custom_hooks = [dict(type='SaveStartWeightsHook')]\n"
-        'model = dict(backbone=dict(base_channels=4, fc_channels=16),\n'
-        f'             decode_head=dict(in_channels={channels!r}, '
-        f"num_classes={num_classes}, score_init='zeros'))\n"
+        f'model = {model!r}\n'
         'train_cfg = dict(max_iters=2, val_interval=2)\n'
         'val_dataloader = val_cfg = val_evaluator = None\n'
         'default_hooks = dict(checkpoint=dict(interval=2), logger=dict(interval=1))\n'
@@ -58,7 +55,6 @@ def train(
         f'train_dataloader.{key}'
         for key in (f'dataset.data_root={data_root}', 'num_workers=0', 'persistent_workers=False')
     ]
-    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=os.pathsep.join([str(HERE), str(REPO)]))
     result = subprocess.run(
         [
             sys.executable,
@@ -71,7 +67,7 @@ def train(
             *options,
         ],
         cwd=REPO,
-        env=env,
+        env=subprocess_env(threads=1),
         capture_output=True,
         text=True,
         timeout=600,
@@ -153,7 +149,10 @@ def test_staged_training_carries_every_trained_tensor(stages, coarse, fine, new_
         assert not started[f'{new_layer}.{kind}'].any()
         assert trained(folder / fine)[f'{new_layer}.{kind}'].any()  # and it trains
     assert f'FCN-{coarse} into FCN-{fine} (staged)' in logs[fine]
-    assert f'newly initialised: {new_layer} (new skip level {pool})' in logs[fine]
+    assert (
+        f'newly initialised: {new_layer} (new skip level {pool}, starts at zero: the net '
+        "starts from the loaded net's predictions)" in logs[fine]
+    )
 
 
 def test_pool4s_trained_score_layer_reaches_the_fcn8s(stages):
@@ -255,3 +254,52 @@ def test_another_backbone_is_refused_with_the_fix(stages, data_root):
     assert refused.returncode != 0
     assert "Its backbone is not the config's (another depth or width)" in refused.stdout
     assert 'Shapes that differ (checkpoint vs model): backbone.blocks.0.0' in refused.stdout
+
+
+@pytest.mark.parametrize('tool', [PLUGIN_TRAIN, MMSEG_TRAIN], ids=['plugin', 'mmseg'])
+def test_a_staged_start_predicts_through_the_parents_scores_alone(stages, data_root, tool):
+    """With ``score_init='normal'`` (random new score layers from scratch), the level
+    that load_from adds still starts at zero, through either train tool: at iteration 0
+    the FCN-16s' logits come from the FCN-32s' score map alone (pool4 adds exactly
+    nothing, whatever its features), upsampled by the FCN-16s' 2x and 16x steps."""
+    from mmengine.config import Config
+    from mmseg.registry import MODELS
+
+    folder, _ = stages
+    work_dir = folder / f'normal_{tool.parent.parent.name}'
+    config = write_config(folder, '16s', score_init='normal')
+    log = train(tool, config, work_dir, data_root, f'load_from={folder / "32s" / "iter_2.pth"}')
+    started = start(work_dir)
+    parent = trained(folder / '32s')
+    assert torch.equal(
+        started['decode_head.conv_seg.weight'], parent['decode_head.conv_seg.weight']
+    )
+    for kind in ('weight', 'bias'):
+        assert not started[f'decode_head.skip_scores.stride16.{kind}'].any()
+    assert 'decode_head.skip_scores.stride16: new skip level, starts at zero' in log.stdout
+
+    cfg = Config.fromfile(str(config))
+    model = MODELS.build(cfg.model).eval()
+    model.load_state_dict(started)
+    image = torch.rand(1, 3, 45, 61)
+    with torch.no_grad():
+        levels = model.extract_feat(image)
+        logits = model.decode_head(levels)
+        other_pool4 = model.decode_head((torch.randn_like(levels[0]) * 100, levels[1]))
+    assert logits.abs().max() > 0
+    assert torch.equal(logits, other_pool4)
+
+
+def test_a_staged_start_keeps_score_init_when_asked(stages, data_root):
+    folder, _ = stages
+    work_dir = folder / 'normal_kept'
+    config = write_config(folder, '16s', score_init='normal')
+    train(
+        PLUGIN_TRAIN,
+        config,
+        work_dir,
+        data_root,
+        f'load_from={folder / "32s" / "iter_2.pth"}',
+        'model.decode_head.zero_new_levels=False',
+    )
+    assert start(work_dir)['decode_head.skip_scores.stride16.weight'].any()

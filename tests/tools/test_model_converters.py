@@ -9,12 +9,11 @@ import pytest
 import torch
 from mmengine.config import Config
 
+from tests.helpers.caffemodel_writer import caffemodel
+from tests.helpers.reference_nets import caffe_vgg16, fcn_head, torchvision_vgg
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TOOLS = REPO_ROOT / 'tools' / 'model_converters'
-# Weight generators shared with the converter tests.
-sys.path.insert(0, str(REPO_ROOT / 'tests' / 'converters'))
-from caffemodel_writer import caffemodel  # noqa: E402
-from reference_nets import caffe_vgg16, fcn_head, torchvision_vgg  # noqa: E402
 
 
 def _tool(name):

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from light_fcn import free_port
 from mmengine.config import DictAction
 from PIL import Image
-from scores_by_hand import scores
 
 from mmseg_fcn_skip.apis import build_inference_pipeline, load_model, predict_labels
 from mmseg_fcn_skip.apis.inference import read_image
+from tests.helpers.processes import free_port
+from tests.helpers.scores_by_hand import scores
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIG = str(REPO / 'configs' / 'fcn8s_toy.py')

@@ -5,11 +5,11 @@ from typing import Iterator
 import pytest
 import torch
 import torch.distributed as dist
-from light_fcn import free_port
 from mmengine.config import Config
 from torch.nn.parallel import DistributedDataParallel
 
 from mmseg_fcn_skip.utils import close_distributed, prepare_cpu_distributed
+from tests.helpers.processes import free_port
 
 
 @pytest.fixture

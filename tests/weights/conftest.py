@@ -1,13 +1,7 @@
-import sys
-from pathlib import Path
-
 import pytest
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / 'converters'))
-
-from weights_files import caffe_fcn32s_file, torchvision_vgg11_file  # noqa: E402
-from weights_server import use_loopback_only  # noqa: E402
+from tests.helpers.weights_files import caffe_fcn32s_file, torchvision_vgg11_file
+from tests.helpers.weights_server import use_loopback_only
 
 
 @pytest.fixture(autouse=True)

@@ -3,10 +3,10 @@
 import hashlib
 
 import pytest
-from weights_server import STALL, TRUNCATE, WeightsServer, closed_port
 
 from mmseg_fcn_skip.weights import WeightsError
 from mmseg_fcn_skip.weights.download import checksum_mismatch, download, file_digests
+from tests.helpers.weights_server import STALL, TRUNCATE, WeightsServer, closed_port
 
 DATA = bytes(range(256)) * 4099  # ~1 MiB: more than one read chunk
 FIX = 'Fix: put the file there by hand.'

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 import torch
-from weights_server import STALL, TRUNCATE, WeightsServer, closed_port, sha256
 
 from mmseg_fcn_skip.checkpoints import CAFFE_FCN, TORCHVISION_VGG
 from mmseg_fcn_skip.weights import (
@@ -21,6 +20,7 @@ from mmseg_fcn_skip.weights import (
     resolve_checkpoint,
 )
 from mmseg_fcn_skip.weights import download as download_module
+from tests.helpers.weights_server import STALL, TRUNCATE, WeightsServer, closed_port, sha256
 
 REPO = Path(__file__).resolve().parents[2]
 VGG, FCN = 'models/vgg11-light.pth', 'models/fcn32s-light.caffemodel'

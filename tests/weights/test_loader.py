@@ -4,11 +4,11 @@ import pytest
 import torch
 from mmengine.runner.checkpoint import CheckpointLoader, load_from_local
 from mmseg.registry import MODELS
-from weights_server import WeightsServer, sha256
 
 from mmseg_fcn_skip.checkpoints import TORCHVISION_VGG
 from mmseg_fcn_skip.weights import WEIGHTS, WeightsEntry, fetch_checkpoint
 from mmseg_fcn_skip.weights.loader import load_from_fcn_weights
+from tests.helpers.weights_server import WeightsServer, sha256
 
 VGG = 'models/vgg11-light.pth'
 

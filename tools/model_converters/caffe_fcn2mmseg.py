@@ -26,7 +26,7 @@ from typing import List, Optional
 import torch
 
 from mmseg_fcn_skip.checkpoints import CAFFE_FCN, convert, read_weights
-from mmseg_fcn_skip.converters import VARIANTS
+from mmseg_fcn_skip.checkpoints.converters import VARIANTS
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

@@ -10,7 +10,7 @@ from mmseg.registry import MODELS
 from torch import Tensor
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from ..geometry import CONV1_PADDING, FC6_PADDING, LEVEL_NAMES, LEVEL_STRIDES, check_pad_mode
+from .levels import BackboneLevels, Window, check_pad_mode, register_levels
 
 #: Convolutions per block for each depth; every block ends in 2x2/2 max pooling.
 VGG_BLOCKS: Dict[int, Tuple[int, ...]] = {
@@ -21,6 +21,27 @@ VGG_BLOCKS: Dict[int, Tuple[int, ...]] = {
 }
 #: Width of each block relative to ``base_channels``.
 BLOCK_WIDTHS = (1, 2, 4, 8, 8)
+
+#: ``FullyConvVGG``'s levels: the 3x3 convs after conv1_1 are padded by 1 and keep size
+#: and grid, so the levels do not depend on the depth.
+LEVELS = register_levels(
+    BackboneLevels(
+        'FullyConvVGG',
+        'VGG',
+        windows=(
+            Window('conv1_1', 3, padding={'same': 1, 'caffe': 100}),
+            *(Window(f'pool{k}', 2, 2, ceil=True) for k in range(1, 6)),
+            Window('fc6', 7, padding={'same': 3, 'caffe': 0}),
+            Window('fc7', 1),
+        ),
+        names=('pool1', 'pool2', 'pool3', 'pool4', 'pool5', 'fc7'),
+        channels=tuple(64 * width for width in BLOCK_WIDTHS) + (4096,),
+        caffe_size_rule=(
+            'gives pool levels that halve (rounding up) down to pool5 and fc7 6 '
+            'pixels smaller than pool5'
+        ),
+    )
+)
 
 
 @MODELS.register_module()
@@ -52,6 +73,9 @@ class FullyConvVGG(BaseModule):
     - ``'caffe'``: the reference net: conv1_1 padded by 100 and fc6 unpadded, so that
       the reference weights give the reference outputs; about 1.7x the arithmetic.
 
+    The levels as data (names, strides, channels, grids and sizes per pad mode) are
+    ``FullyConvVGG.levels`` (``LEVELS``), which ``FCNSkipHead`` reads.
+
     Args:
         depth (int): VGG depth, one of 11, 13, 16, 19. Default: 16.
         pad_mode (str): ``'same'`` or ``'caffe'``. Default: ``'same'``.
@@ -74,6 +98,8 @@ class FullyConvVGG(BaseModule):
         Input ``(N, 3, H, W)``; output a tuple with one ``(N, C_i, H_i, W_i)`` tensor
         per ``out_indices`` entry, in that order.
     """
+
+    levels = LEVELS
 
     def __init__(
         self,
@@ -98,10 +124,10 @@ class FullyConvVGG(BaseModule):
         _check_layer_cfg('norm_cfg', norm_cfg)
         _check_layer_cfg('act_cfg', act_cfg)
         out_indices = tuple(out_indices)
-        if not out_indices or any(i not in range(len(LEVEL_NAMES)) for i in out_indices):
+        if not out_indices or any(i not in range(len(LEVELS.names)) for i in out_indices):
             raise ValueError(
                 f'out_indices={out_indices!r} must be a non-empty sequence '
-                f'of level indices in 0..5 {LEVEL_NAMES}'
+                f'of level indices in 0..5 {LEVELS.names}'
             )
         if not 0 <= dropout_ratio < 1:
             raise ValueError(f'dropout_ratio={dropout_ratio!r} must be in [0, 1)')
@@ -115,7 +141,7 @@ class FullyConvVGG(BaseModule):
         self.out_indices = out_indices
         self.frozen_stages = frozen_stages
         self.norm_eval = norm_eval
-        self.fc6_padding = FC6_PADDING[pad_mode]
+        self.fc6_padding = LEVELS.window('fc6').pad(pad_mode)
 
         in_channels = 3
         blocks = []
@@ -123,7 +149,9 @@ class FullyConvVGG(BaseModule):
             out_channels = base_channels * width
             convs = []
             for conv_index in range(num_convs):
-                padding = CONV1_PADDING[pad_mode] if block_index == conv_index == 0 else 1
+                padding = (
+                    LEVELS.window('conv1_1').pad(pad_mode) if block_index == conv_index == 0 else 1
+                )
                 convs.append(
                     ConvModule(
                         in_channels,
@@ -140,7 +168,9 @@ class FullyConvVGG(BaseModule):
         self.pool = nn.MaxPool2d(2, stride=2, ceil_mode=True)
         # fc6 is padded explicitly in forward: an unpadded conv after F.pad has a much
         # faster backward pass on CPU than a padded 7x7 conv on small maps.
-        self.fc6 = ConvModule(in_channels, fc_channels, 7, act_cfg=act_cfg)
+        self.fc6 = ConvModule(
+            in_channels, fc_channels, LEVELS.window('fc6').kernel, act_cfg=act_cfg
+        )
         self.fc7 = ConvModule(fc_channels, fc_channels, 1, act_cfg=act_cfg)
         self.dropout = nn.Dropout(dropout_ratio)
         block_channels = [base_channels * w for w in BLOCK_WIDTHS]
@@ -155,7 +185,7 @@ class FullyConvVGG(BaseModule):
     @property
     def out_strides(self) -> Tuple[int, ...]:
         """Stride of each returned level, in ``out_indices`` order."""
-        return tuple(LEVEL_STRIDES[i] for i in self.out_indices)
+        return tuple(LEVELS.strides[i] for i in self.out_indices)
 
     def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
         levels: List[Tensor] = []

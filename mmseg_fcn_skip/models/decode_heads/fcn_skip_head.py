@@ -11,10 +11,9 @@ from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, SampleList
 from torch import Tensor
 
-from ..geometry import LEVEL_STRIDES, PAD_MODES, Grid, crop_offsets, in_level_grids, level_grids
-from ..utils import Upsample, is_tracing, upsample_alignment
-from .level_check import input_size_candidates, level_mismatch
-from .level_names import default_strides, level_name, positional_renames
+from ..backbones.levels import BackboneLevels
+from ..fusion_plan import FusionPlan, input_size_candidates, level_key
+from ..utils import Upsample, is_tracing
 from .loss_check import check_class_weights
 
 SCORE_INITS = ('zeros', 'normal')
@@ -25,25 +24,15 @@ class FCNSkipHead(BaseDecodeHead):
     """Skip-connection head of `Fully Convolutional Networks for Semantic Segmentation
     <https://arxiv.org/abs/1411.4038>`_.
 
-    Each input level is scored by a 1x1 conv. Starting from the deepest, the score map
-    is upsampled to the next level's stride, cropped into alignment with that level's
-    score and added to it; the last sum is upsampled to the input resolution. One input
-    is FCN-32s, two FCN-16s (+pool4), three FCN-8s (+pool3), four FCN-4s (+pool2).
-
-    The upsampling kernels and the crops follow from where each level lies on the input
-    (``in_grids``, see ``geometry``), so the returned logits are aligned with the input
-    pixels: ``logits[..., i, j]`` scores input pixel ``(i, j)``, on ``FullyConvVGG``
-    (both pad modes) and on mmseg's backbones given their grid (docs/backbones.md).
-    The logits may extend past the bottom and right of the input; loss and prediction
-    crop them to the image size.
-
-    The level sizes are checked against ``in_strides`` and ``pad_mode`` (see
-    ``level_check``): relative to each other in every forward, and to the network
-    input in ``loss`` and ``predict``. Levels of another pad mode, of a dilated
-    backbone or of other strides raise a ``ValueError`` that names the fix. The check
-    runs in eager mode, once per combination of sizes; under ``torch.jit.trace``,
-    ``torch.onnx.export``, ``torch.compile`` and ``torch.export`` it is skipped and
-    every size, including the crop to the image size in ``predict``, stays symbolic.
+    Each input level is scored by a 1x1 conv; from the deepest, the score is upsampled
+    to the next level's stride, cropped into alignment with that level's score and
+    added to it; the last sum is upsampled to the input. One input is FCN-32s, two
+    FCN-16s, three FCN-8s, four FCN-4s. The strides, grids, upsamplings, crops and the
+    check of the level sizes are planned once (``self.plan``, a
+    ``models.fusion_plan.FusionPlan``); the logits are aligned with the input pixels
+    and may extend past its bottom and right, so loss and prediction crop them. The
+    theory and the error messages: docs/modules.md; other backbones' grids:
+    docs/backbones.md.
 
     Args:
         in_channels (Sequence[int]): Channels of each input level, finest first and
@@ -54,16 +43,16 @@ class FCNSkipHead(BaseDecodeHead):
             each finer level at half the stride of the next.
         pad_mode (str): The sizes of the levels. ``'same'``: about ``H / s`` at stride
             ``s`` (``FullyConvVGG(pad_mode='same')`` and mmseg's backbones), lying
-            where ``in_grids`` says. ``'caffe'``: the levels of
-            ``FullyConvVGG(pad_mode='caffe')``, the deepest being fc7, on that net's
-            grids. Default: ``'same'``.
+            where ``in_grids`` says. ``'caffe'``: the levels of ``backbone_type`` in
+            its caffe pad mode (``FullyConvVGG(pad_mode='caffe')``), the
+            deepest being fc7, on that net's grids. Default: ``'same'``.
         in_grids (str or Sequence, optional): Where each level lies on the input, for
             ``pad_mode='same'``: ``'centre'`` (pixel ``j`` of a stride ``s`` level on
             input pixel ``s * j + (s - 1) / 2``: ``FullyConvVGG``, Swin), ``'corner'``
             (on ``s * j``: mmseg's ResNet, ResNetV1c, MobileNetV2, MiT, which
             downsample with centred odd kernels), or one entry per level, finest
             first: a name or the offset of pixel 0 in input pixels (int, ``Fraction``,
-            ``'3/2'`` or a float). ``tools/probe_grids.py`` measures them for any
+            ``'3/2'`` or a float). ``tools/analysis_tools/probe_grids.py`` measures them for any
             backbone; docs/backbones.md lists mmseg's. Default: None (``'centre'``;
             the ``'caffe'`` grids with ``pad_mode='caffe'``). The upsampling follows:
             see ``upsample``.
@@ -84,6 +73,15 @@ class FCNSkipHead(BaseDecodeHead):
             Default: ``'zeros'``.
         dropout_ratio (float): Dropout before the score convs. Default: 0 (the VGG
             backbone already drops out after fc6 and fc7).
+        zero_new_levels (bool): When a checkpoint loaded into the model holds this
+            head's deepest score layer (``conv_seg``, same class count) but not the
+            score layer of a skip level (a staged start: FCN-32s weights into an
+            FCN-16s), that skip level starts at zero, as in the paper, so the net
+            starts from the loaded net's predictions; False keeps ``score_init`` for
+            it. Default: True.
+        backbone_type (str or BackboneLevels): The backbone whose levels
+            ``pad_mode='caffe'`` means, by registered type name, described in its
+            module (``models.backbones.levels``). Default: ``'FullyConvVGG'``.
         **kwargs: Passed to ``BaseDecodeHead`` (``num_classes``, ``loss_decode``,
             ``ignore_index``, ...). ``channels`` is the deepest input's channel count
             and need not be given. A softmax ``CrossEntropyLoss`` in ``loss_decode``
@@ -92,10 +90,9 @@ class FCNSkipHead(BaseDecodeHead):
     State dict: ``conv_seg`` scores the deepest level (``score_fr``);
     ``skip_scores.stride<s>`` scores the level of stride ``s`` (``stride16``: pool4,
     ``stride8``: pool3, ``stride4``: pool2) and ``fuse_upsamples.stride<s>`` upsamples
-    the sum at stride ``s`` (weights only with ``learn_upsample``). A level has the
-    same names in every variant, so FCN-32s weights load into FCN-16s and those into
-    FCN-8s key for key; checkpoints that number these layers by position load too
-    (see ``level_names``).
+    the sum at stride ``s`` (weights only with ``learn_upsample``); ``level_key``
+    names them. A level has the same keys in every variant, so FCN-32s weights load
+    into FCN-16s and those into FCN-8s key for key.
 
     Shapes:
         Inputs: the backbone's tuple; level ``k`` is ``(N, in_channels[k], H_k, W_k)``.
@@ -115,24 +112,15 @@ class FCNSkipHead(BaseDecodeHead):
         learn_upsample: bool = False,
         score_init: str = 'zeros',
         dropout_ratio: float = 0.0,
+        zero_new_levels: bool = True,
+        backbone_type: Union[str, BackboneLevels] = 'FullyConvVGG',
         init_cfg: Optional[dict] = None,
         **kwargs,
     ) -> None:
         in_channels, in_index = _as_tuple(in_channels), _as_tuple(in_index)
         _check_levels(in_channels, in_index, kwargs)
         num_levels = len(in_channels)
-        in_strides = _check_strides(in_strides, num_levels)
-        if pad_mode not in PAD_MODES:
-            raise ValueError(
-                f'pad_mode={pad_mode!r} is not supported; use one of '
-                f"{PAD_MODES} (the backbone's pad mode)"
-            )
-        if in_grids is not None and pad_mode == 'caffe':
-            raise ValueError(
-                f"in_grids={in_grids!r} with pad_mode='caffe': the caffe "
-                "levels have FullyConvVGG's grids; leave in_grids out"
-            )
-        in_level_grids('centre' if in_grids is None else in_grids, in_strides)
+        plan = FusionPlan(num_levels, in_strides, pad_mode, in_grids, upsample, backbone_type)
         if skip_scales is not None and (
             len(skip_scales) != num_levels - 1 or any(s <= 0 for s in skip_scales)
         ):
@@ -156,67 +144,42 @@ class FCNSkipHead(BaseDecodeHead):
             **kwargs,
         )
         check_class_weights(self.loss_decode, self.num_classes)
-        self.in_strides = in_strides
-        self.pad_mode = pad_mode
-        self.in_grids = (
-            in_grids if in_grids is None or isinstance(in_grids, str) else tuple(in_grids)
-        )
+        self.plan = plan
+        self.in_strides = plan.in_strides
+        self.pad_mode = plan.pad_mode
+        self.in_grids = plan.in_grids
         self.skip_scales = None if skip_scales is None else tuple(skip_scales)
         self.score_init = score_init
-        # ``conv_seg`` (from the base class) scores the deepest level, as score_fr.
-        # The other layers are named by the stride of their level (see
-        # ``level_names``), so a coarser variant's weights load into a finer one key
-        # for key: ``skip_scores.stride16`` is pool4's score in FCN-16s and FCN-8s.
+        self.zero_new_levels = zero_new_levels
+        # ``conv_seg`` (from the base class) scores the deepest level, as score_fr;
+        # the other layers are keyed by the stride of their level (``level_key``).
         self.skip_scores = nn.ModuleDict(
-            (level_name(s), nn.Conv2d(c, self.out_channels, 1))
-            for c, s in zip(in_channels[:-1], in_strides[:-1])
+            (level_key(s), nn.Conv2d(c, self.out_channels, 1))
+            for c, s in zip(in_channels[:-1], plan.in_strides[:-1])
         )
-        grids = self._input_grids()
-        corners = _upsample_corners(grids, upsample)
-        steps = list(zip(in_strides[:-1], in_strides[1:], corners[1:]))
         self.fuse_upsamples = nn.ModuleDict(
             (
-                level_name(deep),
-                Upsample(self.out_channels, deep // fine, upsample, learn_upsample, corner),
+                step.key,
+                Upsample(
+                    self.out_channels, step.factor, upsample, learn_upsample, step.align_corners
+                ),
             )
-            for fine, deep, corner in reversed(steps)
+            for step in plan.fusions
         )
+        final = plan.final
         self.final_upsample = Upsample(
-            self.out_channels, in_strides[0], upsample, learn_upsample, corners[0]
+            self.out_channels, final.factor, upsample, learn_upsample, final.align_corners
         )
-        self._plan_crops(grids)
 
-    def _input_grids(self) -> List[Grid]:
-        """Grid of each input level, finest first, from ``pad_mode`` and ``in_grids``."""
-        if self.pad_mode == 'same':
-            return list(in_level_grids(self.in_grids or 'centre', self.in_strides))
-        vgg_strides = LEVEL_STRIDES[:4]
-        if self.in_strides[-1] != 32 or any(s not in vgg_strides for s in self.in_strides[:-1]):
-            raise ValueError(
-                f"in_strides={self.in_strides!r} with pad_mode='caffe' must be VGG "
-                f'pool levels of strides {vgg_strides} followed by fc7 (stride 32)'
-            )
-        vgg_grids = level_grids('caffe')
-        return [vgg_grids[vgg_strides.index(s)] for s in self.in_strides[:-1]] + [vgg_grids[-1]]
+    @property
+    def fuse_crops(self) -> List[Tuple[int, int]]:
+        """``(up_crop, skip_crop)`` of each fusion, deepest first (``plan``)."""
+        return self.plan.fuse_crops
 
-    def _plan_crops(self, grids: List[Grid]) -> None:
-        """Derive, once, the leading crops of every fusion and of the final map."""
-        self.fuse_crops: List[Tuple[int, int]] = []
-        grid = grids[-1]
-        for upsample, skip_grid in zip(self.fuse_upsamples.values(), reversed(grids[:-1])):
-            up_grid = upsample.output_grid(grid)
-            up_crop, skip_crop = crop_offsets(up_grid, skip_grid)
-            self.fuse_crops.append((up_crop, skip_crop))
-            grid = Grid(up_grid.stride, up_grid.offset + up_grid.stride * up_crop)
-        final_crop, input_crop = crop_offsets(self.final_upsample.output_grid(grid), Grid.input())
-        if input_crop:
-            raise ValueError(
-                f'with pad_mode={self.pad_mode!r} and in_grids={self.in_grids!r} the '
-                f'upsampled scores start {input_crop} px inside the image and cannot '
-                'cover it; check pad_mode, in_grids and in_strides against the backbone '
-                '(tools/probe_grids.py measures its grids)'
-            )
-        self.final_crop = final_crop
+    @property
+    def final_crop(self) -> int:
+        """Leading pixels dropped from the final upsampled score (``plan``)."""
+        return self.plan.final.up_crop
 
     def forward(self, inputs: Sequence[Tensor], num_levels: Optional[int] = None) -> Tensor:
         """Fuse the levels and upsample to input resolution (see the class docstring).
@@ -314,29 +277,33 @@ class FCNSkipHead(BaseDecodeHead):
                 nn.init.normal_(conv.weight, std=0.01)
             nn.init.zeros_(conv.bias)
 
-    def _load_from_state_dict(self, state_dict: dict, prefix: str, *args, **kwargs) -> None:
-        """Load as ``nn.Module`` does, after renaming positional keys to level names.
-
-        Checkpoints written before the layers were named by level number the skip
-        scores and fusion upsamplings by position (see ``level_names``); their keys
-        are mapped in ``state_dict`` itself, so every loader (``load_state_dict``,
-        mmengine's ``load_checkpoint``, ``init_model``, ``load_from``) reads them,
-        and one log line says so.
-        """
-        renames = positional_renames(list(state_dict), prefix, self.in_strides)
-        for old, new in renames.items():
-            state_dict[new] = state_dict.pop(old)
-        if renames:
-            pairs = ', '.join(
-                f'{old[len(prefix) :]} -> {new[len(prefix) :]}'
-                for old, new in sorted(renames.items())
-            )
+    def _load_from_state_dict(
+        self, state_dict: dict, prefix: str, local_metadata: dict, strict: bool, *args
+    ) -> None:
+        """Load as ``nn.Module`` does; then, for a staged start (the checkpoint has this
+        head's ``conv_seg`` of the same shape but not some skip level's score layer),
+        set those skip levels to zero (``zero_new_levels``), with every loader
+        (``load_state_dict``, mmengine's ``load_checkpoint``, ``load_from``)."""
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, *args)
+        deepest = state_dict.get(prefix + 'conv_seg.weight')
+        if not self.zero_new_levels or deepest is None:
+            return
+        if deepest.shape != self.conv_seg.weight.shape:
+            return
+        new = [
+            key for key in self.skip_scores if f'{prefix}skip_scores.{key}.weight' not in state_dict
+        ]
+        with torch.no_grad():
+            for key in new:
+                nn.init.zeros_(self.skip_scores[key].weight)
+                nn.init.zeros_(self.skip_scores[key].bias)
+        if new:
             print_log(
-                f'{prefix[:-1] or "FCNSkipHead"}: the checkpoint names the skip '
-                f'layers by position (an older format); mapped {pairs}',
+                ', '.join(f'{prefix}skip_scores.{key}' for key in new)
+                + ': new skip level, starts at zero, so the net starts from the loaded '
+                "net's predictions (zero_new_levels=False keeps score_init)",
                 logger='current',
             )
-        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def _select_levels(
         self, inputs: Sequence[Tensor], batch_img_metas: Optional[List[dict]] = None
@@ -365,23 +332,10 @@ class FCNSkipHead(BaseDecodeHead):
                 )
         sizes = tuple((level.shape[-2], level.shape[-1]) for level in levels)
         input_sizes = input_size_candidates(batch_img_metas[0]) if batch_img_metas else ()
-        mismatch = level_mismatch(self.pad_mode, self.in_strides, sizes, input_sizes)
+        mismatch = self.plan.mismatch(sizes, input_sizes)
         if mismatch is not None:
             raise ValueError(mismatch)
         return levels
-
-
-def _upsample_corners(grids: Sequence[Grid], mode: str) -> List[bool]:
-    """``align_corners`` of each upsampling, finest first: entry 0 upsamples level 0
-    to the input, entry ``k`` level ``k`` to level ``k - 1`` (``upsample_alignment``).
-
-    A fused map lies on the grid of its finer level up to whole pixels, so each step
-    depends on its two levels only."""
-    targets = [Grid.input()] + list(grids[:-1])
-    return [
-        upsample_alignment(source, target, int(source.stride / target.stride), mode)
-        for source, target in zip(grids, targets)
-    ]
 
 
 def crop_to_size(logits: Tensor, size: Sequence[int]) -> Tensor:
@@ -445,26 +399,3 @@ def _check_levels(in_channels: tuple, in_index: tuple, kwargs: dict) -> None:
     num_classes = kwargs.get('num_classes')
     if not isinstance(num_classes, int) or num_classes < 1:
         raise ValueError(f'num_classes={num_classes!r} must be a positive integer')
-
-
-def _check_strides(in_strides: Optional[Sequence[int]], num_levels: int) -> tuple:
-    if in_strides is None:
-        if num_levels > 5:
-            raise ValueError(f'{num_levels} input levels need explicit in_strides')
-        return default_strides(num_levels)
-    in_strides = tuple(in_strides)
-    if len(in_strides) != num_levels:
-        raise ValueError(
-            f'in_strides={in_strides!r} needs one stride per input level ({num_levels})'
-        )
-    steps_ok = all(
-        deep % fine == 0 and deep >= 2 * fine for fine, deep in zip(in_strides[:-1], in_strides[1:])
-    )
-    if in_strides[0] < 2 or not steps_ok:
-        raise ValueError(
-            f'in_strides={in_strides!r} must start at 2 or more and each '
-            'stride must be a whole multiple (2x or more) of the previous; '
-            "levels of one stride (a dilated backbone) need mmseg's "
-            'FCNHead instead'
-        )
-    return in_strides

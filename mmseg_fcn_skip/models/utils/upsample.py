@@ -138,7 +138,7 @@ def upsample_alignment(source: Grid, target: Grid, factor: int, mode: str) -> bo
         f'no {mode} upsampling by {factor} puts a level of stride {float(source.stride)}'
         f' and offset {float(source.offset)} on whole pixels of the level of stride '
         f'{float(target.stride)} and offset {float(target.offset)}; give in_grids the '
-        'offsets the backbone has (tools/probe_grids.py measures them): within a '
+        'offsets the backbone has (tools/analysis_tools/probe_grids.py measures them): within a '
         "stride, each level's offset must be a whole number of pixels of the next "
         'finer level from the upsampled one'
     )

@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 
 from mmseg_fcn_skip.models import FullyConvVGG
-from mmseg_fcn_skip.models.geometry import level_grids
+from mmseg_fcn_skip.models.backbones.fully_conv_vgg import LEVELS
 
 LIGHT = dict(base_channels=4, fc_channels=8)
 
@@ -103,9 +103,9 @@ def test_output_metadata_follows_out_indices():
 
 
 def test_grids_of_the_caffe_net():
-    grids = level_grids('caffe')
+    grids = LEVELS.grids('caffe')
     assert [float(g.offset) for g in grids] == [-98.5, -97.5, -95.5, -91.5, -83.5, 12.5]
-    assert [float(g.offset) for g in level_grids('same')] == [0.5, 1.5, 3.5, 7.5, 15.5, 15.5]
+    assert [float(g.offset) for g in LEVELS.grids('same')] == [0.5, 1.5, 3.5, 7.5, 15.5, 15.5]
 
 
 def test_frozen_stages_freeze_blocks_and_optionally_fc():
@@ -151,3 +151,28 @@ def test_frozen_batch_norm_stays_in_eval_mode():
 def test_bad_arguments_name_the_argument(kwargs, match):
     with pytest.raises(ValueError, match=match):
         FullyConvVGG(**kwargs)
+
+
+@pytest.mark.parametrize('pad_mode', ['same', 'caffe'])
+def test_level_sizes_are_those_of_the_backbone(pad_mode):
+    vgg = FullyConvVGG(pad_mode=pad_mode, base_channels=2, fc_channels=2, out_indices=range(6))
+    for height, width in [(1, 1), (2, 31), (32, 33), (63, 96), (101, 7)]:
+        with torch.no_grad():
+            outputs = vgg(torch.zeros(1, 3, height, width))
+        got = [tuple(out.shape[-2:]) for out in outputs]
+        expected = zip(LEVELS.sizes(pad_mode, height), LEVELS.sizes(pad_mode, width))
+        assert got == list(expected)
+
+
+def test_level_sizes_by_hand():
+    assert LEVELS.sizes('same', 500) == (250, 125, 63, 32, 16, 16)
+    assert LEVELS.sizes('caffe', 500) == (349, 175, 88, 44, 22, 16)
+
+
+def test_the_backbone_describes_its_levels():
+    assert FullyConvVGG.levels is LEVELS
+    assert LEVELS.names == ('pool1', 'pool2', 'pool3', 'pool4', 'pool5', 'fc7')
+    assert LEVELS.strides == (2, 4, 8, 16, 32, 32)
+    assert LEVELS.channels == (64, 128, 256, 512, 512, 4096)
+    vgg = FullyConvVGG(out_indices=(2, 3, 5), **LIGHT)
+    assert vgg.out_strides == tuple(LEVELS.strides[i] for i in (2, 3, 5))

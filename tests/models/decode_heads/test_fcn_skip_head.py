@@ -10,6 +10,7 @@ from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
 from mmseg_fcn_skip.models import FCNSkipHead, FullyConvVGG
+from tests.helpers.light_models import light_model
 
 #: Backbone levels of FCN-32s, 16s, 8s and 4s (pool2, pool3, pool4, fc7; deepest last).
 VARIANTS = {1: (5,), 2: (3, 5), 3: (2, 3, 5), 4: (1, 2, 3, 5)}
@@ -341,3 +342,12 @@ def test_channels_that_do_not_match_the_backbone_are_named():
     levels = [torch.randn(1, 256, 8, 8), torch.randn(1, 512, 4, 4), torch.randn(1, 4096, 2, 2)]
     with pytest.raises(ValueError, match=r'in_channels\[1\]=256 .* 512 channels'):
         head(levels)
+
+
+def test_layers_are_named_by_the_stride_of_their_level():
+    head = light_model('8s', learn_upsample=True).decode_head
+    assert list(head.skip_scores) == ['stride8', 'stride16']
+    assert list(head.fuse_upsamples) == ['stride32', 'stride16']
+    fcn16s = light_model('16s', learn_upsample=True).decode_head
+    assert list(fcn16s.skip_scores) == ['stride16']
+    assert list(fcn16s.fuse_upsamples) == ['stride32']

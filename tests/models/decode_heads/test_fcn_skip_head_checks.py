@@ -8,7 +8,7 @@ from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
 from mmseg_fcn_skip.models import FCNSkipHead, FullyConvVGG
-from mmseg_fcn_skip.models.decode_heads.level_check import level_mismatch
+from mmseg_fcn_skip.models.fusion_plan import level_mismatch
 
 VARIANTS = {1: (5,), 2: (3, 5), 3: (2, 3, 5), 4: (1, 2, 3, 5)}
 PAD_MODE_FIX = 'the same pad_mode in model.backbone and model.decode_head'

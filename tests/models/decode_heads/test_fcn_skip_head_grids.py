@@ -98,7 +98,7 @@ def test_corner_upsampling_is_chosen_per_step():
         (dict(in_grids='corner', pad_mode='caffe'), "with pad_mode='caffe'"),
         (dict(in_grids='diagonal'), "'diagonal' is not a grid name"),
         (dict(in_grids=(0, 0)), r'one entry per input level \(3\)'),
-        (dict(in_grids=(0, 1, 0)), 'tools/probe_grids.py'),
+        (dict(in_grids=(0, 1, 0)), 'tools/analysis_tools/probe_grids.py'),
         (dict(in_grids=(3, 3, 3), upsample='bilinear'), r'start 3 px inside the image'),
         (dict(in_grids=(8, 8, 8)), r'start 1 px inside the image'),
     ],

@@ -1,0 +1,76 @@
+"""tools/deployment/deploy_mmdeploy.py: mmdeploy's deploy.py runs with the TorchScript exporter,
+in its own process and in the processes it spawns.
+
+A stand-in deploy.py does what mmdeploy's does to the exporter: its ``main()`` parses
+its arguments, sets the spawn start method and calls ``torch.onnx.export`` in a child
+process. The real mmdeploy runs in tests/apis/test_export_mmdeploy.py where installed.
+"""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import onnxruntime
+
+REPO = Path(__file__).resolve().parents[3]
+STAND_IN = """
+import argparse
+import multiprocessing as mp
+import sys
+
+import torch
+
+
+def export(path):
+    import warnings
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        torch.onnx.export(torch.nn.Conv2d(3, 2, 3), (torch.randn(1, 3, 8, 8), ), path,
+                          input_names=['x'], dynamic_axes={'x': {2: 'h', 3: 'w'}})
+    legacy = any('legacy TorchScript-based' in str(w.message) for w in caught)
+    print('child exporter:', 'torchscript' if legacy else 'dynamo', flush=True)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument('out')
+    args = parser.parse_args()
+    mp.set_start_method('spawn', force=True)
+    child = mp.Process(target=export, args=(args.out, ))
+    child.start()
+    child.join()
+    sys.exit(child.exitcode)
+"""
+
+
+def run(*args, cwd):
+    return subprocess.run(
+        [
+            sys.executable,
+            str(REPO / 'tools' / 'deployment' / 'deploy_mmdeploy.py'),
+            *map(str, args),
+        ],
+        cwd=cwd,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def test_deploy_script_exports_with_torchscript_in_its_spawned_child(tmp_path):
+    (tmp_path / 'deploy.py').write_text(STAND_IN)
+    done = run(tmp_path / 'deploy.py', tmp_path / 'conv.onnx', cwd=tmp_path)
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert 'child exporter: torchscript' in done.stdout
+    session = onnxruntime.InferenceSession(
+        str(tmp_path / 'conv.onnx'), providers=['CPUExecutionProvider']
+    )
+    out = session.run(None, {'x': np.zeros((1, 3, 20, 9), np.float32)})[0]
+    assert out.shape == (1, 2, 18, 7)  # height and width stayed dynamic
+
+
+def test_a_missing_deploy_script_names_the_fix(tmp_path):
+    done = run(tmp_path / 'nowhere' / 'deploy.py', 'x', cwd=tmp_path)
+    assert done.returncode != 0
+    assert 'give the path of tools/deploy.py from mmdeploy' in done.stdout
