@@ -7,13 +7,15 @@ here equals the one the matching command writes:
 - torchvision VGG: ``torchvision_vgg2mmseg.py SRC DST`` (``--caffe-input`` for an
   entry whose convention is ``'caffe'``);
 - Caffe VGG: ``caffe_vgg2mmseg.py SRC DST``;
-- Caffe FCN: ``caffe_fcn2mmseg.py SRC DST --variant VARIANT``.
+- Caffe FCN: ``caffe_fcn2mmseg.py SRC DST --variant VARIANT`` (``--net NAME`` for
+  an entry named after a released net, see ``converters.released``).
 """
 
 from pathlib import Path
 from typing import Optional
 
 from ..checkpoints import convert, read_weights, weights_layout
+from ..converters.released import RELEASED_NETS
 from .table import WeightsEntry
 
 
@@ -40,6 +42,7 @@ def convert_weights(path: Path, entry: WeightsEntry) -> Optional[dict]:
     layout = entry.layout or weights_layout(state_dict)
     if layout is None:
         return None
+    net = entry.name if entry.name in RELEASED_NETS else None
     return convert(
-        state_dict, layout, convention=entry.convention, variant=entry.variant
+        state_dict, layout, convention=entry.convention, variant=entry.variant, net=net
     ).checkpoint
