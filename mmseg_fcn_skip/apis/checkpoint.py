@@ -15,6 +15,7 @@ from mmseg.models import BaseSegmentor
 from mmseg.registry import DATASETS
 
 from ..checkpoints import check_exact_fit, read_checkpoint
+from ..checkpoints.released import check_released_net
 from ..weights import resolve_checkpoint
 
 
@@ -58,6 +59,7 @@ def load_model(
     model = init_model(cfg, None, device='cpu')
     checkpoint = resolve_checkpoint(str(checkpoint))
     state_dict, meta = read_checkpoint(checkpoint)
+    check_released_net(model, meta, checkpoint)
     check_exact_fit(model, state_dict, checkpoint)
     model.load_state_dict(state_dict)
     model.dataset_meta = resolve_dataset_meta(cfg, meta.get('dataset_meta'), num_classes(model))

@@ -42,8 +42,10 @@ from .reader import (
     TORCHVISION_VGG_CONVERTER,
     CheckpointError,
     PathLike,
+    read_checkpoint,
     read_state_dict,
 )
+from .released import check_released_net
 
 Shapes = Dict[str, Tuple[int, ...]]
 #: The top-level config key that lets ``load_from`` drop trained layers.
@@ -167,13 +169,16 @@ def check_load_from(
 def verify_checkpoint(model: nn.Module, path: PathLike) -> None:
     """Check that ``path`` is intact and its weights fit ``model`` exactly.
 
-    Cheap: the tensors are memory-mapped, not read.
+    Cheap: the tensors are memory-mapped, not read. A converted released net
+    must meet a model built as that net (``released.check_released_net``).
 
     Raises:
-        CheckpointError: see ``reader.check_checkpoint_file`` and
-            :func:`check_exact_fit`.
+        CheckpointError: see ``reader.check_checkpoint_file``,
+            ``released.check_released_net`` and :func:`check_exact_fit`.
     """
-    check_exact_fit(model, read_state_dict(path), path)
+    state_dict, meta = read_checkpoint(path)
+    check_released_net(model, meta, path)
+    check_exact_fit(model, state_dict, path)
 
 
 class _Heads:

@@ -132,7 +132,7 @@ def _context(variant: str) -> ReleasedNet:
         'PASCAL-Context',
         CONTEXT_CLASSES,
         'PascalContextDataset59',
-        f'fcn_skip_caffe/fcn{variant}_vgg16-caffe_1xb1-100k_pascal-context-59-fullsize.py',
+        f'fcn_skip_caffe/fcn{variant}_vgg16-caffe_1xb1-400k_pascal-context-59-fullsize.py',
     )
 
 
