@@ -195,8 +195,8 @@ def convert_caffe_fcn(
             :func:`class_indices`; or ``dataset`` given for weights of no released
             net (their class names are unknown).
     """
-    if net in RELEASED_NETS and variant is None:
-        variant = RELEASED_NETS[net].variant
+    if net in RELEASED_NETS and variant is None and RELEASED_NETS[net].variant == '8s-atonce':
+        variant = '8s-atonce'  # port weights without Scale layers read as staged FCN-8s
     try:
         converted, variant = caffe_fcn_to_mmseg(state_dict, variant, learn_upsample)
     except KeyError as error:
