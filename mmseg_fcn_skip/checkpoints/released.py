@@ -91,7 +91,9 @@ def check_released_net(model: nn.Module, meta: Mapping, path: PathLike) -> None:
     )
     if expected.matches(built):
         return
-    config_nets = [other.name for other in RELEASED_NETS.values() if net_shape(other).matches(built)]
+    config_nets = [
+        other.name for other in RELEASED_NETS.values() if net_shape(other).matches(built)
+    ]
     config_net = (
         f'the released net {" / ".join(config_nets)} ({built.describe()})'
         if config_nets

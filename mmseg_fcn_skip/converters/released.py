@@ -306,7 +306,7 @@ def class_indices(released: Sequence[str], wanted: Sequence[str]) -> List[int]:
             indices.append(index)
     if unmatched:
         raise ValueError(
-            f'the classes {unmatched} of the dataset are not among the net\'s '
+            f"the classes {unmatched} of the dataset are not among the net's "
             f'{len(released)} classes ({", ".join(released)}); convert for a dataset '
             'whose classes the net scores'
         )

@@ -139,7 +139,9 @@ class NYUDv2Dataset(BaseSegDataset):
         ]
         if missing:
             more = len(missing) - MAX_LISTED_FILES
-            listed = ', '.join(missing[:MAX_LISTED_FILES]) + (f' and {more} more' if more > 0 else '')
+            listed = ', '.join(missing[:MAX_LISTED_FILES]) + (
+                f' and {more} more' if more > 0 else ''
+            )
             raise FileNotFoundError(
                 f'NYUDv2: {len(missing)} file(s) of the samples listed in {self.ann_file} '
                 f'are missing: {listed}. Write the dataset with '

@@ -98,9 +98,7 @@ def test_converted_net_matches_the_reference_class_by_class(tmp_path, vgg16_ligh
         generator = torch.Generator().manual_seed(size[0] * 100 + size[1])
         image = 60 * torch.randn(1, 3, *size, generator=generator)
         with torch.no_grad():
-            expected = caffe_fcn_head(
-                weights, caffe_vgg16_features(weights, image), image, variant
-            )
+            expected = caffe_fcn_head(weights, caffe_vgg16_features(weights, image), image, variant)
             meta_info = dict(img_shape=size, ori_shape=size, pad_shape=size)
             logits = model.encode_decode(image, [meta_info])
         assert logits.shape == (1, len(classes), *size)
@@ -122,7 +120,9 @@ def test_context_keeps_background_for_the_60_class_dataset(vgg16_light):
     assert len(classes) == 60 and classes[0] == 'background' and meta['config'] is None
     score = checkpoint['state_dict']['decode_head.conv_seg.bias']
     for index, class_name in enumerate(classes):
-        assert score[index] == weights['score_fr.bias'][released_channel(class_name, CONTEXT_RELEASED)]
+        assert (
+            score[index] == weights['score_fr.bias'][released_channel(class_name, CONTEXT_RELEASED)]
+        )
 
 
 def test_voc_classes_from_a_context_net_and_unmatched_names_listed(vgg16_light):
@@ -133,7 +133,9 @@ def test_voc_classes_from_a_context_net_and_unmatched_names_listed(vgg16_light):
         checkpoint['state_dict']['decode_head.skip_scores.stride8.weight'],
         weights['score_pool3.weight'][:21],
     )
-    with pytest.raises(ValueError, match=re.escape("the classes ['toilet', 'lamp'] of the dataset")):
+    with pytest.raises(
+        ValueError, match=re.escape("the classes ['toilet', 'lamp'] of the dataset")
+    ):
         class_indices(CONTEXT_RELEASED, ['cat', 'table', 'toilet', 'cloth', 'lamp'])
     with pytest.raises(ValueError, match=r"the classes \[.*'picture'.*\] of the dataset"):
         convert(weights, CAFFE_FCN, dataset='NYUDv2Dataset')
@@ -164,6 +166,10 @@ def test_other_class_counts_convert_without_names_and_other_layers_are_refused(v
     sift_flow = dict(vgg16_light)
     for task, count in (('sem', 33), ('geo', 3)):
         head = fcn_head('32s', count, torch.Generator(), fc_channels=FC)
-        sift_flow.update({f'{k.split(".")[0]}_{task}.{k.split(".")[1]}': v for k, v in head.items()})
-    with pytest.raises(KeyError, match=r'Layers found: conv1_1, .*fc7, score_fr_sem, upscore_sem, '):
+        sift_flow.update(
+            {f'{k.split(".")[0]}_{task}.{k.split(".")[1]}': v for k, v in head.items()}
+        )
+    with pytest.raises(
+        KeyError, match=r'Layers found: conv1_1, .*fc7, score_fr_sem, upscore_sem, '
+    ):
         convert(sift_flow, CAFFE_FCN)

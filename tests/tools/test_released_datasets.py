@@ -215,7 +215,9 @@ def test_hha_is_fed_in_the_stored_channel_order(nyud_data):
     cfg = Config.fromfile(str(REPO / NYUD_HHA)).test_dataloader.dataset
     cfg.update(data_root=str(nyud_data))
     sample = DATASETS.build(cfg)[0]  # read by mmseg (BGR), as in testing
-    fed = model.data_preprocessor(dict(inputs=[sample['inputs']], data_samples=[sample['data_samples']]))
+    fed = model.data_preprocessor(
+        dict(inputs=[sample['inputs']], data_samples=[sample['data_samples']])
+    )
     mean = torch.tensor([132.431, 94.076, 118.477]).view(3, 1, 1)
     torch.testing.assert_close(fed['inputs'][0], stored - mean)
 

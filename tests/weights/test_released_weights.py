@@ -27,7 +27,11 @@ NETS = {
     'nyud-fcn32s-color-heavy': ('32s', 40),
     'nyud-fcn32s-hha-heavy': ('32s', 40),
 }
-UPSCORES = {'32s': ('upscore',), '16s': ('upscore2', 'upscore16'), '8s': ('upscore2', 'upscore_pool4', 'upscore8')}
+UPSCORES = {
+    '32s': ('upscore',),
+    '16s': ('upscore2', 'upscore16'),
+    '8s': ('upscore2', 'upscore_pool4', 'upscore8'),
+}
 IN_CHANNELS = {'32s': [FC], '16s': [512, FC], '8s': [256, 512, FC]}
 
 
@@ -131,9 +135,7 @@ def test_the_cli_needs_the_name_of_a_nyud_net(files, tmp_path):
         ('pascalcontext-fcn8s-heavy', 'fcn8s-heavy-pascal', 'fcn8s-heavy-pascal'),
     ],
 )
-def test_a_net_given_to_another_nets_config_is_refused_naming_both(
-    mirror, net, config, named
-):
+def test_a_net_given_to_another_nets_config_is_refused_naming_both(mirror, net, config, named):
     variant = NETS[net][0]
     cfg = packaged_config(RELEASED_NETS[config].config)
     with pytest.raises(CheckpointError) as error:

@@ -94,7 +94,7 @@ def label_table(all_labels: Sequence[str], classes: Sequence[str]) -> np.ndarray
         table[positions[canonical]] = mmseg[canonical]
     if unknown:
         raise ValueError(
-            f'the classes {unknown} are not among the labels of labels.txt or mmseg\'s '
+            f"the classes {unknown} are not among the labels of labels.txt or mmseg's "
             'PascalContextDataset59 classes; give the 59-class list of the release '
             '(59_labels.txt) or of the FCN reference (classes-59.txt)'
         )
@@ -114,7 +114,7 @@ def convert_label_map(mat_path: Path, table: np.ndarray) -> np.ndarray:
     if label_map.min() < 0 or label_map.max() >= len(table):
         raise ValueError(
             f'{mat_path} has labels in [{label_map.min()}, {label_map.max()}], beyond the '
-            f'{len(table) - 1} of labels.txt; check that the labels.txt is the release\'s'
+            f"{len(table) - 1} of labels.txt; check that the labels.txt is the release's"
         )
     return table[label_map]
 
