@@ -162,6 +162,12 @@ _NETS = [
 ]
 #: The released VGG16 FCNs with the reference layer names, by name.
 RELEASED_NETS: Dict[str, ReleasedNet] = {net.name: net for net in _NETS}
+#: Configs for a released net converted for another dataset than its own.
+OTHER_DATASET_CONFIGS: Dict[Tuple[str, str], str] = {
+    ('pascalcontext-fcn8s-heavy', 'PascalContextDataset'): (
+        'fcn_skip_caffe/fcn8s_vgg16-caffe_1xb1-400k_pascal-context-60-fullsize.py'
+    ),
+}
 
 
 def convert_caffe_fcn(
@@ -340,8 +346,8 @@ def released_meta(net: ReleasedNet, dataset: str, classes: Sequence[str]) -> dic
         classes: That dataset's classes (the converted net's score channels).
 
     Returns:
-        dict: ``net``, ``task``, ``dataset``, ``config`` (the net's, if converted for
-        its own dataset), ``dataset_meta`` (classes and palette, as
+        dict: ``net``, ``task``, ``dataset``, ``config`` (the net's for its own
+        dataset, else one of ``OTHER_DATASET_CONFIGS`` or None), ``dataset_meta`` (classes and palette, as
         ``mmseg.apis.init_model`` reads them) and ``data_preprocessor`` (the input
         the weights expect).
     """
@@ -356,10 +362,10 @@ def released_meta(net: ReleasedNet, dataset: str, classes: Sequence[str]) -> dic
         ),
         data_preprocessor=dict(bgr_to_rgb=net.bgr_to_rgb, mean=list(net.mean), std=[1.0] * 3),
     )
-    if dataset == net.dataset:
-        meta['config'] = 'configs/' + net.config
-    else:
-        meta['config'] = None
+    config = (
+        net.config if dataset == net.dataset else OTHER_DATASET_CONFIGS.get((net.name, dataset))
+    )
+    meta['config'] = None if config is None else 'configs/' + config
     return meta
 
 

@@ -17,7 +17,7 @@ import pytest
 import torch
 from mmseg.apis import init_model
 from mmseg.datasets import PascalContextDataset59
-from reference_nets import caffe_fcn_head, caffe_vgg16, caffe_vgg16_features, fcn_head
+from reference_nets import REPO_ROOT, caffe_fcn_head, caffe_vgg16, caffe_vgg16_features, fcn_head
 
 from mmseg_fcn_skip.checkpoints import CAFFE_FCN, convert
 from mmseg_fcn_skip.converters.released import RELEASED_NETS, class_indices
@@ -125,6 +125,30 @@ def test_context_keeps_background_for_the_60_class_dataset(vgg16_light):
         )
 
 
+def test_context_fcn8s_for_the_60_class_config_matches_the_reference(tmp_path, vgg16_light):
+    weights = released_weights(vgg16_light, 'pascalcontext-fcn8s-heavy', seed=5)
+    checkpoint, meta = convert(weights, CAFFE_FCN, dataset='PascalContextDataset')
+    assert meta['config'].endswith('fcn8s_vgg16-caffe_1xb1-400k_pascal-context-60-fullsize.py')
+    torch.save(checkpoint, tmp_path / 'fcn8s-60.pth')
+    model = init_model(
+        str(REPO_ROOT / meta['config']),
+        str(tmp_path / 'fcn8s-60.pth'),
+        device='cpu',
+        cfg_options=light_options('8s'),
+    ).eval()
+    classes = model.dataset_meta['classes']
+    assert len(classes) == 60 and classes[0] == 'background'
+    size = (23, 17)
+    image = 60 * torch.randn(1, 3, *size, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        expected = caffe_fcn_head(weights, caffe_vgg16_features(weights, image), image, '8s')
+        logits = model.encode_decode(image, [dict(img_shape=size, ori_shape=size, pad_shape=size)])
+    index = [released_channel(name, CONTEXT_RELEASED) for name in classes]
+    torch.testing.assert_close(
+        logits, expected[:, index], rtol=0, atol=TOLERANCE * expected.abs().max()
+    )
+
+
 def test_voc_classes_from_a_context_net_and_unmatched_names_listed(vgg16_light):
     weights = released_weights(vgg16_light, 'pascalcontext-fcn8s-heavy')
     checkpoint, meta = convert(weights, CAFFE_FCN, dataset='PascalVOCDataset')
@@ -173,3 +197,13 @@ def test_other_class_counts_convert_without_names_and_other_layers_are_refused(v
         KeyError, match=r'Layers found: conv1_1, .*fc7, score_fr_sem, upscore_sem, '
     ):
         convert(sift_flow, CAFFE_FCN)
+
+
+def test_learned_upsampling_is_reordered_on_both_class_dimensions(vgg16_light):
+    generator = torch.Generator().manual_seed(3)
+    weights = dict(vgg16_light, **fcn_head('16s', 60, generator, True, fc_channels=FC))
+    checkpoint, meta = convert(weights, CAFFE_FCN, learn_upsample=True)
+    index = [released_channel(name, CONTEXT_RELEASED) for name in meta['dataset_meta']['classes']]
+    for key, name in (('fuse_upsamples.stride32', 'upscore2'), ('final_upsample', 'upscore16')):
+        expected = weights[f'{name}.weight'][index][:, index]
+        assert torch.equal(checkpoint['state_dict'][f'decode_head.{key}.weight'], expected)

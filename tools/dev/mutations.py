@@ -1060,4 +1060,32 @@ MUTATIONS = (
         'if exclude not in p.parents]',
         INFER_TOOL_TESTS,
     ),
+    Mutation(
+        'released:alias-not-used',
+        PKG + 'converters/released.py',
+        'index = position.get(name, position.get(CLASS_ALIASES.get(name, name)))',
+        'index = position.get(name)',
+        ('tests/converters/test_released_nets.py',),
+    ),
+    Mutation(
+        'released:learned-upsampling-one-dim',
+        PKG + 'converters/released.py',
+        'out[key] = value.index_select(0, index).index_select(1, index)',
+        'out[key] = value.index_select(0, index)',
+        ('tests/converters/test_released_nets.py',),
+    ),
+    Mutation(
+        'released-check:mean-ignored',
+        PKG + 'checkpoints/released.py',
+        'return all(abs(a - b) <= MEAN_ATOL for a, b in zip(self.mean, other.mean))',
+        'return True',
+        ('tests/weights/test_released_weights.py',),
+    ),
+    Mutation(
+        'nyud-converter:void-kept',
+        'tools/dataset_converters/nyud.py',
+        'return np.where(label == 0, IGNORE_INDEX, label - 1).astype(np.uint8)',
+        'return (label - 1).astype(np.uint8)',
+        ('tests/tools/test_released_datasets.py',),
+    ),
 )
