@@ -29,6 +29,7 @@ import torch
 from mmengine.logging import print_log
 
 from ..checkpoints.layouts import CONVERTERS
+from ..converters.released import RELEASED_NETS
 from ..engine.atomic_io import write_atomic
 from .convert import convert_weights
 from .download import WeightsError, checksum_mismatch, download, file_digests, move_aside
@@ -249,9 +250,10 @@ def manual_fix(entry: WeightsEntry, paths: CachePaths) -> str:
     ]
     if entry.layout is not None:
         stem = Path(entry.filename).stem
+        net = f' --net {entry.name}' if entry.name in RELEASED_NETS else ''
         lines.append(
             f'or convert it yourself with `python {CONVERTERS[entry.layout]} '
-            f'{entry.filename} checkpoints/{stem}_mmseg.pth` and give that path '
+            f'{entry.filename} checkpoints/{stem}_mmseg.pth{net}` and give that path '
             f'instead of {entry.name or entry.url!r}'
         )
     return ';\n'.join(lines) + '.'

@@ -9,7 +9,7 @@ import pytest
 import torch
 from caffemodel_writer import caffemodel
 from reference_nets import caffe_vgg16, fcn_head
-from weights_server import WeightsServer
+from weights_server import WeightsServer, closed_port
 
 from mmseg_fcn_skip.apis import load_model
 from mmseg_fcn_skip.checkpoints import CheckpointError, verify_checkpoint
@@ -150,3 +150,28 @@ def test_a_net_given_to_another_nets_config_is_refused_naming_both(mirror, net, 
     model = init_model(cfg, None, device='cpu', cfg_options=light_options(variant))
     with pytest.raises(CheckpointError, match=f'holds the released net {net} '):
         verify_checkpoint(model, fetch_checkpoint(net, progress=False))
+
+
+def test_without_network_the_fix_names_the_net_for_the_converter(monkeypatch):
+    monkeypatch.setenv('FCN_WEIGHTS_MIRROR', f'http://127.0.0.1:{closed_port()}/')
+    with pytest.raises(WeightsError, match='cannot download') as error:
+        fetch_checkpoint('nyud-fcn32s-hha-heavy', progress=False)
+    assert (
+        'caffe_fcn2mmseg.py nyud-fcn32s-hha-heavy.caffemodel '
+        'checkpoints/nyud-fcn32s-hha-heavy_mmseg.pth --net nyud-fcn32s-hha-heavy`'
+    ) in str(error.value)
+
+
+def test_a_net_given_a_config_with_another_mean_is_refused(mirror):
+    # The PASCAL VOC FCN-32s config set to 40 classes: NYUDv2's shapes, Caffe's mean.
+    cfg = packaged_config(RELEASED_NETS['fcn32s-heavy-pascal'].config)
+    options = dict(light_options('32s'), **{'model.decode_head.num_classes': 40})
+    with pytest.raises(CheckpointError) as error:
+        load_model(cfg, 'nyud-fcn32s-color-heavy', cfg_options=options)
+    message = str(error.value)
+    assert 'holds the released net nyud-fcn32s-color-heavy (NYUDv2 (colour)' in message
+    assert 'input BGR minus mean [116.19, 97.203, 92.318]' in message
+    assert (
+        'the config builds no released net (FCN-32s, 40 classes, input BGR minus mean '
+        '[104.007, 116.669, 122.679])'
+    ) in message

@@ -1082,10 +1082,10 @@ MUTATIONS = (
         ('tests/weights/test_released_weights.py',),
     ),
     Mutation(
-        'nyud-converter:void-kept',
+        'nyud-converter:labels-not-shifted',
         'tools/dataset_converters/nyud.py',
         'return np.where(label == 0, IGNORE_INDEX, label - 1).astype(np.uint8)',
-        'return (label - 1).astype(np.uint8)',
+        'return np.where(label == 0, IGNORE_INDEX, label).astype(np.uint8)',
         ('tests/tools/test_released_datasets.py',),
     ),
 )
