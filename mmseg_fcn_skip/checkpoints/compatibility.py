@@ -38,6 +38,7 @@ from ..models.decode_heads import FCNSkipHead
 from ..models.fusion_plan import variant_name
 from .layouts import CAFFE_FCN, CAFFE_VGG, CONVERTERS, TORCHVISION_VGG, weights_layout
 from .reader import MAX_LISTED_KEYS, CheckpointError, PathLike, read_checkpoint, read_state_dict
+from .released import check_released_net
 
 Shapes = Dict[str, Tuple[int, ...]]
 #: The top-level config key that lets ``load_from`` drop trained layers.
@@ -163,25 +164,31 @@ def check_load_from(
 def verify_checkpoint(model: nn.Module, path: PathLike) -> None:
     """Check that ``path`` is intact and its weights fit ``model`` exactly.
 
-    Cheap: the tensors are memory-mapped, not read.
+    Cheap: the tensors are memory-mapped, not read. A converted released net
+    must meet a model built as that net (``released.check_released_net``).
 
     Raises:
-        CheckpointError: see ``reader.check_checkpoint_file`` and
-            :func:`check_exact_match`.
+        CheckpointError: see ``reader.check_checkpoint_file``,
+            ``released.check_released_net`` and :func:`check_exact_match`.
     """
-    check_exact_match(model, read_state_dict(path), path)
+    state_dict, meta = read_checkpoint(path)
+    check_released_net(model, meta, path)
+    check_exact_match(model, state_dict, path)
 
 
 def load_exact(model: nn.Module, path: PathLike) -> dict:
-    """Load the checkpoint ``path`` into ``model``, which it must fit exactly.
+    """Load the checkpoint ``path`` into ``model``, which it must fit exactly (and,
+    for a converted released net, be built as that net).
 
     Returns:
         dict: The checkpoint's ``meta`` (empty for a plain state dict).
 
     Raises:
-        CheckpointError: see ``reader.read_checkpoint`` and :func:`check_exact_match`.
+        CheckpointError: see ``reader.read_checkpoint``,
+            ``released.check_released_net`` and :func:`check_exact_match`.
     """
     state_dict, meta = read_checkpoint(path)
+    check_released_net(model, meta, path)
     check_exact_match(model, state_dict, path)
     model.load_state_dict(state_dict)
     return meta

@@ -17,12 +17,11 @@ from .converters import (
     CAFFE_VGG_CONVERTER,
     TORCHVISION_VGG_CONVERTER,
     backbone_meta,
-    caffe_fcn_to_mmseg,
     caffe_vgg_to_mmseg,
-    fcn_meta,
     make_checkpoint,
     torchvision_vgg_to_mmseg,
 )
+from .converters.released import convert_caffe_fcn
 from .reader import PathLike, StateDict, read_weights
 
 #: Layouts of published weights, as told apart by :func:`weights_layout`.
@@ -80,6 +79,8 @@ def convert(
     convention: str = 'torchvision',
     variant: Optional[str] = None,
     learn_upsample: bool = False,
+    net: Optional[str] = None,
+    dataset: Optional[str] = None,
 ) -> Converted:
     """Convert a state dict of a published layout into a plugin checkpoint.
 
@@ -93,6 +94,10 @@ def convert(
             ``converters.caffe_fcn_to_mmseg``); None: read from the keys.
         learn_upsample: Keep a Caffe FCN's upsampling weights as learnable
             weights instead of requiring bilinear kernels.
+        net: The released FCN a Caffe FCN file is (``converters.released``); needed
+            for NYUDv2's colour and HHA nets, read from the shapes for the others.
+        dataset: The dataset type whose classes a released FCN's converted scores
+            follow (default: the net's own).
 
     Raises:
         KeyError, ValueError: the converters' checks of keys and shapes, or an
@@ -105,10 +110,7 @@ def convert(
         converted, depth = caffe_vgg_to_mmseg(state_dict)
         meta = backbone_meta(converted, 'caffe', depth, with_norm=False)
     elif layout == CAFFE_FCN:
-        converted, variant = caffe_fcn_to_mmseg(
-            state_dict, variant=variant, learn_upsample=learn_upsample
-        )
-        meta = fcn_meta(converted, variant, learn_upsample)
+        converted, meta = convert_caffe_fcn(state_dict, variant, learn_upsample, net, dataset)
     else:
         raise ValueError(f'layout={layout!r} is not supported; use one of {LAYOUTS}')
     return Converted(make_checkpoint(converted, meta), meta)
@@ -119,6 +121,7 @@ def convert_file(
     layout: Optional[str] = None,
     convention: str = 'torchvision',
     variant: Optional[str] = None,
+    net: Optional[str] = None,
 ) -> Optional[dict]:
     """The plugin checkpoint made from the weights file ``path``.
 
@@ -133,6 +136,7 @@ def convert_file(
         layout: One of ``LAYOUTS``; None: read from the keys (:func:`weights_layout`).
         convention: See :func:`convert`.
         variant: See :func:`convert`.
+        net: See :func:`convert` (``--net NAME``).
 
     Returns:
         dict: ``{'state_dict': ..., 'meta': ...}`` as ``make_checkpoint`` builds it,
@@ -150,4 +154,4 @@ def convert_file(
     layout = layout or weights_layout(state_dict)
     if layout is None:
         return None
-    return convert(state_dict, layout, convention=convention, variant=variant).checkpoint
+    return convert(state_dict, layout, convention=convention, variant=variant, net=net).checkpoint

@@ -1,5 +1,6 @@
 """Datasets shipped with the plugin."""
 
+from .nyud import NYUD_CLASSES, NYUD_PALETTE, NYUDv2Dataset
 from .toy_shapes import (
     TOY_SHAPES_CLASSES,
     TOY_SHAPES_PALETTE,
@@ -7,4 +8,12 @@ from .toy_shapes import (
     generate_toy_shapes,
 )
 
-__all__ = ['TOY_SHAPES_CLASSES', 'TOY_SHAPES_PALETTE', 'ToyShapesDataset', 'generate_toy_shapes']
+__all__ = [
+    'NYUD_CLASSES',
+    'NYUD_PALETTE',
+    'NYUDv2Dataset',
+    'TOY_SHAPES_CLASSES',
+    'TOY_SHAPES_PALETTE',
+    'ToyShapesDataset',
+    'generate_toy_shapes',
+]

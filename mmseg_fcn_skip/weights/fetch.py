@@ -29,6 +29,7 @@ import torch
 from mmengine.logging import print_log
 
 from ..checkpoints.atomic_io import write_atomic
+from ..checkpoints.converters.released import RELEASED_NETS
 from ..checkpoints.layouts import CONVERTERS, convert_file
 from .download import WeightsError, checksum_mismatch, download, file_digests, move_aside
 from .table import WEIGHTS, WeightsEntry, find_weights
@@ -185,7 +186,11 @@ def _convert(entry: WeightsEntry, paths: CachePaths, digests: dict) -> Tuple[Pat
     print_log(f'Converting {paths.original} to {paths.converted}', logger='current')
     try:
         checkpoint = convert_file(
-            paths.original, entry.layout, convention=entry.convention, variant=entry.variant
+            paths.original,
+            entry.layout,
+            convention=entry.convention,
+            variant=entry.variant,
+            net=entry.name if entry.name in RELEASED_NETS else None,
         )
     except (KeyError, ValueError) as error:  # the converters' key and shape checks
         _conversion_failed(entry, paths, digests, str(error), error)
@@ -250,9 +255,10 @@ def manual_fix(entry: WeightsEntry, paths: CachePaths) -> str:
     ]
     if entry.layout is not None:
         stem = Path(entry.filename).stem
+        net = f' --net {entry.name}' if entry.name in RELEASED_NETS else ''
         lines.append(
             f'or convert it yourself with `python {CONVERTERS[entry.layout]} '
-            f'{entry.filename} checkpoints/{stem}_mmseg.pth` and give that path '
+            f'{entry.filename} checkpoints/{stem}_mmseg.pth{net}` and give that path '
             f'instead of {entry.name or entry.url!r}'
         )
     return ';\n'.join(lines) + '.'

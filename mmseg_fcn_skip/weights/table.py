@@ -21,6 +21,11 @@ Checked facts (2026-12):
   fcn32s/fcn8s-heavy-pascal are those OpenCV's ``download_models.py`` checks, the
   MD5 of fcn8s-heavy-pascal the one ``wkentaro/fcn`` checks. None was found for
   fcn16s-heavy-pascal and fcn8s-atonce-pascal.
+- FCN on PASCAL-Context and NYUDv2: URLs from the ``caffemodel-url`` files of
+  ``pascalcontext-fcn{32s,16s,8s}``, ``nyud-fcn32s-color`` and ``nyud-fcn32s-hha``
+  of the same repository; no checksum was found for any of them. Each entry's name
+  is the released net's (``converters.released.RELEASED_NETS``), which the
+  conversion needs for the NYUDv2 colour and HHA nets (identical shapes).
 """
 
 import re
@@ -164,6 +169,26 @@ _ENTRIES = [
         'released FCN-8s at-once, PASCAL VOC; no checksum published (SHA-256 '
         'recorded on first download)',
     ),
+    *[
+        _fcn(
+            f'pascalcontext-fcn{variant}-heavy',
+            variant,
+            {},
+            f'released FCN-{variant}, PASCAL-Context (60 outputs: background + 59 classes); '
+            'no checksum published (SHA-256 recorded on first download)',
+        )
+        for variant in ('32s', '16s', '8s')
+    ],
+    *[
+        _fcn(
+            f'nyud-fcn32s-{images}-heavy',
+            '32s',
+            {},
+            f'released FCN-32s, NYUDv2 40 classes, {words} input; no checksum published '
+            '(SHA-256 recorded on first download)',
+        )
+        for images, words in (('color', 'colour'), ('hha', 'HHA'))
+    ],
 ]
 #: The published weights by short name.
 WEIGHTS: Dict[str, WeightsEntry] = {entry.name: entry for entry in _ENTRIES}

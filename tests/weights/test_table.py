@@ -48,6 +48,11 @@ def test_caffe_entries_carry_only_published_checksums():
             ),
         ),
         'fcn8s-atonce-pascal': ('8s-atonce', {}),
+        'pascalcontext-fcn32s-heavy': ('32s', {}),
+        'pascalcontext-fcn16s-heavy': ('16s', {}),
+        'pascalcontext-fcn8s-heavy': ('8s', {}),
+        'nyud-fcn32s-color-heavy': ('32s', {}),
+        'nyud-fcn32s-hha-heavy': ('32s', {}),
     }
     for name, (variant, checksums) in expected.items():
         entry = WEIGHTS[name]
