@@ -164,6 +164,14 @@ _ENTRIES = [
         'released FCN-8s at-once, PASCAL VOC; no checksum published (SHA-256 '
         'recorded on first download)',
     ),
+    _fcn(
+        'fcn-alexnet-pascal',
+        '32s',
+        {},
+        'released FCN-AlexNet (FCN-32s on CaffeNet), PASCAL VOC; URL from '
+        'voc-fcn-alexnet/caffemodel-url; no checksum published (SHA-256 recorded on '
+        'first download)',
+    ),
 ]
 #: The published weights by short name.
 WEIGHTS: Dict[str, WeightsEntry] = {entry.name: entry for entry in _ENTRIES}
