@@ -64,7 +64,8 @@ def caffe_fcn_alexnet_to_mmseg(
             ``(384, 192, 3, 3)``, ``conv5`` ``(256, 192, 3, 3)``, ``fc6``
             ``(F, 256, 6, 6)`` or ``(F, 9216)``, ``fc7`` ``(F, F, 1, 1)`` or
             ``(F, F)``, ``score_fr`` ``(C, F, 1, 1)``, each with ``.weight`` and
-            ``.bias``, and ``upscore.weight`` ``(C, C, 63, 63)``. fc6/fc7 may be
+            ``.bias``, and ``upscore.weight`` ``(C, C, 63, 63)`` (or ``(C, 1, 63,
+            63)`` from a per-class ``group: C`` Deconvolution). fc6/fc7 may be
             narrower than 4096 (the backbone's ``fc_channels``).
         variant (str, optional): ``'32s'`` or None, the only variant released.
         learn_upsample (bool): Keep ``upscore`` as the head's learnable upsampling
@@ -114,7 +115,14 @@ def caffe_fcn_alexnet_to_mmseg(
     out['decode_head.conv_seg.bias'] = state_dict['score_fr.bias']
     kernel = 2 * FACTOR - 1
     upscore = state_dict['upscore.weight']
-    _check_shape(state_dict, 'upscore', (num_classes, num_classes, kernel, kernel))
+    if tuple(upscore.shape) == (num_classes, 1, kernel, kernel):
+        # A per-class (group=C) Deconvolution stores one kernel per class.
+        upscore = diagonal_upscore(upscore)
+    _check_shape(
+        dict(state_dict, **{'upscore.weight': upscore}),
+        'upscore',
+        (num_classes, num_classes, kernel, kernel),
+    )
     if learn_upsample:
         out['decode_head.final_upsample.weight'] = upscore
     elif not is_bilinear_upscore(upscore):
@@ -125,6 +133,15 @@ def caffe_fcn_alexnet_to_mmseg(
             'decode_head.learn_upsample=True'
         )
     return out, VARIANT
+
+
+def diagonal_upscore(weight: Tensor) -> Tensor:
+    """A per-class upsampling weight ``(C, 1, k, k)`` as the full ``(C, C, k, k)``
+    (the kernel of class ``i`` at ``[i, i]``, zeros elsewhere)."""
+    channels = weight.shape[0]
+    full = weight.new_zeros((channels, channels) + tuple(weight.shape[2:]))
+    full[range(channels), range(channels)] = weight[:, 0]
+    return full
 
 
 def alexnet_fcn_meta(state_dict: StateDict, learn_upsample: bool) -> dict:
