@@ -2,8 +2,8 @@
 # ./fcn32s_alexnet-caffe_1xb1-acc20-100k_seg11valid-fullsize.py (same data, recipe and
 # weight shapes). conv1 is padded by 5 instead of 100, pool1/pool2 by 1 and fc6 by 3, so
 # every level has about H / stride pixels on the corner grid (pixel j of a stride-s level
-# on input pixel s * j; FullyConvAlexNet's docstring) and the net does about a fifth of
-# the arithmetic of the Caffe-exact one at 500x500. The released weights load into it
+# on input pixel s * j; FullyConvAlexNet's docstring): conv1..conv5 run on maps of about
+# H / s instead of (H + 189) / s pixels. The released weights load into it
 # (tools/test.py THIS_CONFIG fcn-alexnet-pascal) but were trained with the other padding.
 _base_ = './fcn32s_alexnet-caffe_1xb1-acc20-100k_seg11valid-fullsize.py'
 # Set once, taken by both the backbone and the head (they must agree).

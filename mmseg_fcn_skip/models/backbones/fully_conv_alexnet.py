@@ -91,8 +91,10 @@ class FullyConvAlexNet(BaseModule):
       unpadded, so that the released weights give the released outputs.
     - ``'same'``: a fast baseline: conv1 padded by 5, pool1/pool2 by 1, fc6 by 3, so
       that pool1, pool2 and fc7 have ``ceil(H / s) x ceil(W / s)`` pixels and lie on
-      the corner grid (use ``in_grids='corner'`` in the head); about a fifth of the
-      arithmetic of ``'caffe'`` at 500x500.
+      the corner grid (use ``in_grids='corner'`` in the head). conv1..conv5 run on
+      maps of about ``H / s`` instead of ``(H + 189) / s`` pixels (fc6/fc7 on about
+      as many as in ``'caffe'``). Inputs need at least 33 pixels per side
+      (pool5, unpadded, is empty below).
 
     Args:
         pad_mode (str): ``'same'`` or ``'caffe'``. Default: ``'same'``.
