@@ -48,6 +48,7 @@ def test_caffe_entries_carry_only_published_checksums():
             ),
         ),
         'fcn8s-atonce-pascal': ('8s-atonce', {}),
+        'fcn-alexnet-pascal': ('32s', {}),
     }
     for name, (variant, checksums) in expected.items():
         entry = WEIGHTS[name]

@@ -8,7 +8,7 @@ upscore; FCN-AlexNet: conv1 .. conv5, fc6, fc7, score_fr, upscore). The net (VGG
 AlexNet body) and the variant (32s, 16s, 8s) are read from the layers and printed with
 the config to test it with:
 configs/fcn_skip_caffe/fcn{32s,16s,8s,8s-atonce}_vgg16-caffe_1xb1-*_seg11valid-fullsize.py,
-configs/fcn_skip_caffe/fcn32s_alexnet-caffe_1xb1-acc20-100k_seg11valid-fullsize.py.
+configs/fcn_skip_caffe/fcn32s_alexnet-caffe_1xb1-acc20-2000k_seg11valid-fullsize.py.
 A file with neither net's layers is refused, naming the layers it has.
 
 At-once FCN-8s: its .caffemodel holds the fixed scale_pool4/scale_pool3 factors and

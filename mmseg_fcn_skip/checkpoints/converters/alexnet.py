@@ -3,7 +3,7 @@
 The released ``fcn-alexnet-pascal`` net of Long, Shelhamer and Darrell is an FCN-32s
 on CaffeNet. Its layers map onto ``FullyConvAlexNet(pad_mode='caffe')`` +
 ``FCNSkipHead(pad_mode='caffe', backbone_type='FullyConvAlexNet')`` as built by
-``configs/fcn_skip_caffe/fcn32s_alexnet-caffe_1xb1-acc20-100k_seg11valid-fullsize.py``:
+``configs/fcn_skip_caffe/fcn32s_alexnet-caffe_1xb1-acc20-2000k_seg11valid-fullsize.py``:
 
 =================== ====================================
 reference layer     plugin key
@@ -39,7 +39,7 @@ LAYERS = CONVS + ('fc6', 'fc7', 'score_fr', 'upscore')
 #: The one variant: fc7 scored and upsampled by 32.
 VARIANT = '32s'
 FACTOR = LEVELS.strides[-1]
-CONFIG = 'configs/fcn_skip_caffe/fcn32s_alexnet-caffe_1xb1-acc20-100k_seg11valid-fullsize.py'
+CONFIG = 'configs/fcn_skip_caffe/fcn32s_alexnet-caffe_1xb1-acc20-2000k_seg11valid-fullsize.py'
 
 
 def is_alexnet_fcn(keys: Mapping) -> bool:

@@ -17,9 +17,11 @@ from mmseg_fcn_skip.checkpoints import CAFFE_FCN, convert, weights_layout
 from mmseg_fcn_skip.checkpoints.converters.alexnet import caffe_fcn_alexnet_to_mmseg
 
 REPO = Path(__file__).resolve().parents[3]
-CONFIG = REPO / 'configs/fcn_skip_caffe/fcn32s_alexnet-caffe_1xb1-acc20-100k_seg11valid-fullsize.py'
+CONFIG = (
+    REPO / 'configs/fcn_skip_caffe/fcn32s_alexnet-caffe_1xb1-acc20-2000k_seg11valid-fullsize.py'
+)
 SAME_CONFIG = (
-    REPO / 'configs/fcn_skip_caffe/fcn32s_alexnet-same_1xb1-acc20-100k_seg11valid-fullsize.py'
+    REPO / 'configs/fcn_skip_caffe/fcn32s_alexnet-same_1xb1-acc20-2000k_seg11valid-fullsize.py'
 )
 MEAN_BGR = np.array([104.00699, 116.66877, 122.67892])
 LIGHT_FC = 16

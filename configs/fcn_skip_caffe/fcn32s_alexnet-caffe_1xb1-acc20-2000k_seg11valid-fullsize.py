@@ -5,7 +5,7 @@
 #
 # Expected: 48.0 mean IU on seg11valid -- the reference README's number for its released
 # weights (python tools/test.py
-# configs/fcn_skip_caffe/fcn32s_alexnet-caffe_1xb1-acc20-100k_seg11valid-fullsize.py
+# configs/fcn_skip_caffe/fcn32s_alexnet-caffe_1xb1-acc20-2000k_seg11valid-fullsize.py
 # fcn-alexnet-pascal); not measured here. The paper's Table 1 gives 39.8 on VOC2011 val
 # for the CVPR-era FCN-AlexNet.
 #
@@ -63,7 +63,8 @@ optim_wrapper = dict(
         custom_keys={'decode_head.conv_seg.bias': dict(lr_mult=2.0, decay_mult=0.0)}
     ),
 )
-# No param_scheduler: the learning rate stays fixed. One iteration is one image.
+# No param_scheduler: the learning rate stays fixed. One iteration is one image: 2000k
+# iterations (the name) are the reference's 100k updates of 20 images.
 train_cfg = dict(
     type='IterBasedTrainLoop',
     max_iters=updates * images_per_update,
