@@ -29,6 +29,7 @@ from mmseg.datasets import PascalVOCDataset
 from torch import Tensor
 
 from ...models.backbones.fully_conv_alexnet import CONV_CHANNELS, CONV_GROUPS, LEVELS
+from ...models.fusion_plan import FusionPlan
 from .common import StateDict, check_keys, fc_as_conv
 from .fcn import is_bilinear_upscore
 
@@ -38,7 +39,6 @@ CONVS = tuple(f'conv{k}' for k in range(1, 6))
 LAYERS = CONVS + ('fc6', 'fc7', 'score_fr', 'upscore')
 #: The one variant: fc7 scored and upsampled by 32.
 VARIANT = '32s'
-FACTOR = LEVELS.strides[-1]
 CONFIG = 'configs/fcn_skip_caffe/fcn32s_alexnet-caffe_1xb1-acc20-2000k_seg11valid-fullsize.py'
 
 
@@ -50,7 +50,8 @@ def is_alexnet_fcn(keys: Mapping) -> bool:
 
 def alexnet_fcn_keys() -> list:
     """Every key of the reference FCN-AlexNet state dict."""
-    return [f'{name}.{blob}' for name in LAYERS for blob in ('weight', 'bias')][:-1]
+    blobs = {name: ('weight',) if name == 'upscore' else ('weight', 'bias') for name in LAYERS}
+    return [f'{name}.{blob}' for name in LAYERS for blob in blobs[name]]
 
 
 def caffe_fcn_alexnet_to_mmseg(
@@ -113,7 +114,7 @@ def caffe_fcn_alexnet_to_mmseg(
     _check_shape(state_dict, 'score_fr', (num_classes, fc_channels, 1, 1))
     out['decode_head.conv_seg.weight'] = score
     out['decode_head.conv_seg.bias'] = state_dict['score_fr.bias']
-    kernel = 2 * FACTOR - 1
+    kernel = upscore_kernel()
     upscore = state_dict['upscore.weight']
     if tuple(upscore.shape) == (num_classes, 1, kernel, kernel):
         # A per-class (group=C) Deconvolution stores one kernel per class.
@@ -133,6 +134,14 @@ def caffe_fcn_alexnet_to_mmseg(
             'decode_head.learn_upsample=True'
         )
     return out, VARIANT
+
+
+def upscore_kernel() -> int:
+    """Kernel of the head's final upsampling on ``FullyConvAlexNet(pad_mode='caffe')``'s
+    fc7, as the head derives it from the level description: 63 (``2 * 32 - 1``, since
+    fc7 lies on whole input pixels), the released ``upscore``'s."""
+    final = FusionPlan(1, pad_mode='caffe', backbone_type=LEVELS).final
+    return 2 * final.factor - 1 if final.align_corners else 2 * final.factor
 
 
 def diagonal_upscore(weight: Tensor) -> Tensor:

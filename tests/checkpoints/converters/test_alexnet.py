@@ -14,7 +14,10 @@ from mmseg.apis import inference_model, init_model
 from mmseg.datasets import PascalVOCDataset
 
 from mmseg_fcn_skip.checkpoints import CAFFE_FCN, convert, weights_layout
-from mmseg_fcn_skip.checkpoints.converters.alexnet import caffe_fcn_alexnet_to_mmseg
+from mmseg_fcn_skip.checkpoints.converters.alexnet import (
+    caffe_fcn_alexnet_to_mmseg,
+    upscore_kernel,
+)
 
 REPO = Path(__file__).resolve().parents[3]
 CONFIG = (
@@ -68,6 +71,10 @@ def test_the_released_layers_map_onto_backbone_and_head(light):
     assert (REPO / meta['config']).is_file()
     assert meta['dataset_meta']['classes'] == tuple(PascalVOCDataset.METAINFO['classes'])
     assert meta['dataset_meta']['palette'][1] == list(PascalVOCDataset.METAINFO['palette'][1])
+
+
+def test_the_expected_upscore_is_the_kernel_the_head_derives():
+    assert upscore_kernel() == 63
 
 
 def test_a_per_class_upscore_converts_as_the_full_one(light):
