@@ -21,6 +21,7 @@ from .converters import (
     make_checkpoint,
     torchvision_vgg_to_mmseg,
 )
+from .converters.alexnet import alexnet_fcn_meta, caffe_fcn_alexnet_to_mmseg, is_alexnet_fcn
 from .converters.released import convert_caffe_fcn
 from .reader import PathLike, StateDict, read_weights
 
@@ -58,7 +59,8 @@ def weights_layout(keys: Iterable[str]) -> Optional[str]:
         keys: The state dict's keys.
 
     Returns:
-        ``TORCHVISION_VGG`` (``features.N.weight``), ``CAFFE_FCN`` (``score_fr``),
+        ``TORCHVISION_VGG`` (``features.N.weight``), ``CAFFE_FCN`` (``score_fr``;
+        on VGG16, or on AlexNet with ``conv1``: ``converters.alexnet``),
         ``CAFFE_VGG`` (``conv1_1`` without ``score_fr``), or None for any other
         layout, such as the plugin's own checkpoints. ``CONVERTERS`` names the
         converter of each.
@@ -109,6 +111,9 @@ def convert(
     elif layout == CAFFE_VGG:
         converted, depth = caffe_vgg_to_mmseg(state_dict)
         meta = backbone_meta(converted, 'caffe', depth, with_norm=False)
+    elif layout == CAFFE_FCN and is_alexnet_fcn(state_dict):
+        converted, _ = caffe_fcn_alexnet_to_mmseg(state_dict, variant, learn_upsample)
+        meta = alexnet_fcn_meta(converted, learn_upsample)
     elif layout == CAFFE_FCN:
         converted, meta = convert_caffe_fcn(state_dict, variant, learn_upsample, net, dataset)
     else:

@@ -189,6 +189,14 @@ _ENTRIES = [
         )
         for images, words in (('color', 'colour'), ('hha', 'HHA'))
     ],
+    _fcn(
+        'fcn-alexnet-pascal',
+        '32s',
+        {},
+        'released FCN-AlexNet (FCN-32s on CaffeNet), PASCAL VOC; URL from '
+        'voc-fcn-alexnet/caffemodel-url; no checksum published (SHA-256 recorded on '
+        'first download)',
+    ),
 ]
 #: The published weights by short name.
 WEIGHTS: Dict[str, WeightsEntry] = {entry.name: entry for entry in _ENTRIES}

@@ -46,8 +46,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         metavar='CONFIG',
         help='model configs to measure (default: the FCN-8s configs '
         'fcn_skip/fcn8s_vgg16_4xb4-40k_voc12aug-512x512.py and '
-        'fcn_skip_caffe/fcn8s_vgg16-caffe_4xb4-40k_voc12aug-512x512.py shipped '
-        'with the package)',
+        'fcn_skip_caffe/fcn8s_vgg16-caffe_4xb4-40k_voc12aug-512x512.py and FCN-AlexNet, '
+        'fcn_skip_caffe/fcn32s_alexnet-caffe_1xb1-acc20-2000k_seg11valid-fullsize.py, '
+        'shipped with the package)',
     )
     parser.add_argument(
         '--shape',

@@ -11,12 +11,15 @@ nets with these layer names:
                                pascalcontext-fcn8s-heavy
   NYUDv2 (40 classes):         nyud-fcn32s-color-heavy, nyud-fcn32s-hha-heavy
 
+and FCN-AlexNet (fcn-alexnet-pascal, 21 classes) with its CaffeNet layer names (conv1 ..
+conv5, fc6, fc7, score_fr, upscore).
+
 The net is recognised from its layers and shapes (the variant from the skip layers,
 the task from the class count) and printed with the config to test it with. The
 NYUDv2 colour and HHA nets have identical layers and shapes: name them with --net.
 Weights with the reference layer names but another class count (one's own training)
-convert without class names. Files with other layers (SIFT Flow, NYUDv2 colour-HHA,
-FCN-AlexNet) are refused, naming the layers found.
+convert without class names. Files with other layers (SIFT Flow, NYUDv2 colour-HHA)
+are refused, naming the layers found.
 
 Classes: the converted net scores the classes of the net's mmseg dataset in that
 dataset's order, each score channel moved by class name. PASCAL-Context: mmseg's
@@ -45,7 +48,7 @@ from typing import List, Optional
 
 import torch
 
-from mmseg_fcn_skip.checkpoints import CAFFE_FCN, convert, read_weights
+from mmseg_fcn_skip.checkpoints import CAFFE_FCN, convert, read_weights, weights_layout
 from mmseg_fcn_skip.checkpoints.converters import VARIANTS
 from mmseg_fcn_skip.checkpoints.converters.released import RELEASED_NETS
 
@@ -88,8 +91,16 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 def main(argv: Optional[List[str]] = None) -> None:
     """Convert SRC and write DST."""
     args = parse_args(argv)
+    state_dict = read_weights(args.src)
+    if weights_layout(state_dict) != CAFFE_FCN:
+        raise ValueError(
+            f'{args.src} is no reference FCN net: it has the layers '
+            f'{layer_names(state_dict)}, not score_fr on a VGG16 (conv1_1 .. conv5_3) or '
+            'AlexNet (conv1 .. conv5) body; ImageNet weights convert with '
+            'tools/model_converters/caffe_vgg2mmseg.py or torchvision_vgg2mmseg.py'
+        )
     checkpoint, meta = convert(
-        read_weights(args.src),
+        state_dict,
         CAFFE_FCN,
         variant=args.variant,
         learn_upsample=args.learn_upsample,
@@ -98,8 +109,11 @@ def main(argv: Optional[List[str]] = None) -> None:
     )
     Path(args.dst).parent.mkdir(parents=True, exist_ok=True)
     torch.save(checkpoint, args.dst)
-    print(f'FCN-{meta["variant"]}, {meta["num_classes"]} classes -> {args.dst}')
-    print('  ' + describe(meta))
+    if meta.get('backbone') == 'FullyConvAlexNet':
+        print(f'FCN-AlexNet ({meta["variant"]}), {meta["num_classes"]} classes -> {args.dst}')
+    else:
+        print(f'FCN-{meta["variant"]}, {meta["num_classes"]} classes -> {args.dst}')
+        print('  ' + describe(meta))
     options = ' --cfg-options model.decode_head.learn_upsample=True' if args.learn_upsample else ''
     if meta['config']:
         print(f'  test: python tools/test.py {meta["config"]} {args.dst}{options}')
@@ -123,6 +137,11 @@ def describe(meta: dict) -> str:
         f'{"channels as stored" if meta["data_preprocessor"]["bgr_to_rgb"] else "BGR"}, '
         f'mean {meta["data_preprocessor"]["mean"]}'
     )
+
+
+def layer_names(state_dict: dict) -> List[str]:
+    """The layer names of a state dict's keys (``conv1.weight`` -> ``conv1``), in order."""
+    return list(dict.fromkeys(key.rsplit('.', 1)[0] for key in state_dict))
 
 
 if __name__ == '__main__':

@@ -1,4 +1,12 @@
+from .fully_conv_alexnet import FullyConvAlexNet
 from .fully_conv_vgg import FullyConvVGG
 from .levels import BackboneLevels, Window, backbone_levels, register_levels
 
-__all__ = ['BackboneLevels', 'FullyConvVGG', 'Window', 'backbone_levels', 'register_levels']
+__all__ = [
+    'BackboneLevels',
+    'FullyConvAlexNet',
+    'FullyConvVGG',
+    'Window',
+    'backbone_levels',
+    'register_levels',
+]

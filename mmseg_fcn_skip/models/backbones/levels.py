@@ -26,24 +26,29 @@ class Window(NamedTuple):
         stride: Stride. Default: 1.
         padding: Padding on each side, one int for every pad mode or one per pad mode
             (``{'same': 1, 'caffe': 100}``). Default: 0.
-        ceil: Round the output size up (Caffe's pooling, ``ceil_mode=True``).
-            Default: False.
+        ceil: Round the output size up (Caffe's pooling, ``ceil_mode=True``), one
+            bool for every pad mode or one per pad mode (``{'same': False,
+            'caffe': True}``). Default: False.
     """
 
     name: str
     kernel: int
     stride: int = 1
     padding: Union[int, Mapping[str, int]] = 0
-    ceil: bool = False
+    ceil: Union[bool, Mapping[str, bool]] = False
 
     def pad(self, pad_mode: str) -> int:
         """The padding in ``pad_mode``."""
         return self.padding if isinstance(self.padding, int) else self.padding[pad_mode]
 
+    def rounds_up(self, pad_mode: str) -> bool:
+        """Whether the output size is rounded up in ``pad_mode``."""
+        return self.ceil if isinstance(self.ceil, bool) else self.ceil[pad_mode]
+
     def size(self, size: int, pad_mode: str) -> int:
         """Output size along one axis for an input of ``size`` pixels."""
         span = size + 2 * self.pad(pad_mode) - self.kernel
-        steps = -(-span // self.stride) if self.ceil else span // self.stride
+        steps = -(-span // self.stride) if self.rounds_up(pad_mode) else span // self.stride
         return steps + 1
 
 
