@@ -15,7 +15,10 @@ and nowhere else:
 4. mmengine has a file backend ``'atomic_local'`` that writes checkpoints atomically.
 """
 
-from . import datasets, engine, evaluation, models, performance, registry, utils, weights  # noqa: F401
+from ._quiet import quiet_dependency_imports
+
+with quiet_dependency_imports():  # without mmseg's 'Could not import OneDL' lines
+    from . import datasets, engine, evaluation, models, performance, registry, utils, weights  # noqa: F401
 
 __version__ = '0.1.0'
 
