@@ -14,6 +14,7 @@ from mmengine.runner import Runner
 
 import mmseg_fcn_skip  # noqa: F401  (fills the registries)
 from mmseg_fcn_skip.checkpoints import verify_checkpoint
+from mmseg_fcn_skip.engine import exit_on_errors, preflight_test
 from mmseg_fcn_skip.utils import close_distributed, prepare_cpu_distributed
 from mmseg_fcn_skip.weights import resolve_checkpoint
 
@@ -97,6 +98,8 @@ def main() -> None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    # one line per mistake (checkpoint, classes, data), before anything is built
+    exit_on_errors(preflight_test(cfg, args.checkpoint))
     checkpoint = resolve_checkpoint(args.checkpoint)
     cfg.load_from = checkpoint
 

@@ -22,7 +22,12 @@ from mmseg.registry import RUNNERS
 
 import mmseg_fcn_skip  # noqa: F401  (fills the registries)
 from mmseg_fcn_skip.checkpoints import DROP_LAYERS_KEY, check_load_from
-from mmseg_fcn_skip.engine import resolve_resume, use_atomic_checkpoints
+from mmseg_fcn_skip.engine import (
+    exit_on_errors,
+    preflight_train,
+    resolve_resume,
+    use_atomic_checkpoints,
+)
 from mmseg_fcn_skip.utils import close_distributed, enable_amp, prepare_cpu_distributed
 from mmseg_fcn_skip.weights import resolve_checkpoint
 
@@ -78,6 +83,8 @@ def main() -> None:
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
 
+    # one line per mistake (classes, data, load_from), before anything is built
+    exit_on_errors(preflight_train(cfg))
     if args.amp:
         enable_amp(cfg)
     if cfg.get('load_from'):
