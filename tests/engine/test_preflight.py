@@ -98,7 +98,9 @@ def test_a_missing_data_root(tmp_path):
 
 
 def test_a_missing_split_folder(toy_data_root):
-    cfg = toy_cfg(toy_data_root, **{'train_dataloader.dataset.data_prefix.img_path': 'img_dir/tran'})
+    cfg = toy_cfg(
+        toy_data_root, **{'train_dataloader.dataset.data_prefix.img_path': 'img_dir/tran'}
+    )
     assert check_dataset_files(cfg) == [
         f'train_dataloader.dataset.data_prefix.img_path: the folder {toy_data_root}/img_dir/tran '
         'does not exist; set data_root in the config (or --cfg-options '
