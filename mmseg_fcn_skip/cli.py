@@ -189,8 +189,12 @@ def find_config(name: str, root: Optional[Path] = None) -> Path:
 
     Raises:
         ConfigNameError: naming the closest shipped configs.
+
+    An existing file (a config of the user's) is returned as it is.
     """
     root = configs_dir() if root is None else root
+    if not name.startswith(SCOPE_PREFIX) and Path(name).is_file():
+        return Path(name)
     wanted = name[len(SCOPE_PREFIX) :] if name.startswith(SCOPE_PREFIX) else name
     if not wanted.endswith('.py'):
         wanted += '.py'
@@ -216,7 +220,7 @@ def find_config(name: str, root: Optional[Path] = None) -> Path:
 
 def _did_you_mean(names: Sequence[str]) -> str:
     """``" (did you mean 'a' or 'b'?)"`` or nothing."""
-    names = list(dict.fromkeys(names))[:3]
+    names = list(dict.fromkeys(names))[:2]
     if not names:
         return ''
     return ' (did you mean ' + ' or '.join(repr(n) for n in names) + '?)'
@@ -265,7 +269,9 @@ def _config_parser() -> argparse.ArgumentParser:
     listing = commands.add_parser('list', help='print the name of every shipped config')
     listing.add_argument('pattern', nargs='?', default='', help='only names containing this')
     show = commands.add_parser('show', help='print a shipped config')
-    show.add_argument('name', help='a name as `fcn-config list` prints it')
+    show.add_argument(
+        'name', help='a name as `fcn-config list` prints it (or a config file of your own)'
+    )
     show.add_argument(
         '--merged',
         action='store_true',
@@ -275,7 +281,10 @@ def _config_parser() -> argparse.ArgumentParser:
         'copy',
         help='copy a shipped config to edit; its _base_ paths become mmseg_fcn_skip:: names',
     )
-    copy.add_argument('name', help='a name as `fcn-config list` prints it')
+    copy.add_argument(
+        'name',
+        help='a name as `fcn-config list` prints it (or, with --merged, a config file of your own)',
+    )
     copy.add_argument('dest', help='the file to write, or a folder to write it into')
     copy.add_argument(
         '--merged',
@@ -285,6 +294,14 @@ def _config_parser() -> argparse.ArgumentParser:
     )
     copy.add_argument('--force', action='store_true', help='overwrite an existing file')
     return parser
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder.resolve())
+    except ValueError:
+        return False
+    return True
 
 
 def _merged_text(path: Path) -> str:
@@ -308,7 +325,18 @@ def config(argv: Optional[Sequence[str]] = None) -> int:
     except ConfigNameError as error:
         print(f'error: {error}', file=sys.stderr)
         return 2
-    text = _merged_text(path) if args.merged else portable_config_text(path)
+    own = not _inside(path, configs_dir())
+    if own and args.command == 'copy' and not args.merged:
+        print(
+            f'error: {path} is a config of your own, not a shipped one; copy it with cp, or '
+            'add --merged to write it with its bases merged in',
+            file=sys.stderr,
+        )
+        return 2
+    if args.merged:
+        text = _merged_text(path)
+    else:
+        text = path.read_text() if own else portable_config_text(path)
     if args.command == 'show':
         print(text, end='' if text.endswith('\n') else '\n')
         return 0
@@ -320,5 +348,6 @@ def config(argv: Optional[Sequence[str]] = None) -> int:
         return 2
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_text(text)
-    print(f'wrote {dest} (from {SCOPE_PREFIX}{path.relative_to(configs_dir()).as_posix()})')
+    origin = path if own else SCOPE_PREFIX + path.relative_to(configs_dir()).as_posix()
+    print(f'wrote {dest} (from {origin}{", merged" if args.merged else ""})')
     return 0
