@@ -14,6 +14,7 @@ from mmengine.runner import Runner
 
 import mmseg_fcn_skip  # noqa: F401  (fills the registries)
 from mmseg_fcn_skip.checkpoints import verify_checkpoint
+from mmseg_fcn_skip.cli import hide_dependency_warnings
 from mmseg_fcn_skip.engine import exit_on_errors, preflight_test
 from mmseg_fcn_skip.utils import close_distributed, prepare_cpu_distributed
 from mmseg_fcn_skip.weights import resolve_checkpoint
@@ -88,6 +89,7 @@ def enable_visualization(cfg: Config, args: argparse.Namespace) -> None:
 def main() -> None:
     """Build the runner from the config and test the checkpoint."""
     args = parse_args()
+    hide_dependency_warnings()  # mmseg's advice on avg_non_ignore, when the model is built
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
     if args.cfg_options is not None:

@@ -22,6 +22,7 @@ from mmseg.registry import RUNNERS
 
 import mmseg_fcn_skip  # noqa: F401  (fills the registries)
 from mmseg_fcn_skip.checkpoints import DROP_LAYERS_KEY, check_load_from
+from mmseg_fcn_skip.cli import hide_dependency_warnings
 from mmseg_fcn_skip.engine import (
     exit_on_errors,
     preflight_train,
@@ -72,6 +73,7 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     """Build the runner from the config and train."""
     args = parse_args()
+    hide_dependency_warnings()  # mmseg's advice on avg_non_ignore, when the model is built
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
