@@ -179,7 +179,7 @@ def shipped_configs(root: Optional[Path] = None) -> List[str]:
 
 
 def find_config(name: str, root: Optional[Path] = None) -> Path:
-    """The shipped config a name stands for.
+    """The shipped config a name stands for (an existing file: that file, as it is).
 
     Args:
         name: ``folder/file.py`` as ``fcn-config list`` prints it, with or without
@@ -189,8 +189,6 @@ def find_config(name: str, root: Optional[Path] = None) -> Path:
 
     Raises:
         ConfigNameError: naming the closest shipped configs.
-
-    An existing file (a config of the user's) is returned as it is.
     """
     root = configs_dir() if root is None else root
     if not name.startswith(SCOPE_PREFIX) and Path(name).is_file():

@@ -163,6 +163,24 @@ def test_test_with_a_misspelled_weights_name(toy_data_root):
     )
 
 
+def test_infer_with_a_misspelled_weights_name(toy_data_root, tmp_path):
+    result = run(
+        'tools/infer.py',
+        CONFIG,
+        'fcn8s-heavy-pascall',
+        f'{toy_data_root}/img_dir/val',
+        '--out',
+        tmp_path / 'out',
+    )
+    assert_stopped_with(
+        result,
+        "checkpoint 'fcn8s-heavy-pascall' is neither a checkpoint file nor a name of published "
+        "weights (did you mean 'fcn8s-heavy-pascal' or 'fcn32s-heavy-pascal'?); give the path "
+        'of a checkpoint, a name of docs/weights.md or an http(s) URL',
+    )
+    assert not (tmp_path / 'out').exists()
+
+
 @pytest.mark.skipif(not MMSEG_TRAIN.is_file(), reason="mmseg's tools are not installed")
 def test_the_hook_stops_mmsegs_own_train_before_the_first_iteration(toy_data_root, tmp_path):
     # The one line docs/custom_dataset.md gives, in a config of the user's.
