@@ -9,6 +9,7 @@ is written, with one line.
 
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -145,3 +146,34 @@ def test_any_graph_that_fails_at_other_sizes_is_not_written(tmp_path, capsys, mo
     )
     assert err.endswith('; nothing written (docs/export.md lists the configs that export)\n')
     assert not out.exists()
+
+
+class _CroppedToTraced(torch.nn.Module):
+    """Scores cut to a fixed 48x80, as a graph whose crop froze at the traced size."""
+
+    def __init__(self):
+        super().__init__()
+        self.score = torch.nn.Conv2d(3, 5, 1)
+
+    def forward(self, image):
+        return self.score(image)[:, :, :48, :80]
+
+
+def test_logits_of_another_size_are_a_failure_too(tmp_path):
+    onnx_file = tmp_path / 'cropped.onnx'
+    dynamic = {0: 'batch', 2: 'height', 3: 'width'}
+    torch.onnx.export(
+        _CroppedToTraced(),
+        (torch.rand(1, 3, 48, 80),),
+        str(onnx_file),
+        dynamo=False,
+        input_names=['image'],
+        output_names=['logits'],
+        dynamic_axes={'image': dynamic, 'logits': dynamic},
+    )
+    model = SimpleNamespace(decode_head=SimpleNamespace(num_classes=5))
+    assert first_size_failure(model, onnx_file, [(37, 53)]) is None
+    assert (
+        first_size_failure(model, onnx_file, OTHER_SIZES)
+        == 'at 2x3x101x67 the logits are 2x5x48x67'
+    )

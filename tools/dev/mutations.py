@@ -28,6 +28,7 @@ class Mutation(NamedTuple):
 
 
 PKG = 'mmseg_fcn_skip/'
+PREFLIGHT_TESTS = ('tests/engine/test_preflight.py',)
 HEAD = 'tests/models/decode_heads/test_fcn_skip_head.py'
 GEOMETRY_TESTS = ('tests/models/test_geometry.py', HEAD)
 UPSAMPLE_TESTS = ('tests/models/utils/test_upsample.py', HEAD)
@@ -1059,5 +1060,40 @@ MUTATIONS = (
         'if exclude not in p.resolve().parents]',
         'if exclude not in p.parents]',
         INFER_TOOL_TESTS,
+    ),
+    Mutation(
+        'preflight:only-too-few-classes',
+        PKG + 'engine/preflight.py',
+        'if count == len(classes) or (head_key, len(classes)) in seen:',
+        'if count >= len(classes) or (head_key, len(classes)) in seen:',
+        PREFLIGHT_TESTS,
+    ),
+    Mutation(
+        'preflight:concat-datasets-unchecked',
+        PKG + 'engine/preflight.py',
+        'if isinstance(inner, (list, tuple)):',
+        'if isinstance(inner, tuple):',
+        PREFLIGHT_TESTS,
+    ),
+    Mutation(
+        'preflight:any-image-ending',
+        PKG + 'engine/preflight.py',
+        'if parameter is None or parameter.default is inspect.Parameter.empty:',
+        'if True:',
+        PREFLIGHT_TESTS,
+    ),
+    Mutation(
+        'cli:current-folder-bases-kept',
+        PKG + 'cli.py',
+        "if value.value.startswith(('./', '../')) and value.lineno == value.end_lineno:",
+        "if value.value.startswith('../') and value.lineno == value.end_lineno:",
+        ('tests/test_cli.py',),
+    ),
+    Mutation(
+        'export-sizes:wrong-width-passes',
+        PKG + 'apis/export_sizes.py',
+        'if tuple(logits.shape) != (PROBE_BATCH, num_classes, height, width):',
+        'if tuple(logits.shape)[:2] != (PROBE_BATCH, num_classes):',
+        ('tests/tools/test_export_sizes.py',),
     ),
 )
