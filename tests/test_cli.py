@@ -39,7 +39,7 @@ def test_each_console_script_is_a_function_of_the_cli():
 def test_each_command_runs_a_shipped_tool(command):
     script = cli.tools_dir() / cli.TOOLS[command]
     assert script.is_file()
-    assert script.resolve() == (REPO / 'tools' / cli.TOOLS[command]).resolve()
+    assert script.read_text() == (REPO / 'tools' / cli.TOOLS[command]).read_text()
 
 
 def test_the_docs_name_only_commands_that_exist():
