@@ -19,6 +19,7 @@ from mmengine.config import DictAction
 import mmseg_fcn_skip  # noqa: F401  (fills the registries)
 from mmseg_fcn_skip.apis import find_images, infer_images, load_model
 from mmseg_fcn_skip.apis.inference import BATCH_MODES
+from mmseg_fcn_skip.engine.preflight import check_checkpoint_source, exit_on_errors
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -71,6 +72,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 def main(argv: Optional[List[str]] = None) -> int:
     """Run the inference; return the exit status."""
     args = parse_args(argv)
+    # a misspelled weights name or path, a damaged file: one line, status 2
+    exit_on_errors(check_checkpoint_source(args.checkpoint, 'checkpoint'))
     out_dir = Path(args.out)
     paths, root = find_images(args.input, exclude=out_dir)
     model = load_model(args.config, args.checkpoint, args.device, args.cfg_options)

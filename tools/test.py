@@ -14,6 +14,8 @@ from mmengine.runner import Runner
 
 import mmseg_fcn_skip  # noqa: F401  (fills the registries)
 from mmseg_fcn_skip.checkpoints import verify_checkpoint
+from mmseg_fcn_skip.cli import hide_dependency_warnings
+from mmseg_fcn_skip.engine import exit_on_errors, preflight_test
 from mmseg_fcn_skip.utils import close_distributed, prepare_cpu_distributed
 from mmseg_fcn_skip.weights import resolve_checkpoint
 
@@ -87,6 +89,7 @@ def enable_visualization(cfg: Config, args: argparse.Namespace) -> None:
 def main() -> None:
     """Build the runner from the config and test the checkpoint."""
     args = parse_args()
+    hide_dependency_warnings()  # mmseg's advice on avg_non_ignore, when the model is built
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
@@ -97,6 +100,8 @@ def main() -> None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    # one line per mistake (checkpoint, classes, data), before anything is built
+    exit_on_errors(preflight_test(cfg, args.checkpoint))
     checkpoint = resolve_checkpoint(args.checkpoint)
     cfg.load_from = checkpoint
 

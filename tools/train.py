@@ -27,6 +27,8 @@ from mmseg_fcn_skip.checkpoints import (
     resolve_resume,
     use_atomic_checkpoints,
 )
+from mmseg_fcn_skip.cli import hide_dependency_warnings
+from mmseg_fcn_skip.engine import exit_on_errors, preflight_train
 from mmseg_fcn_skip.utils import close_distributed, enable_amp, prepare_cpu_distributed
 from mmseg_fcn_skip.weights import resolve_checkpoint
 
@@ -71,6 +73,7 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     """Build the runner from the config and train."""
     args = parse_args()
+    hide_dependency_warnings()  # mmseg's advice on avg_non_ignore, when the model is built
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
@@ -82,6 +85,8 @@ def main() -> None:
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
 
+    # one line per mistake (classes, data, load_from), before anything is built
+    exit_on_errors(preflight_train(cfg))
     if args.amp:
         enable_amp(cfg)
     if cfg.get('load_from'):

@@ -1,8 +1,10 @@
 # FCN-8s (same padding) on a dataset of your own, in mmseg's folder layout: a template.
 # docs/custom_dataset.md goes through it step by step.
 #
-# Copy this file into a folder of its own under configs/ (e.g. configs/my_dataset/, so
-# that the '../_base_/' paths below still resolve), then edit the block marked EDIT.
+# Copy it with `fcn-config copy templates/fcn8s_vgg16_custom-dataset.py my_config.py`
+# (any folder; the copy's bases become mmseg_fcn_skip:: names), or in a checkout into a
+# folder of its own under configs/ (e.g. configs/my_dataset/, so that the '../_base_/'
+# paths below still resolve), then edit the block marked EDIT.
 # Everything else follows from that block. Expects, under data_root:
 #
 #   img_dir/train/<name><img_suffix>    ann_dir/train/<name><seg_map_suffix>

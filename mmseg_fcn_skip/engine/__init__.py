@@ -6,10 +6,12 @@ in ``mmseg_fcn_skip.checkpoints`` (``atomic_io``, ``resume``).
 Importing it registers ``SeededInfiniteSampler`` (``DATA_SAMPLERS``),
 ``SeededConcatDataset`` (``DATASETS``),
 ``ApplySampleSeed``, ``CheckSegFiles`` and ``CheckSegPair`` (``TRANSFORMS``),
-``IterationSeedHook`` and ``NonFiniteLossHook`` (``HOOKS``).
+``IterationSeedHook``, ``NonFiniteLossHook`` and ``NumClassesCheckHook`` (``HOOKS``);
+the checks the tools run before building anything are in :mod:`.preflight`.
 """
 
 from .hooks import IterationSeedHook, NonFiniteLossHook
+from .preflight import NumClassesCheckHook, exit_on_errors, preflight_test, preflight_train
 from .samplers import SeededConcatDataset, SeededIndex, SeededInfiniteSampler
 from .seeding import derive_seed, seed_global_rngs
 from .transforms import ApplySampleSeed, CheckSegFiles, CheckSegPair
@@ -20,9 +22,13 @@ __all__ = [
     'CheckSegPair',
     'IterationSeedHook',
     'NonFiniteLossHook',
+    'NumClassesCheckHook',
     'SeededConcatDataset',
     'SeededIndex',
     'SeededInfiniteSampler',
     'derive_seed',
+    'exit_on_errors',
+    'preflight_test',
+    'preflight_train',
     'seed_global_rngs',
 ]

@@ -17,6 +17,7 @@ import os
 from mmengine.runner.checkpoint import CheckpointLoader, load_from_local
 
 from .fetch import fetch_checkpoint
+from .unreleased import register_unreleased_loader
 
 #: Prefixes (regular expressions, as mmengine matches them) this loader serves.
 PREFIXES = ('http://', 'https://', r'[\w-]+$')
@@ -43,5 +44,7 @@ def load_from_fcn_weights(filename: str, map_location=None) -> dict:
 
 
 def register_checkpoint_loader() -> None:
-    """Make mmengine load short names and http(s) URLs with this loader."""
+    """Make mmengine load short names and http(s) URLs with this loader (and refuse
+    the model index's entries without released weights, see :mod:`.unreleased`)."""
     CheckpointLoader.register_scheme(PREFIXES, load_from_fcn_weights, force=True)
+    register_unreleased_loader()

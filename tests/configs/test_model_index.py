@@ -19,7 +19,7 @@ REPO = Path(__file__).resolve().parents[2]
 INDEX = load(str(REPO / 'model-index.yml'))
 METAFILES = [REPO / path for path in INDEX['Import']]
 MODELS = [(path, model) for path in METAFILES for model in load(str(path))['Models']]
-RELEASED = [(path, model) for path, model in MODELS if 'Weights' in model]
+RELEASED = [(path, model) for path, model in MODELS if 'Weights Name' in model['Metadata']]
 
 
 def test_the_index_names_every_family_folder_with_a_metafile():

@@ -7,32 +7,14 @@ not, is a path-finder hook or folder that this line does not activate and that c
 after the fresh environment's own site-packages). From a folder outside the
 repository, a user config inheriting ``mmseg_fcn_skip::fcn_skip/...`` trains two
 iterations, is tested and its FLOPs counted, with the tools shipped in the package's
-``.mim/tools``.
+``.mim/tools``. The environment is built once for the folder (``wheel_env`` in conftest.py).
 """
 
 import os
-import shutil
 import subprocess
-import sys
-import sysconfig
 from pathlib import Path
 
-import pytest
-
 REPO = Path(__file__).resolve().parents[2]
-#: What a build must not see: environments, build outputs, data, runs.
-NOT_SOURCE = (
-    '.git',
-    '.venv',
-    'build',
-    'dist',
-    '*.egg-info',
-    '__pycache__',
-    '.pytest_cache',
-    'data',
-    'work_dirs',
-    '.whl',
-)
 TOY = 'fcn_skip/fcn8s_vgg16-light-bn_1xb4-1200it_toyshapes-128x128.py'
 USER_CONFIG = f"""_base_ = 'mmseg_fcn_skip::{TOY}'
 data_root = 'toy'
@@ -60,58 +42,6 @@ def run(args, cwd, env=None):
     )
     assert result.returncode == 0, result.stdout[-4000:]
     return result.stdout
-
-
-@pytest.fixture(scope='module')
-def wheel_env(tmp_path_factory):
-    """A fresh environment with the plugin installed from its wheel only."""
-    tmp = tmp_path_factory.mktemp('wheel')
-    # Built from a copy: setuptools reuses a build/ folder it finds in the source tree,
-    # whose stale files would reach the wheel.
-    source = tmp / 'source'
-    shutil.copytree(REPO, source, symlinks=True, ignore=shutil.ignore_patterns(*NOT_SOURCE))
-    run(
-        [
-            sys.executable,
-            '-m',
-            'pip',
-            'wheel',
-            '--no-deps',
-            '--no-build-isolation',
-            '--quiet',
-            '-w',
-            tmp / 'dist',
-            source,
-        ],
-        cwd=tmp,
-    )
-    wheels = list((tmp / 'dist').glob('mmseg_fcn_skip-*.whl'))
-    assert len(wheels) == 1, wheels
-    venv = tmp / 'venv'
-    run([sys.executable, '-m', 'venv', '--without-pip', venv], cwd=tmp)
-    python = venv / 'bin' / 'python'
-    site = Path(
-        run(
-            [python, '-c', 'import sysconfig; print(sysconfig.get_path("purelib"))'], cwd=tmp
-        ).strip()
-    )
-    (site / 'outer_site_packages.pth').write_text(sysconfig.get_path('purelib') + '\n')
-    run(
-        [
-            sys.executable,
-            '-m',
-            'pip',
-            '--python',
-            python,
-            'install',
-            '--no-deps',
-            '--no-index',
-            '--quiet',
-            wheels[0],
-        ],
-        cwd=tmp,
-    )
-    return python, site, tmp
 
 
 def test_the_wheel_ships_configs_tools_and_model_index(wheel_env):

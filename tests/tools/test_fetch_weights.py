@@ -259,7 +259,12 @@ model = dict(
                   pad_mode='caffe', out_indices=(3, 5), init_cfg=None),
     decode_head=dict(pad_mode='caffe', in_channels=(512, 8), in_index=(0, 1),
                      num_classes=3, score_init='zeros'))
-train_dataloader = dict(num_workers=0, persistent_workers=False)
+# the toy images read as a dataset of 3 classes (the tools refuse a head whose class
+# count is not the dataset's)
+train_dataloader = dict(num_workers=0, persistent_workers=False,
+                        dataset=dict(type='BaseSegDataset', img_suffix='.png',
+                                     seg_map_suffix='.png',
+                                     metainfo=dict(classes=('background', 'disc', 'box'))))
 optim_wrapper = dict(optimizer=dict(lr=0.0))
 param_scheduler = []
 train_cfg = dict(max_iters={ITERS}, val_interval={ITERS})

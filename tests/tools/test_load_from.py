@@ -44,6 +44,16 @@ def write_config(
         'val_dataloader = val_cfg = val_evaluator = None\n'
         'default_hooks = dict(checkpoint=dict(interval=2), logger=dict(interval=1))\n'
     )
+    if num_classes != 5:
+        # A dataset of that many classes (the tools refuse a head whose class count is
+        # not the dataset's): the toy images read as a dataset of its own.
+        classes = tuple(f'class{i}' for i in range(num_classes))
+        with path.open('a') as config:
+            config.write(
+                "train_dataloader = dict(dataset=dict(type='BaseSegDataset', "
+                "img_suffix='.png', seg_map_suffix='.png', "
+                f'metainfo=dict(classes={classes!r})))\n'
+            )
     return path
 
 

@@ -8,11 +8,15 @@ at the export size and two odd sizes. A model whose logits are all equal (untrai
 score layers start at zero, so every logit is 0) would make that comparison check
 nothing: the tool says so and checks the graph on a copy of the model with its all-zero
 weights redrawn at random, exported the same way to a temporary file.
+A model whose graph would work only at the traced size (backbones such as MiT and
+Swin, or any graph onnxruntime cannot run at two other sizes with batch 2) stops with
+one line and status 2, and nothing is written.
 """
 
 import argparse
 import copy
 import importlib.util
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -27,6 +31,7 @@ from mmseg_fcn_skip.apis.export import (
     export_onnx,
     redraw_zero_weights,
 )
+from mmseg_fcn_skip.apis.export_sizes import first_size_failure, fixed_size_reason
 
 #: Sizes checked besides the export size: odd, and of both aspect ratios.
 CHECK_SHAPES = ((37, 53), (101, 67))
@@ -67,7 +72,31 @@ def main(argv: Optional[List[str]] = None) -> int:
     """Export, then check; return the exit status."""
     args = parse_args(argv)
     model = load_model(args.config, args.checkpoint, 'cpu')
-    out_file = export_onnx(model, Path(args.out), tuple(args.shape), args.opset)
+    traced = 'x'.join(map(str, args.shape))
+    reason = fixed_size_reason(model)
+    if reason is not None:
+        print(
+            f'error: {args.config} does not export with dynamic sizes: {reason}, so its graph '
+            f'would work only at the traced {traced}; nothing written (docs/export.md lists '
+            'the configs that export)',
+            file=sys.stderr,
+        )
+        return 2
+    with tempfile.TemporaryDirectory() as tmp:
+        # Written into place only once it is known to work at other sizes.
+        exported = export_onnx(model, Path(tmp) / 'model.onnx', tuple(args.shape), args.opset)
+        if args.check and importlib.util.find_spec('onnxruntime') is not None:
+            failure = first_size_failure(model, exported, CHECK_SHAPES)
+            if failure is not None:
+                print(
+                    f'error: the graph of {args.config} works only at the traced {traced}: '
+                    f'{failure}; nothing written (docs/export.md lists the configs that export)',
+                    file=sys.stderr,
+                )
+                return 2
+        out_file = Path(args.out)
+        out_file.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(exported), str(out_file))
     print(
         f'Exported {out_file} (input image: float32 N x 3 x H x W, 0..255 BGR; '
         'output logits: float32 N x classes x H x W)'
