@@ -130,16 +130,26 @@ def read_equivalents() -> Dict[str, str]:
 def tests_for(path: str) -> List[str]:
     """The test files a maintainer runs for the module ``path``: its mirrored test files
     (``tests/<folders>/test_<name>*.py``; ``test_init*.py`` for a package's
-    ``__init__.py``), then every other test file that names the module (imports it or
-    runs it; not for ``__init__.py``); the mirrored folder if there are none."""
+    ``__init__.py``), then the other test files that import the module by its dotted
+    name or run it by its file name (a tool: ``'train.py'``, ``load_tool('train')``);
+    the mirrored folder if there are none."""
     source = Path(path)
     inner = source.parts[1:-1] if source.parts[0] == 'mmseg_fcn_skip' else source.parts[:-1]
+    if 'analysis_lib' in inner:  # the analysis tools' own code: tested beside them
+        inner = inner[: inner.index('analysis_lib')]
     folder = Path('tests', *inner)
     stem = 'init' if source.stem == '__init__' else source.stem
     mirrored = sorted((REPO / folder).glob(f'test_{stem}*.py')) if (REPO / folder).is_dir() else []
     selected = [p.relative_to(REPO).as_posix() for p in mirrored]
-    # A package's __init__ is named by every test of the package: its own tests only.
-    pattern = re.compile(rf'\b{re.escape(stem)}(\.py)?\b')
+    if 'analysis_lib' in source.parts:
+        dotted = '.'.join(source.with_suffix('').parts[source.parts.index('analysis_lib') :])
+        pattern = re.compile(rf'\b{re.escape(dotted)}\b')
+    elif source.parts[0] == 'tools':
+        tool = source.with_suffix('').relative_to('tools').as_posix()
+        pattern = re.compile(rf'(?<![\w.]){re.escape(source.name)}\b|[\'"]{re.escape(tool)}[\'"]')
+    else:
+        dotted = '.'.join(source.with_suffix('').parts)
+        pattern = re.compile(rf'\b{re.escape(dotted)}\b')
     for test in [] if stem == 'init' else sorted((REPO / 'tests').rglob('test_*.py')):
         relative = test.relative_to(REPO).as_posix()
         if relative not in selected and pattern.search(test.read_text(errors='ignore')):
