@@ -9,10 +9,12 @@ stage at a tenth of the rate before)::
         --lr-factors 1 0.1 0.01 --seeds 0 1 2 --work-dir work_dirs/staged
 
 Every run trains with ``tools/train.py`` on a small config written into its folder
-(``<work-dir>/seed<S>/<run>/run_config.py``: your config plus the run's seed, rate,
+(``<work-dir>/seed<S>/.../run_config.py``: your config plus the run's seed, rate,
 schedule, length and ``load_from``); ``--cfg-options`` go to every train and test
-command. A run whose checkpoint is already there is not trained again, a run already
-scored is not scored again, so an interrupted comparison goes on where it stopped.
+command. A run's folder is named after what it trains (a stage's lies in the folder of
+the stage before), so a run whose checkpoint is already there - of an interrupted
+comparison, or the FCN-32s stage of another ``--tag`` with other later rates - is not
+trained again, and a run already scored (under any tag) is not scored again.
 Scores are appended to ``<work-dir>/scores.jsonl``; ``--table-only`` prints the table
 of everything in it (several ``--tag``\\ s in one table).
 """
@@ -108,9 +110,14 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         default=['staged', 'scratch'],
         help='which to train (default: both)',
     )
-    parser.add_argument('--work-dir', default='work_dirs/compare_staged', help='root folder')
     parser.add_argument(
-        '--tag', default='', help='name of this setting in the table; also a sub-folder'
+        '--work-dir',
+        default='work_dirs/compare_staged',
+        help='root folder; one per set of configs and data (runs are found again by their '
+        'settings, not by the configs)',
+    )
+    parser.add_argument(
+        '--tag', default='', help='name of this setting in the table (rows <tag>/<run>)'
     )
     parser.add_argument(
         '--cfg-options', nargs='+', default=[], help='key=value overrides for every run and test'
@@ -130,6 +137,17 @@ def config_lr(config: str) -> float:
     if 'lr' not in optimizer:
         raise ValueError(f'{config} sets no optim_wrapper.optimizer.lr; pass --lr')
     return float(optimizer.lr)
+
+
+def recipe_name(args: argparse.Namespace) -> str:
+    """The optimiser and schedule settings in a folder name, e.g. ``config-poly-w50``."""
+    optimizer = (
+        'config'
+        if args.optimizer == 'config'
+        else (f'sgd-m{args.momentum:g}-wd{args.weight_decay:g}')
+    )
+    schedule = f'poly-w{args.warmup}' if args.schedule == 'poly' else args.schedule
+    return f'{optimizer}-{schedule}'
 
 
 def run(command: List[str], log: Path) -> str:
@@ -167,10 +185,14 @@ def main(argv: Optional[List[str]] = None) -> None:
         args.lr_factors,
         base_lr,
         args.seeds,
-        root / args.tag if args.tag else root,
+        root,
         args.runs,
+        recipe_name(args),
     )
-    done = {(r['tag'], r['run'], r['seed']) for r in read_scores(scores_file)}
+    scored = read_scores(scores_file)
+    done = {(r['tag'], r['run'], r['seed']) for r in scored}
+    # a run shared with another tag (same folder, same checkpoint) is scored once
+    known = {r['work_dir']: r['miou'] for r in scored if 'work_dir' in r}
     records = []
     for spec in plan:
         config = spec.work_dir / 'run_config.py'
@@ -191,7 +213,9 @@ def main(argv: Optional[List[str]] = None) -> None:
             run(train, spec.work_dir / 'train_output.log')
         if (args.tag, spec.name, spec.seed) in done:
             continue
-        miou = parse_miou(run(test, spec.work_dir / 'test_output.log'))
+        miou = known.get(str(spec.work_dir))
+        if miou is None:
+            miou = parse_miou(run(test, spec.work_dir / 'test_output.log'))
         record = score_record(spec, miou, args.tag)
         print(f'{spec.name} seed {spec.seed}: mIoU {miou:.2f}')
         with scores_file.open('a') as scores:

@@ -51,13 +51,20 @@ def test_plan_chains_each_stage_to_the_checkpoint_before(tmp_path):
     ]
     s32, s16, s8, scratch = plan[:4]
     assert s32.load_from is None and scratch.load_from is None
-    assert s16.load_from == tmp_path / 'seed0' / 'staged-32s' / 'iter_300.pth'
-    assert s8.load_from == tmp_path / 'seed0' / 'staged-16s' / 'iter_150.pth'
+    chain = tmp_path / 'seed0' / 'staged_config-poly'
+    assert s32.work_dir == chain / '32s_300it_lr0.003'
+    assert s16.work_dir == chain / '32s_300it_lr0.003' / '16s_150it_lr0.0003'
+    assert s16.load_from == s32.work_dir / 'iter_300.pth'
+    assert s8.load_from == s16.work_dir / 'iter_150.pth'
+    assert scratch.work_dir == tmp_path / 'seed0' / 'scratch_config-poly' / '8s_600it_lr0.003'
     assert [s.iters for s in plan[:4]] == [300, 150, 150, 600]
     assert [s.iters_in_all for s in plan[:4]] == [300, 450, 600, 600]
     assert [s.lr for s in plan[:4]] == [3e-3, 3e-4, 3e-5, 3e-3]
     assert [s.config for s in plan[:4]] == CONFIGS + CONFIGS[-1:]
-    assert plan[4].work_dir == tmp_path / 'seed7' / 'staged-32s'
+    assert plan[4].work_dir == tmp_path / 'seed7' / 'staged_config-poly' / '32s_300it_lr0.003'
+    # chains that differ after FCN-32s share its run
+    other = plan_runs(CONFIGS, 600, [2, 1, 1], [1, 1, 1], 3e-3, [0], tmp_path)
+    assert other[0] == s32 and other[1].work_dir != s16.work_dir
     only_scratch = plan_runs(CONFIGS, 600, [2, 1, 1], [1, 1, 1], 3e-3, [0], tmp_path, ['scratch'])
     assert [s.name for s in only_scratch] == ['scratch-8s']
     with pytest.raises(ValueError, match='2 configs given; give one per stage'):
@@ -81,7 +88,9 @@ def test_run_config_keeps_the_config_and_sets_rate_schedule_seed_and_start(tmp_p
     assert cfg.train_cfg.max_iters == 150 and cfg.train_cfg.val_interval == 151
     assert cfg.default_hooks.checkpoint.interval == 150
     assert cfg.randomness.seed == 4
-    assert cfg.load_from == str(tmp_path / 'seed4' / 'staged-32s' / 'iter_300.pth')
+    assert cfg.load_from == str(
+        tmp_path / 'seed4' / 'staged_config-poly' / '32s_300it_lr0.003' / 'iter_300.pth'
+    )
     assert cfg.model.backbone.out_indices == (3, 5)  # FCN-16s: the config's net
 
 
@@ -138,7 +147,7 @@ def test_dry_run_prints_every_command_and_runs_nothing(tmp_path, capsys):
     printed = capsys.readouterr().out
     commands = [line for line in printed.splitlines() if 'tools/t' in line and '.py ' in line]
     assert len(commands) == 16  # 4 runs x 2 seeds, each trained and tested
-    first = str(work / 'seed0' / 'staged-32s')
+    first = str(work / 'seed0' / 'staged_config-poly-w50' / '32s_20it_lr0.003')
     assert commands[0].endswith(
         f'tools/train.py {first}/run_config.py --work-dir {first} '
         '--cfg-options train_dataloader.num_workers=0'
@@ -185,8 +194,9 @@ def test_a_tiny_comparison_trains_scores_and_goes_on_where_it_stopped(
             f'{loader}.persistent_workers=False',
         ]
     work = tmp_path / 'cmp'
-    argv = ['--configs', *write_light_configs(tmp_path), '--iters', '4', '--seeds', '3']
-    argv += ['--work-dir', str(work), '--tag', 'tiny', '--cfg-options', *options]
+    common = ['--configs', *write_light_configs(tmp_path), '--iters', '4', '--seeds', '3']
+    common += ['--work-dir', str(work), '--cfg-options', *options]
+    argv = common + ['--tag', 'tiny']
     tool = load_tool('analysis_tools/compare_staged')
     tool.main(argv)
     printed = capsys.readouterr().out
@@ -197,15 +207,15 @@ def test_a_tiny_comparison_trains_scores_and_goes_on_where_it_stopped(
         ('staged-8s', 3, 1, 4),
         ('scratch-8s', 3, 4, 4),
     ]
-    seed_dir = work / 'tiny' / 'seed3'
     for record in records:
-        run_dir = seed_dir / record['run']
+        run_dir = Path(record['work_dir'])
+        assert run_dir.is_relative_to(work / 'seed3')
         assert (run_dir / f'iter_{record["iters"]}.pth').exists()
         # the table holds what tools/test.py printed
         assert record['miou'] == parse_miou((run_dir / 'test_output.log').read_text())
         assert f'| tiny/{record["run"]} |' in printed
         assert f'| {record["miou"]:.2f} | - |' in printed
-    train_log = (seed_dir / 'staged-16s' / 'train_output.log').read_text()
+    train_log = (Path(records[1]['work_dir']) / 'train_output.log').read_text()
     assert 'FCN-32s into FCN-16s (staged)' in train_log
     assert 'starts at zero' in train_log
 
@@ -213,3 +223,11 @@ def test_a_tiny_comparison_trains_scores_and_goes_on_where_it_stopped(
     again = capsys.readouterr().out
     assert 'training' not in again and 'mIoU' not in again
     assert len((work / 'scores.jsonl').read_text().splitlines()) == 4
+
+    # another tag with other later rates: FCN-32s is neither trained nor scored again
+    tool.main(common + ['--tag', 'same', '--lr-factors', '1', '1', '1', '--runs', 'staged'])
+    other = capsys.readouterr().out
+    assert 'training staged-32s' not in other and 'training staged-16s' in other
+    records = [json.loads(line) for line in (work / 'scores.jsonl').read_text().splitlines()]
+    assert records[4]['run'] == 'staged-32s' and records[4]['miou'] == records[0]['miou']
+    assert len(records) == 7

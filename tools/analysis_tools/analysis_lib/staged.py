@@ -101,6 +101,7 @@ def plan_runs(
     seeds: Iterable[int],
     work_dir: Path,
     runs: Sequence[str] = ('staged', 'scratch'),
+    recipe: str = 'config-poly',
 ) -> List[RunSpec]:
     """The runs of the comparison, in the order they must be trained.
 
@@ -114,8 +115,12 @@ def plan_runs(
         lr_factors: Rate of each stage as a factor of ``base_lr``.
         base_lr: Rate of the first stage and of the from-scratch run.
         seeds: Seeds; every run is repeated with each.
-        work_dir: Root folder; a run lives in ``work_dir/seed<S>/<name>``.
+        work_dir: Root folder. A run lives in ``work_dir/seed<S>/staged_<recipe>/`` or
+            ``.../scratch_<recipe>/`` in a folder named after what it trains
+            (:func:`run_folder`), a stage inside the folder of the stage before: runs that train the same (the FCN-32s stage of two chains that
+            differ later) share their folder and are trained once.
         runs: ``'staged'``, ``'scratch'`` or both.
+        recipe: Name of the optimiser and schedule settings (part of the folder names).
 
     Raises:
         ValueError: the lists do not have one entry per stage, or ``runs`` names
@@ -135,20 +140,25 @@ def plan_runs(
     for seed in seeds:
         seed_dir = Path(work_dir) / f'seed{seed}'
         if 'staged' in runs:
-            before, done = None, 0
+            before, done, work = None, 0, seed_dir / f'staged_{recipe}'
             for stage, config, stage_iters, lr in zip(STAGES, configs, iters, lrs):
                 name = f'staged-{stage}'
                 done += stage_iters
-                work = seed_dir / name
+                work = work / run_folder(stage, stage_iters, lr)
                 plan.append(RunSpec(name, seed, config, stage_iters, lr, work, before, done))
                 before = plan[-1].checkpoint
         if 'scratch' in runs:
             name = 'scratch-8s'
-            work = seed_dir / name
+            work = seed_dir / f'scratch_{recipe}' / run_folder(STAGES[-1], total_iters, base_lr)
             plan.append(
                 RunSpec(name, seed, configs[-1], total_iters, base_lr, work, None, total_iters)
             )
     return plan
+
+
+def run_folder(stage: str, iters: int, lr: float) -> str:
+    """Folder name of a run: ``<stage>_<iters>it_lr<lr>``, e.g. ``32s_300it_lr0.003``."""
+    return f'{stage}_{iters}it_lr{lr:g}'
 
 
 def optimizer_lines(lr: float, optimizer: str, momentum: float, weight_decay: float) -> str:
@@ -282,7 +292,7 @@ def parse_miou(output: str) -> float:
 
 
 def score_record(spec: RunSpec, miou: float, tag: str = '') -> Dict:
-    """One line of the scores file: the run, its seed, length, rate and mIoU."""
+    """One line of the scores file: the run, its seed, length, rate, mIoU and folder."""
     return dict(
         tag=tag,
         run=spec.name,
@@ -291,6 +301,7 @@ def score_record(spec: RunSpec, miou: float, tag: str = '') -> Dict:
         iters_in_all=spec.iters_in_all,
         lr=spec.lr,
         miou=miou,
+        work_dir=str(spec.work_dir),
     )
 
 
