@@ -2,6 +2,7 @@
 the mIoU read from tools/test.py and the table; one real tiny comparison."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -219,15 +220,39 @@ def test_a_tiny_comparison_trains_scores_and_goes_on_where_it_stopped(
     assert 'FCN-32s into FCN-16s (staged)' in train_log
     assert 'starts at zero' in train_log
 
-    tool.main(argv)  # all trained and scored: nothing runs again
-    again = capsys.readouterr().out
-    assert 'training' not in again and 'mIoU' not in again
-    assert len((work / 'scores.jsonl').read_text().splitlines()) == 4
 
-    # another tag with other later rates: FCN-32s is neither trained nor scored again
+def test_runs_done_are_neither_trained_nor_scored_again(tmp_path, capsys, monkeypatch):
+    """Commands are recorded, not run: a train command writes its checkpoint."""
+    tool = load_tool('analysis_tools/compare_staged')
+    commands = []
+
+    def fake_run(command, log):
+        commands.append(command)
+        if command[1].endswith('train.py'):
+            iters = re.search(r'max_iters=(\d+)', Path(command[2]).read_text()).group(1)
+            Path(command[command.index('--work-dir') + 1], f'iter_{iters}.pth').touch()
+        return TEST_OUTPUT
+
+    monkeypatch.setattr(tool, 'run', fake_run)
+    work = tmp_path / 'cmp'
+    common = ['--iters', '40', '--seeds', '0', '--work-dir', str(work)]
+    tool.main(common + ['--tag', 'tenth'])
+    assert len(commands) == 8  # 4 runs trained and scored
+    tool.main(common + ['--tag', 'tenth'])
+    assert len(commands) == 8  # all done: nothing runs again
     tool.main(common + ['--tag', 'same', '--lr-factors', '1', '1', '1', '--runs', 'staged'])
-    other = capsys.readouterr().out
-    assert 'training staged-32s' not in other and 'training staged-16s' in other
+    # FCN-32s is shared with the chain above: only 16s and 8s train and are scored
+    assert [c[1].rsplit('/', 1)[1] for c in commands[8:]] == ['train.py', 'test.py'] * 2
+    assert all('32s_20it_lr0.003/16s_10it_lr0.003' in c[2] for c in commands[8:])
     records = [json.loads(line) for line in (work / 'scores.jsonl').read_text().splitlines()]
-    assert records[4]['run'] == 'staged-32s' and records[4]['miou'] == records[0]['miou']
-    assert len(records) == 7
+    assert [(r['tag'], r['run']) for r in records[4:]] == [
+        ('same', 'staged-32s'),
+        ('same', 'staged-16s'),
+        ('same', 'staged-8s'),
+    ]
+    printed = capsys.readouterr().out
+    assert '| same/staged-32s | 20 (20) | 0.003 | 29.18 | - |' in printed
+    tool.main(['--table-only', '--work-dir', str(work)])
+    table = capsys.readouterr().out
+    assert '| tenth/scratch-8s | 40 (40) | 0.003 | 29.18 | - |' in table
+    assert '| same/staged-8s | 10 (40) | 0.003 | 29.18 | - |' in table
