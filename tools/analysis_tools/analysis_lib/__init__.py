@@ -11,5 +11,8 @@ The scripts put their own folder on ``sys.path`` and import from here:
 - :mod:`analysis_lib.grids`: where a network's maps lie on its input, from input
   gradients (``probe_grids.py``);
 - :mod:`analysis_lib.scores`: per-class scores of checkpoints on their validation set
-  (``compare_runs.py``).
+  (``compare_runs.py``);
+- :mod:`analysis_lib.staged`: staged FCN-32s -> 16s -> 8s against FCN-8s from scratch,
+  the runs, their configs and commands and the table of their mIoU
+  (``compare_staged.py``).
 """
