@@ -156,7 +156,10 @@ def tests_for(path: str) -> List[str]:
             selected.append(relative)
     if selected:
         return selected
-    return [folder.as_posix()] if (REPO / folder).is_dir() else ['tests']
+    # the nearest existing test folder above the mirrored one (never all of tests/)
+    while not (REPO / folder).is_dir() and len(folder.parts) > 2:
+        folder = folder.parent
+    return [folder.as_posix()]
 
 
 def stratified_sample(
