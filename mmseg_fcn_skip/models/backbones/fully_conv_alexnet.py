@@ -4,14 +4,11 @@ backbone of the paper's FCN-AlexNet (fc6 as a 6x6 conv, fc7 as 1x1)."""
 from typing import List, Optional, Sequence, Tuple
 
 import torch.nn as nn
-import torch.nn.functional as F
 from mmcv.cnn import ConvModule
-from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 from torch import Tensor
-from torch.nn.modules.batchnorm import _BatchNorm
 
-from .fully_conv_vgg import _check_layer_cfg, _check_positive_int
+from .fully_conv import FullyConvBackbone, check_layer_cfg, check_positive_int
 from .levels import BackboneLevels, Window, check_pad_mode, register_levels
 
 #: Caffe rounds its poolings up; the 'same' mode rounds down after padding by 1.
@@ -63,7 +60,7 @@ STAGES = (('conv1',), ('conv2',), ('conv3', 'conv4', 'conv5'), ('fc6', 'fc7'))
 
 
 @MODELS.register_module()
-class FullyConvAlexNet(BaseModule):
+class FullyConvAlexNet(FullyConvBackbone):
     """AlexNet backbone of the Fully Convolutional Network (FCN-AlexNet).
 
     The CaffeNet body of `Fully Convolutional Networks for Semantic Segmentation
@@ -139,9 +136,9 @@ class FullyConvAlexNet(BaseModule):
         super().__init__(init_cfg)
         check_pad_mode(pad_mode)
         channels = _check_channels(channels)
-        _check_positive_int('fc_channels', fc_channels)
-        _check_layer_cfg('norm_cfg', norm_cfg)
-        _check_layer_cfg('act_cfg', act_cfg)
+        check_positive_int('fc_channels', fc_channels)
+        check_layer_cfg('norm_cfg', norm_cfg)
+        check_layer_cfg('act_cfg', act_cfg)
         out_indices = tuple(out_indices)
         if not out_indices or any(i not in range(len(LEVELS.names)) for i in out_indices):
             raise ValueError(
@@ -186,7 +183,7 @@ class FullyConvAlexNet(BaseModule):
             )
             self.add_module(name, pool)
         self.lrn = nn.LocalResponseNorm(**LRN)
-        # fc6 is padded explicitly in forward, as in FullyConvVGG.
+        # fc6 is padded in forward (FullyConvBackbone.fully_connected).
         self.fc6 = ConvModule(
             in_channels, fc_channels, LEVELS.window('fc6').kernel, act_cfg=act_cfg
         )
@@ -194,16 +191,6 @@ class FullyConvAlexNet(BaseModule):
         self.dropout = nn.Dropout(dropout_ratio)
         self.level_channels = (channels[0], channels[1], channels[4], fc_channels)
         self._freeze_stages()
-
-    @property
-    def out_channels(self) -> Tuple[int, ...]:
-        """Channels of each returned level, in ``out_indices`` order."""
-        return tuple(self.level_channels[i] for i in self.out_indices)
-
-    @property
-    def out_strides(self) -> Tuple[int, ...]:
-        """Stride of each returned level, in ``out_indices`` order."""
-        return tuple(LEVELS.strides[i] for i in self.out_indices)
 
     def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
         levels: List[Tensor] = []
@@ -214,27 +201,12 @@ class FullyConvAlexNet(BaseModule):
         x = self.pool5(self.conv5(self.conv4(self.conv3(x))))
         levels.append(x)
         if 3 in self.out_indices:
-            x = F.pad(x, [self.fc6_padding] * 4)
-            x = self.dropout(self.fc6(x))
-            levels.append(self.dropout(self.fc7(x)))
-        return tuple(levels[i] for i in self.out_indices)
+            levels.append(self.fully_connected(x))
+        return self.select(levels)
 
-    def _freeze_stages(self) -> None:
-        for stage in STAGES[: self.frozen_stages + 1]:
-            for name in stage:
-                module = getattr(self, name)
-                module.eval()
-                for param in module.parameters():
-                    param.requires_grad = False
-
-    def train(self, mode: bool = True) -> 'FullyConvAlexNet':
-        super().train(mode)
-        self._freeze_stages()
-        if mode and self.norm_eval:
-            for module in self.modules():
-                if isinstance(module, _BatchNorm):
-                    module.eval()
-        return self
+    def frozen_modules(self) -> List[nn.Module]:
+        """The modules of stages 0..frozen_stages (``STAGES``)."""
+        return [getattr(self, name) for stage in STAGES[: self.frozen_stages + 1] for name in stage]
 
 
 def _check_channels(channels: Sequence[int]) -> Tuple[int, ...]:

@@ -3,13 +3,11 @@
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch.nn as nn
-import torch.nn.functional as F
 from mmcv.cnn import ConvModule
-from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 from torch import Tensor
-from torch.nn.modules.batchnorm import _BatchNorm
 
+from .fully_conv import FullyConvBackbone, check_layer_cfg, check_positive_int
 from .levels import BackboneLevels, Window, check_pad_mode, register_levels
 
 #: Convolutions per block for each depth; every block ends in 2x2/2 max pooling.
@@ -45,7 +43,7 @@ LEVELS = register_levels(
 
 
 @MODELS.register_module()
-class FullyConvVGG(BaseModule):
+class FullyConvVGG(FullyConvBackbone):
     """VGG backbone of the Fully Convolutional Network (FCN).
 
     Implements the "convolutionalized" VGG of `Fully Convolutional Networks for Semantic
@@ -119,10 +117,10 @@ class FullyConvVGG(BaseModule):
         if depth not in VGG_BLOCKS:
             raise ValueError(f'depth={depth!r} is not supported; use one of {tuple(VGG_BLOCKS)}')
         check_pad_mode(pad_mode)
-        _check_positive_int('base_channels', base_channels)
-        _check_positive_int('fc_channels', fc_channels)
-        _check_layer_cfg('norm_cfg', norm_cfg)
-        _check_layer_cfg('act_cfg', act_cfg)
+        check_positive_int('base_channels', base_channels)
+        check_positive_int('fc_channels', fc_channels)
+        check_layer_cfg('norm_cfg', norm_cfg)
+        check_layer_cfg('act_cfg', act_cfg)
         out_indices = tuple(out_indices)
         if not out_indices or any(i not in range(len(LEVELS.names)) for i in out_indices):
             raise ValueError(
@@ -166,8 +164,7 @@ class FullyConvVGG(BaseModule):
             blocks.append(nn.Sequential(*convs))
         self.blocks = nn.ModuleList(blocks)
         self.pool = nn.MaxPool2d(2, stride=2, ceil_mode=True)
-        # fc6 is padded explicitly in forward: an unpadded conv after F.pad has a much
-        # faster backward pass on CPU than a padded 7x7 conv on small maps.
+        # fc6 is padded in forward (FullyConvBackbone.fully_connected).
         self.fc6 = ConvModule(
             in_channels, fc_channels, LEVELS.window('fc6').kernel, act_cfg=act_cfg
         )
@@ -177,55 +174,18 @@ class FullyConvVGG(BaseModule):
         self.level_channels = tuple(block_channels + [fc_channels])
         self._freeze_stages()
 
-    @property
-    def out_channels(self) -> Tuple[int, ...]:
-        """Channels of each returned level, in ``out_indices`` order."""
-        return tuple(self.level_channels[i] for i in self.out_indices)
-
-    @property
-    def out_strides(self) -> Tuple[int, ...]:
-        """Stride of each returned level, in ``out_indices`` order."""
-        return tuple(LEVELS.strides[i] for i in self.out_indices)
-
     def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
         levels: List[Tensor] = []
         for block in self.blocks:
             x = self.pool(block(x))
             levels.append(x)
         if 5 in self.out_indices:
-            x = F.pad(x, [self.fc6_padding] * 4)
-            x = self.dropout(self.fc6(x))
-            levels.append(self.dropout(self.fc7(x)))
-        return tuple(levels[i] for i in self.out_indices)
+            levels.append(self.fully_connected(x))
+        return self.select(levels)
 
-    def _freeze_stages(self) -> None:
+    def frozen_modules(self) -> List[nn.Module]:
+        """Blocks 0..frozen_stages, and fc6/fc7 at 5."""
         frozen = list(self.blocks[: self.frozen_stages + 1])
         if self.frozen_stages == 5:
             frozen += [self.fc6, self.fc7]
-        for module in frozen:
-            module.eval()
-            for param in module.parameters():
-                param.requires_grad = False
-
-    def train(self, mode: bool = True) -> 'FullyConvVGG':
-        super().train(mode)
-        self._freeze_stages()
-        if mode and self.norm_eval:
-            for module in self.modules():
-                if isinstance(module, _BatchNorm):
-                    module.eval()
-        return self
-
-
-def _check_positive_int(name: str, value: int) -> None:
-    if not isinstance(value, int) or value < 1:
-        raise ValueError(f'{name}={value!r} must be a positive integer')
-
-
-def _check_layer_cfg(name: str, cfg: Optional[dict]) -> None:
-    layer_type = None if cfg is None else cfg.get('type')
-    if cfg is not None and isinstance(layer_type, str) and MODELS.get(layer_type) is None:
-        raise ValueError(
-            f'{name}={cfg!r}: no layer type {layer_type!r} is registered; '
-            "use e.g. 'BN', 'SyncBN' or 'GN' for norm_cfg, 'ReLU' for act_cfg"
-        )
+        return frozen
