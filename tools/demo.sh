@@ -6,35 +6,64 @@
 # (tools/analysis_tools/compare_runs.py: mIoU and the IoU of every class; the 2-4 px
 # "bar" class is where the skips matter), and one validation image drawn as the paper's
 # Figure 4 from the four checkpoints (tools/analysis_tools/visualize_skips.py).
-# Checkpoints: work_dirs/fcn{32,16,8,4}s_toy; table and figure: work_dirs/toy_skips.
+# Checkpoints: work_dirs/fcn{32,16,8,4}s_toy; table, figure and the time of each step:
+# work_dirs/toy_skips.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source tools/setup_env.sh
-# OpenMP threads that sleep instead of spinning while they wait: the same numbers bit for
-# bit, 4-7x faster training when other jobs share the cores, about 1.3x slower on an
-# idle machine, where OMP_WAIT_POLICY=ACTIVE is the faster choice (docs/reproducibility.md).
-export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
+# OpenMP's wait policy changes no number, only the time (docs/reproducibility.md): its
+# threads spinning while they wait (ACTIVE) is the faster choice on an idle machine,
+# sleeping (PASSIVE) many times faster when other jobs share the cores. Unless set, the
+# demo takes ACTIVE when the load average is under half a core, PASSIVE otherwise.
+if [ -z "${OMP_WAIT_POLICY:-}" ]; then
+    if awk '{ exit !($1 < 0.5) }' /proc/loadavg 2>/dev/null; then
+        export OMP_WAIT_POLICY=ACTIVE
+    else
+        export OMP_WAIT_POLICY=PASSIVE
+    fi
+fi
+# Images are loaded in the training process: on 2 cores, worker processes take cycles
+# from the training's own threads (the same samples, seeded per sample, either way).
+# The trainings skip their own validation: compare_runs.py scores every net after.
+no_workers=(train_dataloader.num_workers=0 train_dataloader.persistent_workers=False
+            val_dataloader.num_workers=0 val_dataloader.persistent_workers=False)
 start=$SECONDS
 out=work_dirs/toy_skips
+mkdir -p "$out"
+times="$out/times.txt"
+: > "$times"
+step_start=$SECONDS
+timed() {  # timed NAME: append the seconds since the last call to the times file
+    echo "$1 $(( SECONDS - step_start ))" >> "$times"
+    step_start=$SECONDS
+}
 image=val_00019.png  # all five classes, two thin bars
 python tools/make_toy_dataset.py --out data/toy_shapes
+timed make_toy_dataset
 configs=()
 checkpoints=()
 for net in fcn32s fcn16s fcn8s fcn4s; do
     echo "=== Training ${net}_toy ($(( (SECONDS - start) / 60 )) min into the demo)"
-    python tools/train.py "configs/${net}_toy.py" --work-dir "work_dirs/${net}_toy"
+    python tools/train.py "configs/${net}_toy.py" --work-dir "work_dirs/${net}_toy" \
+        --cfg-options "${no_workers[@]}" train_cfg.val_interval=1000000
+    timed "train_${net}"
     configs+=("configs/${net}_toy.py")
     checkpoints+=("$(cat "work_dirs/${net}_toy/last_checkpoint")")
 done
-mkdir -p "$out"
 python tools/analysis_tools/compare_runs.py \
     --configs "${configs[@]}" --checkpoints "${checkpoints[@]}" \
-    --names FCN-32s FCN-16s FCN-8s FCN-4s --json "$out/scores.json" | tee "$out/scores.md"
+    --names FCN-32s FCN-16s FCN-8s FCN-4s --json "$out/scores.json" \
+    --cfg-options val_dataloader.num_workers=0 val_dataloader.persistent_workers=False \
+    | tee "$out/scores.md"
+timed score
 python tools/analysis_tools/visualize_skips.py "data/toy_shapes/img_dir/val/$image" \
     --gt "data/toy_shapes/ann_dir/val/$image" \
     --configs "${configs[@]}" --checkpoints "${checkpoints[@]}" --out "$out/skips.png"
+timed draw
 elapsed=$(( SECONDS - start ))
 echo "Scores: $out/scores.md (and .json)"
 echo "Image, ground truth and the FCN-32s/16s/8s/4s predictions: $out/skips.png"
+echo "Seconds per step ($times): $(tr '\n' ' ' < "$times")"
 echo "The demo took $(( elapsed / 60 )) min $(( elapsed % 60 )) s on $(nproc) CPU cores" \
-    "(load average over 1, 5, 15 min: $(cut -d ' ' -f 1-3 /proc/loadavg))"
+    "(OMP_WAIT_POLICY=$OMP_WAIT_POLICY; load average over 1, 5, 15 min:" \
+    "$(cut -d ' ' -f 1-3 /proc/loadavg))"
