@@ -27,10 +27,9 @@ equals upsampling the sum, since the shared upsampling and crop are linear.
 
 The streams can also start from the released single-stream nets
 (``nyud-fcn32s-color-heavy``, ``nyud-fcn32s-hha-heavy``), as the authors trained the
-late fusion net: :func:`two_stream_from_single_streams` joins two converted
-single-stream checkpoints (``tools/model_converters/caffe_fcn2mmseg.py --streams``),
-and the config does the same per stream with ``init_cfg`` (``Pretrained`` with
-``prefix``).
+late fusion net: the config starts each stream from its net by ``init_cfg``
+(``Pretrained`` with ``prefix``), and :func:`two_stream_from_single_streams` joins two
+converted single-stream checkpoints into one (e.g. for ``load_from``).
 """
 
 from collections import OrderedDict
