@@ -176,3 +176,16 @@ def test_mmseg_heads_on_streams_are_fused_too():
         predicted = head.predict(levels, [dict(img_shape=(48, 56), pad_shape=(48, 56))], {})
     torch.testing.assert_close(fused, 0.5 * head.streams[0](levels) + 0.5 * head.streams[1](levels))
     assert predicted.shape == (1, CLASSES, 48, 56)
+
+
+def test_the_loss_trains_every_stream_by_its_weight():
+    head = build(weights=(0.25, 0.75))
+    levels = fc7_levels((32, 32))
+    labels = torch.randint(0, CLASSES, (32, 32), generator=torch.Generator().manual_seed(2))
+    head.train()
+    losses = head.loss(levels, samples((32, 32), labels), {})
+    losses['loss_ce'].backward()
+    colour, hha = (stream.conv_seg.bias.grad for stream in head.streams)
+    # Both streams see the same fused logits: their bias gradients differ by the weights.
+    torch.testing.assert_close(hha, 3 * colour)
+    assert colour.abs().sum() > 0
