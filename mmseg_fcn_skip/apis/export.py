@@ -4,7 +4,9 @@ The exported graph takes the image as loaded, not a normalised tensor, and retur
 logits at the input size:
 
 - input ``image``: ``float32 (N, 3, H, W)``, pixel values 0..255 in the channel order
-  of mmcv/OpenCV loading (BGR), any ``H`` and ``W``. The data preprocessor's channel
+  of mmcv/OpenCV loading (BGR), any ``H`` and ``W``; a multi-modal net takes one
+  channel per mean of its data preprocessor (colour-HHA: ``(N, 6, H, W)``, colour BGR
+  then HHA as stored, as ``LoadMultiModalImage`` makes them). The data preprocessor's channel
   swap (``bgr_to_rgb``) and normalisation (``mean``, ``std``) are part of the graph.
   The test pipeline's resizing is not: the prediction is made at the given size.
 - output ``logits``: ``float32 (N, num_classes, H, W)``, scores before softmax, aligned
@@ -34,7 +36,7 @@ import torch.nn as nn
 from mmseg.models import BaseSegmentor
 from torch import Tensor
 
-from ..models.decode_heads import FCNSkipHead
+from ..models.decode_heads import FCNSkipHead, LateFusionHead
 
 #: Relative tolerance of :func:`check_onnx`: max |ONNX - PyTorch| over the logits may be
 #: at most this fraction of max |PyTorch logits| (plus the same absolute amount).
@@ -45,19 +47,28 @@ REDRAW_STD = 0.01
 
 
 class OnnxSegmentor(nn.Module):
-    """A segmentor with an ``FCNSkipHead`` as ``image -> logits`` (see the module doc).
+    """A segmentor with an ``FCNSkipHead`` (or a ``LateFusionHead`` of them) as
+    ``image -> logits`` (see the module doc).
 
     Args:
         model: Segmentor built from a config of this plugin, with ``cfg``.
 
+    Attributes:
+        in_channels (int): Channels of the input image: one per mean of the data
+            preprocessor, 3 without one.
+
     Raises:
-        ValueError: if the decode head is not ``FCNSkipHead`` or the segmentor has no
-            ``extract_feat``.
+        ValueError: if the decode head is neither ``FCNSkipHead`` nor a
+            ``LateFusionHead`` of them, or the segmentor has no ``extract_feat``.
     """
 
     def __init__(self, model: BaseSegmentor) -> None:
         super().__init__()
         head = getattr(model, 'decode_head', None)
+        if isinstance(head, LateFusionHead) and all(
+            isinstance(stream, FCNSkipHead) for stream in head.streams
+        ):
+            head = head.streams[0]
         if not isinstance(head, FCNSkipHead) or not hasattr(model, 'extract_feat'):
             raise ValueError(
                 f'the config builds a {type(model).__name__} with decode head '
@@ -71,6 +82,9 @@ class OnnxSegmentor(nn.Module):
         mean, std = preprocessor.get('mean'), preprocessor.get('std')
         self.register_buffer('mean', _channel_vector(mean, 0.0))
         self.register_buffer('std', _channel_vector(std, 1.0))
+        self.in_channels = self.mean.shape[1]
+        # As SegDataPreProcessor: only 3-channel images are swapped.
+        self.swap_channels = self.swap_channels and self.in_channels == 3
 
     def forward(self, image: Tensor) -> Tensor:
         """Logits ``(N, num_classes, H, W)`` of images ``(N, 3, H, W)``, 0..255."""
@@ -94,7 +108,7 @@ def export_onnx(
     if importlib.util.find_spec('onnx') is None:
         raise ImportError("PyTorch's ONNX exporter needs the onnx package: pip install onnx")
     wrapper = OnnxSegmentor(model).cpu().eval()
-    example = torch.rand(1, 3, *shape) * 255
+    example = torch.rand(1, wrapper.in_channels, *shape) * 255
     out_file = Path(out_file)
     out_file.parent.mkdir(parents=True, exist_ok=True)
     dynamic = {0: 'batch', 2: 'height', 3: 'width'}
@@ -156,7 +170,7 @@ def check_onnx(
     generator = torch.Generator().manual_seed(seed)
     errors = {}
     for height, width in shapes:
-        image = torch.rand(2, 3, height, width, generator=generator) * 255
+        image = torch.rand(2, wrapper.in_channels, height, width, generator=generator) * 255
         with torch.no_grad():
             expected = wrapper(image).numpy()
         got = session.run([OUTPUT_NAME], {INPUT_NAME: image.numpy()})[0]
@@ -177,9 +191,10 @@ def constant_logit(model: BaseSegmentor, shape: Tuple[int, int], seed: int = 0) 
     between ONNX and PyTorch checks nothing.
     """
     generator = torch.Generator().manual_seed(seed)
-    image = torch.rand(1, 3, *shape, generator=generator) * 255
+    wrapper = OnnxSegmentor(model).cpu().eval()
+    image = torch.rand(1, wrapper.in_channels, *shape, generator=generator) * 255
     with torch.no_grad():
-        logits = OnnxSegmentor(model).cpu().eval()(image)
+        logits = wrapper(image)
     if bool((logits == logits.flatten()[0]).all()):
         return float(logits.flatten()[0])
     return None

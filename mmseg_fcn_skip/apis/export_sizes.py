@@ -62,9 +62,11 @@ def first_size_failure(
         str(onnx_file), options, providers=['CPUExecutionProvider']
     )
     num_classes = model.decode_head.num_classes
+    channels = session.get_inputs()[0].shape[1]  # 3, or 6 for colour-HHA
+    channels = channels if isinstance(channels, int) else 3
     for height, width in shapes:
-        image = torch.zeros(PROBE_BATCH, 3, height, width).numpy()
-        where = f'at {PROBE_BATCH}x3x{height}x{width}'
+        image = torch.zeros(PROBE_BATCH, channels, height, width).numpy()
+        where = f'at {PROBE_BATCH}x{channels}x{height}x{width}'
         try:
             logits = session.run(None, {session.get_inputs()[0].name: image})[0]
         except Exception as error:  # onnxruntime's own error types

@@ -23,6 +23,7 @@ from .converters import (
 )
 from .converters.alexnet import alexnet_fcn_meta, caffe_fcn_alexnet_to_mmseg, is_alexnet_fcn
 from .converters.released import convert_caffe_fcn
+from .converters.two_stream import convert_two_stream_fcn, is_two_stream_fcn
 from .reader import PathLike, StateDict, read_weights
 
 #: Layouts of published weights, as told apart by :func:`weights_layout`.
@@ -60,7 +61,8 @@ def weights_layout(keys: Iterable[str]) -> Optional[str]:
 
     Returns:
         ``TORCHVISION_VGG`` (``features.N.weight``), ``CAFFE_FCN`` (``score_fr``;
-        on VGG16, or on AlexNet with ``conv1``: ``converters.alexnet``),
+        on VGG16, or on AlexNet with ``conv1``: ``converters.alexnet``; or
+        ``conv1_1<s>`` and ``score_fr<s>`` per stream ``s``: ``converters.two_stream``),
         ``CAFFE_VGG`` (``conv1_1`` without ``score_fr``), or None for any other
         layout, such as the plugin's own checkpoints. ``CONVERTERS`` names the
         converter of each.
@@ -68,7 +70,7 @@ def weights_layout(keys: Iterable[str]) -> Optional[str]:
     keys = set(keys)
     if any(_TORCHVISION_KEY.fullmatch(key) for key in keys):
         return TORCHVISION_VGG
-    if 'score_fr.weight' in keys:
+    if 'score_fr.weight' in keys or is_two_stream_fcn(keys):
         return CAFFE_FCN
     if 'conv1_1.weight' in keys:
         return CAFFE_VGG
@@ -114,6 +116,8 @@ def convert(
     elif layout == CAFFE_FCN and is_alexnet_fcn(state_dict):
         converted, _ = caffe_fcn_alexnet_to_mmseg(state_dict, variant, learn_upsample)
         meta = alexnet_fcn_meta(converted, learn_upsample)
+    elif layout == CAFFE_FCN and is_two_stream_fcn(state_dict):
+        converted, meta = convert_two_stream_fcn(state_dict, variant, learn_upsample, net, dataset)
     elif layout == CAFFE_FCN:
         converted, meta = convert_caffe_fcn(state_dict, variant, learn_upsample, net, dataset)
     else:

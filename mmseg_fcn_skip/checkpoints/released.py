@@ -5,7 +5,8 @@ shapes, other input mean and channel order), and a PASCAL-Context net given to a
 PASCAL VOC config only shows up as "59 vs 21 classes". A checkpoint converted from a
 released net names it in its meta (``meta['net']``, see ``converters.released``);
 :func:`check_released_net` compares that net with what the model is built as
-(variant, class count, input mean and channel order) and names both.
+(variant, class count, input mean and channel order, number of streams) and names
+both.
 """
 
 from typing import Mapping, NamedTuple, Optional, Tuple
@@ -26,24 +27,36 @@ class NetShape(NamedTuple):
     num_classes: int
     mean: Optional[Tuple[float, ...]]
     bgr_to_rgb: bool
+    streams: int = 1
 
     def describe(self) -> str:
         order = 'channels as stored' if self.bgr_to_rgb else 'BGR'
         mean = 'no mean' if self.mean is None else f'mean {[round(m, 3) for m in self.mean]}'
-        return f'FCN-{self.variant}, {self.num_classes} classes, input {order} minus {mean}'
+        streams = f', {self.streams} streams' if self.streams > 1 else ''
+        return (
+            f'FCN-{self.variant}{streams}, {self.num_classes} classes, input {order} minus {mean}'
+        )
 
     def matches(self, other: 'NetShape') -> bool:
         if self[:2] != other[:2] or self.bgr_to_rgb != other.bgr_to_rgb:
             return False
+        if self.streams != other.streams:
+            return False
         if self.mean is None or other.mean is None:
             return self.mean is other.mean
+        if len(self.mean) != len(other.mean):
+            return False
         return all(abs(a - b) <= MEAN_ATOL for a, b in zip(self.mean, other.mean))
 
 
 def net_shape(net: ReleasedNet) -> NetShape:
     """The shape of ``net`` converted for its own dataset."""
     classes = len(dataset_classes(net.dataset))
-    return NetShape(net.variant, classes, tuple(net.mean), net.bgr_to_rgb)
+    return NetShape(net.variant, classes, tuple(net.mean), net.bgr_to_rgb, _streams(net))
+
+
+def _streams(net: ReleasedNet) -> int:
+    return max(len(net.streams), 1)
 
 
 def model_shape(model: nn.Module) -> Optional[NetShape]:
@@ -63,6 +76,7 @@ def model_shape(model: nn.Module) -> Optional[NetShape]:
         int(head.num_classes),
         None if mean is None else tuple(float(m) for m in mean.flatten()),
         bool(getattr(preprocessor, '_channel_conversion', False)),
+        max(len(getattr(head, 'streams', ())), 1),
     )
 
 
@@ -88,6 +102,7 @@ def check_released_net(model: nn.Module, meta: Mapping, path: PathLike) -> None:
         int(meta.get('num_classes', len(net.classes))),
         tuple(meta.get('data_preprocessor', {}).get('mean', net.mean)),
         bool(meta.get('data_preprocessor', {}).get('bgr_to_rgb', net.bgr_to_rgb)),
+        _streams(net),
     )
     if expected.matches(built):
         return

@@ -39,7 +39,8 @@ WRAPPED_DATASET_KEYS = ('dataset', 'datasets')
 
 
 def _heads(model: Mapping) -> Iterator[Tuple[str, Mapping]]:
-    """``(key, head config)`` of every head with a ``num_classes``, lists included."""
+    """``(key, head config)`` of every head with a ``num_classes``, lists and the
+    stream heads of a late fusion head included."""
     for name in ('decode_head', 'auxiliary_head'):
         heads = model.get(name)
         if isinstance(heads, Mapping):
@@ -51,6 +52,10 @@ def _heads(model: Mapping) -> Iterator[Tuple[str, Mapping]]:
         for key, head in heads:
             if isinstance(head, Mapping) and head.get('num_classes') is not None:
                 yield key, head
+            streams = head.get('streams') if isinstance(head, Mapping) else None
+            for index, stream in enumerate(streams or []):  # LateFusionHead's stream heads
+                if isinstance(stream, Mapping) and stream.get('num_classes') is not None:
+                    yield f'{key}.streams.{index}', stream
 
 
 def _leaf_datasets(dataset: Mapping, key: str) -> Iterator[Tuple[str, Mapping]]:

@@ -22,8 +22,8 @@ Checked facts (2026-12):
   MD5 of fcn8s-heavy-pascal the one ``wkentaro/fcn`` checks. None was found for
   fcn16s-heavy-pascal and fcn8s-atonce-pascal.
 - FCN on PASCAL-Context and NYUDv2: URLs from the ``caffemodel-url`` files of
-  ``pascalcontext-fcn{32s,16s,8s}``, ``nyud-fcn32s-color`` and ``nyud-fcn32s-hha``
-  of the same repository; no checksum was found for any of them. Each entry's name
+  ``pascalcontext-fcn{32s,16s,8s}``, ``nyud-fcn32s-color``, ``nyud-fcn32s-hha`` and
+  ``nyud-fcn32s-color-hha`` of the same repository; no checksum was found for any of them. Each entry's name
   is the released net's (``converters.released.RELEASED_NETS``), which the
   conversion needs for the NYUDv2 colour and HHA nets (identical shapes).
 """
@@ -189,6 +189,14 @@ _ENTRIES = [
         )
         for images, words in (('color', 'colour'), ('hha', 'HHA'))
     ],
+    _fcn(
+        'nyud-fcn32s-color-hha-heavy',
+        '32s',
+        {},
+        'released FCN-32s colour-HHA late fusion (two VGG16 streams), NYUDv2 40 classes; '
+        'URL from nyud-fcn32s-color-hha/caffemodel-url; no checksum published (SHA-256 '
+        'recorded on first download)',
+    ),
     _fcn(
         'fcn-alexnet-pascal',
         '32s',

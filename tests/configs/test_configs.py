@@ -13,10 +13,12 @@ from mmseg_fcn_skip.checkpoints.converters.released import RELEASED_NETS
 from mmseg_fcn_skip.checkpoints.converters.vgg import CAFFE_PREPROCESSOR, TORCHVISION_PREPROCESSOR
 from mmseg_fcn_skip.weights import WEIGHTS
 from tests.helpers.composed_models import shrink_model
+from tests.helpers.multi_modal import ensure_multi_modal_preprocessor
 from tests.helpers.scores_by_hand import confusion_matrix, scores
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIGS = sorted(p for p in (REPO / 'configs').rglob('*.py') if '_base_' not in p.parts)
+ensure_multi_modal_preprocessor()  # the colour-HHA config's, until the package has it
 
 
 #: ImageNet mean and std of torchvision's VGG weights (RGB, 0..1), and the mean pixel of
@@ -35,6 +37,8 @@ EXPECTED_PREPROCESSORS = {
 def without_pretrained(cfg: Config) -> Config:
     backbone = cfg.model.backbone
     backbone.init_cfg = None
+    for stream in backbone.get('streams', []):
+        stream.init_cfg = None
     return cfg
 
 
@@ -66,8 +70,14 @@ def test_config_builds_its_model_with_matching_levels(path):
     model = MODELS.build(cfg.model)
     backbone = model.backbone
     heads = [model.decode_head] + ([model.auxiliary_head] if model.with_auxiliary_head else [])
-    assert model.decode_head.num_classes == cfg.model.decode_head.num_classes
-    if hasattr(backbone, 'level_channels'):
+    if 'streams' in cfg.model.decode_head:  # late fusion: a head per backbone stream
+        heads = list(model.decode_head.streams)
+        assert model.decode_head.num_classes == cfg.model.decode_head.streams[0].num_classes
+    else:
+        assert model.decode_head.num_classes == cfg.model.decode_head.num_classes
+    if hasattr(backbone, 'streams'):  # one flat tuple of every stream's outputs
+        channels, strides = backbone.out_channels, backbone.out_strides
+    elif hasattr(backbone, 'level_channels'):
         channels, strides = backbone.out_channels, backbone.out_strides
     else:  # mmseg's backbones: read from the levels of a 64x64 input
         backbone.eval()
@@ -83,7 +93,10 @@ def test_config_builds_its_model_with_matching_levels(path):
         assert list(head_channels) == [channels[i] for i in index], head
         if hasattr(head, 'in_strides'):
             assert list(head.in_strides) == [strides[i] for i in index]
-            assert head.pad_mode == getattr(backbone, 'pad_mode', 'same')
+            stream_modes = {
+                getattr(b, 'pad_mode', 'same') for b in getattr(backbone, 'streams', [])
+            }
+            assert {head.pad_mode} == (stream_modes or {getattr(backbone, 'pad_mode', 'same')})
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=lambda p: str(p.relative_to(REPO)))
@@ -101,7 +114,7 @@ def test_the_data_preprocessor_matches_the_weights_the_config_starts_from(path):
         # NYUDv2: Caffe VGG16 weights fed the dataset's mean, as the reference does.
         assert preprocessor.bgr_to_rgb is net.bgr_to_rgb
         assert preprocessor.mean == pytest.approx(list(net.mean), abs=1e-6)
-        assert preprocessor.std == [1.0] * 3
+        assert preprocessor.std == [1.0] * len(net.mean)
         return
     written = dict(torchvision=TORCHVISION_PREPROCESSOR, caffe=CAFFE_PREPROCESSOR)[convention]
     assert {k: preprocessor[k] for k in written} == written

@@ -17,9 +17,10 @@ MODEL_CONFIGS = [p for p in CONFIGS if '_base_' not in p.parts]
 def test_backbone_and_head_take_the_config_pad_mode(path):
     cfg = Config.fromfile(str(path))
     modes = {
-        cfg.model[part].pad_mode
+        module.pad_mode
         for part in ('backbone', 'decode_head')
-        if 'pad_mode' in cfg.model[part]
+        for module in cfg.model[part].get('streams', [cfg.model[part]])  # late fusion
+        if 'pad_mode' in module
     }
     assert modes == {cfg.pad_mode}
 

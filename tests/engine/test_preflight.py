@@ -70,6 +70,17 @@ def test_auxiliary_heads_and_lists_of_heads_are_checked(toy_data_root):
     assert lines[0].endswith('--cfg-options model.auxiliary_head.0.num_classes=5)')
 
 
+def test_the_stream_heads_of_a_late_fusion_head_are_checked():
+    path = 'fcn_skip_caffe/fcn32s_vgg16-caffe_1xb1-100k_nyudv2-40-color-hha-fullsize.py'
+    cfg = Config.fromfile(str(REPO / 'configs' / path))
+    assert check_num_classes(cfg) == []
+    cfg.model.decode_head.streams[1].num_classes = 39
+    lines = check_num_classes(cfg)
+    assert len(lines) == 1
+    assert lines[0].startswith('model.decode_head.streams.1.num_classes is 39 but')
+    assert lines[0].endswith('--cfg-options model.decode_head.streams.1.num_classes=40)')
+
+
 def test_the_configs_metainfo_wins_over_the_dataset_class(toy_data_root):
     cfg = toy_cfg(toy_data_root, **{'model.decode_head.num_classes': 3})
     metainfo = dict(classes=('sky', 'sea', 'sand'))

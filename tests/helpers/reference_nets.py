@@ -259,3 +259,54 @@ def reference_vgg(weights, depth, with_norm, image):
     )
     fc7 = F.relu(F.linear(fc6, weights['classifier.3.weight'], weights['classifier.3.bias']))
     return h, fc7
+
+
+#: The streams of the released colour-HHA late fusion net (layer name suffixes), in the
+#: order of the input's channels.
+COLOUR_HHA = ('color', 'hha')
+
+
+def two_stream_fcn32s(
+    generator: torch.Generator,
+    num_classes: int,
+    fc_channels: int = 4096,
+    suffixes: Tuple[str, ...] = COLOUR_HHA,
+) -> Dict[str, Tensor]:
+    """Random weights of the two-stream FCN-32s in Caffe naming: per stream ``s`` a
+    VGG16 ``conv1_1<s>`` .. ``fc7<s>`` and ``score_fr<s>``, and one shared bilinear
+    ``upscore`` (k64)."""
+    weights: Dict[str, Tensor] = OrderedDict()
+    for suffix in suffixes:
+        stream = dict(caffe_vgg16(generator, fc_channels=fc_channels))
+        stream['score_fr.weight'] = he((num_classes, fc_channels, 1, 1), generator)
+        stream['score_fr.bias'] = torch.randn(num_classes, generator=generator)
+        for key, value in stream.items():
+            layer, param = key.split('.')
+            weights[f'{layer}{suffix}.{param}'] = value
+    weights['upscore.weight'] = bilinear_upscore(num_classes, 64)
+    return weights
+
+
+def caffe_two_stream_fcn32s(
+    weights: Dict[str, Tensor],
+    image: Tensor,
+    fuse_weights: Tuple[float, ...] = (0.5, 0.5),
+    suffixes: Tuple[str, ...] = COLOUR_HHA,
+) -> Tensor:
+    """Scores ``(N, C, H, W)`` of the reference two-stream FCN-32s for ``image``
+    ``(N, 3 * streams, H, W)`` (colour's channels first), as its net definition runs:
+    each stream's VGG16 (conv1_1 padded by 100) on its 3 channels, ``score_fr<s>`` on
+    its fc7, ``score_fused`` = the weighted sum of the score maps, one ``upscore``
+    (k64 s32) and the crop (offset 19) to the colour input."""
+    fused = None
+    for index, (suffix, weight) in enumerate(zip(suffixes, fuse_weights)):
+        stream = {}
+        for key, value in weights.items():
+            layer, param = key.split('.')
+            if layer.endswith(suffix):
+                stream[f'{layer[: -len(suffix)]}.{param}'] = value
+        channels = image[:, 3 * index : 3 * index + 3]
+        score = _conv(stream, 'score_fr', caffe_vgg16_features(stream, channels)['fc7'])
+        fused = weight * score if fused is None else fused + weight * score
+    upscore = weights['upscore.weight']
+    return _crop(F.conv_transpose2d(fused, upscore, stride=upscore.shape[-1] // 2), 19, image)

@@ -24,6 +24,7 @@ from mmseg_fcn_skip.apis.export_sizes import (
     first_size_failure,
     fixed_size_reason,
 )
+from tests.helpers.multi_modal import ensure_multi_modal_preprocessor
 from tests.helpers.processes import load_tool
 
 REPO = Path(__file__).resolve().parents[2]
@@ -40,10 +41,14 @@ OTHER_SIZES = ((37, 53), (101, 67))
 #: Reduced VGG widths: pool1..pool5 and fc7 channels for base 4, fc 16.
 LIGHT_VGG = dict(base_channels=4, fc_channels=16)
 LIGHT_CHANNELS = (4, 8, 16, 32, 32, 16)
+#: Decode heads the export covers: the plugin's, and late fusion of the plugin's.
+EXPORTED_HEADS = ('FCNSkipHead', 'LateFusionHead')
+
+ensure_multi_modal_preprocessor()  # the colour-HHA config's, until the package has it
 
 
 def verdict(cfg: Config) -> str:
-    if cfg.model.decode_head.type != 'FCNSkipHead':
+    if cfg.model.decode_head.type not in EXPORTED_HEADS:
         return 'not exported'
     if cfg.model.backbone.type in FIXED_SIZE_BACKBONES:
         return 'work only at the traced size'
@@ -72,6 +77,10 @@ def light(name: str, tmp_path: Path) -> Path:
         cfg.model.backbone.update(LIGHT_VGG)
         cfg.model.decode_head.in_channels = channels if len(channels) > 1 else channels[0]
         cfg.model.auxiliary_head = None
+    if cfg.model.backbone.type == 'MultiStreamBackbone':  # one stream, one head each
+        for stream, head in zip(cfg.model.backbone.streams, cfg.model.decode_head.streams):
+            stream.update(LIGHT_VGG, init_cfg=None)
+            head.update(in_channels=[LIGHT_CHANNELS[i] for i in stream.out_indices], init_cfg=None)
     cfg.model.backbone.init_cfg = None
     config = tmp_path / Path(name).name
     cfg.dump(str(config))

@@ -53,6 +53,7 @@ def test_caffe_entries_carry_only_published_checksums():
         'pascalcontext-fcn8s-heavy': ('8s', {}),
         'nyud-fcn32s-color-heavy': ('32s', {}),
         'nyud-fcn32s-hha-heavy': ('32s', {}),
+        'nyud-fcn32s-color-hha-heavy': ('32s', {}),
         'fcn-alexnet-pascal': ('32s', {}),
     }
     for name, (variant, checksums) in expected.items():

@@ -11,15 +11,17 @@ nets with these layer names:
                                pascalcontext-fcn8s-heavy
   NYUDv2 (40 classes):         nyud-fcn32s-color-heavy, nyud-fcn32s-hha-heavy
 
-and FCN-AlexNet (fcn-alexnet-pascal, 21 classes) with its CaffeNet layer names (conv1 ..
+the NYUDv2 colour-HHA late fusion net (nyud-fcn32s-color-hha-heavy: two VGG16 streams whose
+layers carry the suffixes color and hha, conv1_1color .. fc7color, score_frcolor, the same
+with hha, and one shared upscore), and FCN-AlexNet (fcn-alexnet-pascal, 21 classes) with its CaffeNet layer names (conv1 ..
 conv5, fc6, fc7, score_fr, upscore).
 
 The net is recognised from its layers and shapes (the variant from the skip layers,
 the task from the class count) and printed with the config to test it with. The
 NYUDv2 colour and HHA nets have identical layers and shapes: name them with --net.
 Weights with the reference layer names but another class count (one's own training)
-convert without class names. Files with other layers (SIFT Flow, NYUDv2 colour-HHA)
-are refused, naming the layers found.
+convert without class names. Files with other layers (SIFT Flow) are refused, naming
+the layers found.
 
 Classes: the converted net scores the classes of the net's mmseg dataset in that
 dataset's order, each score channel moved by class name. PASCAL-Context: mmseg's
@@ -38,7 +40,8 @@ them and test with --cfg-options model.decode_head.learn_upsample=True.
 
 Inputs: BGR, 0..255, minus the mean pixel (Caffe's VGG16) for PASCAL VOC and
 PASCAL-Context; NYUDv2 colour: BGR minus (116.190, 97.203, 92.318); NYUDv2 HHA: the
-PNG's channels as stored minus (132.431, 94.076, 118.477). The converted file records
+PNG's channels as stored minus (132.431, 94.076, 118.477); colour-HHA: the 6 channels of
+colour (BGR) then HHA (as stored), minus both means. The converted file records
 them (meta data_preprocessor) and the configs of configs/fcn_skip_caffe/ set them.
 """
 
@@ -131,10 +134,13 @@ def describe(meta: dict) -> str:
             'not a released net (no released net has this class count): converted '
             'without class names'
         )
+    if meta.get('streams'):
+        order = f'streams {" then ".join(meta["streams"])} (colour BGR, HHA as stored)'
+    else:
+        order = 'channels as stored' if meta['data_preprocessor']['bgr_to_rgb'] else 'BGR'
     return (
         f'released net {meta["net"]} ({meta["task"]}), scoring the classes of '
-        f'{meta["dataset"]} in its order; input: '
-        f'{"channels as stored" if meta["data_preprocessor"]["bgr_to_rgb"] else "BGR"}, '
+        f'{meta["dataset"]} in its order; input: {order}, '
         f'mean {meta["data_preprocessor"]["mean"]}'
     )
 

@@ -3,13 +3,17 @@
 The reference repository (shelhamer/fcn.berkeleyvision.org) releases nine VGG16 nets
 with the layer names of its PASCAL VOC nets (see ``fcn.py``): four on PASCAL VOC
 (21 classes), three on PASCAL-Context (60 outputs: background and the 59 classes)
-and two FCN-32s on NYUDv2 (40 classes), one for colour, one for HHA images.
-:data:`RELEASED_NETS` describes each: variant, score channels in the released order,
-the mmseg dataset whose classes the converted net scores, the config that runs it
-and the input it expects.
+and two FCN-32s on NYUDv2 (40 classes), one for colour, one for HHA images. A tenth,
+the NYUDv2 colour-HHA late fusion FCN-32s, has two VGG16 streams whose layers carry
+the suffixes ``color`` and ``hha`` (``conv1_1color``, ``score_frhha``) and one shared
+``upscore`` (converted by ``two_stream.py``). :data:`RELEASED_NETS` describes each:
+variant, score channels in the released order, the mmseg dataset whose classes the
+converted net scores, the config that runs it, the input it expects and, for the
+two-stream net, its streams' suffixes.
 
 A file is recognised from its layers and shapes (:func:`identify_released_net`):
-the variant from the skip layers, the task from the class count (21, 60, 40). The
+the variant from the skip layers, the task from the class count (21, 60, 40) and
+the streams from the suffixes of the score layers (:func:`stream_suffixes`). The
 NYUDv2 colour and HHA nets have identical layers and shapes: their name must be
 given (the weights table's entry does; the converter takes ``--net``).
 
@@ -18,12 +22,12 @@ order to the order of the dataset's classes, spellings told apart by
 :data:`CLASS_ALIASES`; released classes the dataset lacks are dropped (PASCAL-Context's
 background for mmseg's 59-class ``PascalContextDataset59``).
 
-Not covered: SIFT Flow (every head layer twice, ``_sem``/``_geo``), the NYUDv2
-colour-HHA late fusion net (two streams, ``color``/``hha`` suffixes) and
+Not covered here: SIFT Flow (every head layer twice, ``_sem``/``_geo``) and
 FCN-AlexNet have other layers; their files are refused, naming the layers found.
 """
 
-from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
+import re
+from typing import Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
 import torch
 from mmseg.datasets import PascalVOCDataset
@@ -101,6 +105,9 @@ class ReleasedNet(NamedTuple):
         mean (tuple[float]): The mean subtracted from its input, in the order fed.
         bgr_to_rgb (bool): The data preprocessor's setting that feeds that order
             (images are read as BGR): False for BGR colour, True for HHA as stored.
+        streams (tuple[str]): For a multi-stream net, the suffixes of its streams'
+            layer names in the order of the input's channels (``('color', 'hha')``);
+            empty for a single-stream net.
     """
 
     name: str
@@ -111,11 +118,15 @@ class ReleasedNet(NamedTuple):
     config: str
     mean: Tuple[float, ...] = CAFFE_MEAN
     bgr_to_rgb: bool = False
+    streams: Tuple[str, ...] = ()
 
     @property
     def input(self) -> str:
         """The input it expects, in words."""
-        order = 'channels as stored' if self.bgr_to_rgb else 'BGR'
+        if self.streams == ('color', 'hha'):
+            order = 'colour BGR then HHA channels as stored'
+        else:
+            order = 'channels as stored' if self.bgr_to_rgb else 'BGR'
         return f'{order}, 0..255 minus mean {list(self.mean)}'
 
 
@@ -149,6 +160,9 @@ def _nyud(images: str, mean: Tuple[float, ...], bgr_to_rgb: bool) -> ReleasedNet
     )
 
 
+#: Suffixes of the colour-HHA late fusion net's layers, colour's first (its input order).
+COLOUR_HHA_STREAMS = ('color', 'hha')
+
 _NETS = [
     _voc('fcn32s-heavy-pascal', '32s'),
     _voc('fcn16s-heavy-pascal', '16s'),
@@ -159,6 +173,17 @@ _NETS = [
     _context('8s'),
     _nyud('color', NYUD_COLOUR_MEAN, False),
     _nyud('hha', NYUD_HHA_MEAN, True),
+    ReleasedNet(
+        'nyud-fcn32s-color-hha-heavy',
+        '32s',
+        'NYUDv2 (colour-HHA late fusion)',
+        NYUD_CLASSES,
+        'NYUDv2Dataset',
+        'fcn_skip_caffe/fcn32s_vgg16-caffe_1xb1-100k_nyudv2-40-color-hha-fullsize.py',
+        NYUD_COLOUR_MEAN + NYUD_HHA_MEAN,
+        False,
+        COLOUR_HHA_STREAMS,
+    ),
 ]
 #: The released VGG16 FCNs with the reference layer names, by name.
 RELEASED_NETS: Dict[str, ReleasedNet] = {net.name: net for net in _NETS}
@@ -209,8 +234,9 @@ def convert_caffe_fcn(
         raise KeyError(
             f'{error.args[0]}. Layers found: {", ".join(layer_names(list(state_dict)))}. '
             'The converter knows the released VGG16 FCNs with the PASCAL VOC layer '
-            f'names ({", ".join(RELEASED_NETS)}); SIFT Flow (_sem/_geo layers), NYUDv2 '
-            'colour-HHA (color/hha streams) and FCN-AlexNet are not among them'
+            f'names ({", ".join(RELEASED_NETS)}; the two-stream one through '
+            'converters.two_stream); SIFT Flow (_sem/_geo layers) and FCN-AlexNet are '
+            'not among them'
         ) from error
     meta = fcn_meta(converted, variant, learn_upsample)
     released = identify_released_net(state_dict, net, variant)
@@ -236,7 +262,8 @@ def identify_released_net(
     """The released net whose layers and shapes ``state_dict`` has.
 
     Args:
-        state_dict: Weights with the reference layer names (checked by the converter).
+        state_dict: Weights with the reference layer names (checked by the converter);
+            a multi-stream net's with its streams' suffixes (:func:`stream_suffixes`).
         net: Its name in :data:`RELEASED_NETS`, checked against the weights; needed
             for NYUDv2's colour and HHA nets, whose shapes are identical.
         variant: The FCN variant asked for (``'8s-atonce'`` tells at-once FCN-8s
@@ -250,25 +277,25 @@ def identify_released_net(
         ValueError: if ``net`` is unknown or contradicts the weights, or the
             weights fit several nets and ``net`` is not given.
     """
-    found_variant = variant or detect_fcn_variant(state_dict)
-    num_classes = state_dict['score_fr.weight'].shape[0]
+    suffixes = stream_suffixes(state_dict)
+    first = suffixes[0] if suffixes else ''
+    stream = {strip_suffix(key, first) for key in stream_keys(state_dict, first)}
+    found_variant = variant or detect_fcn_variant(stream)
+    num_classes = state_dict[f'score_fr{first}.weight'].shape[0]
+    found = (found_variant, num_classes, frozenset(suffixes))
     if net is not None:
         if net not in RELEASED_NETS:
             raise ValueError(f'net={net!r} is not a released net; use one of {list(RELEASED_NETS)}')
         released = RELEASED_NETS[net]
-        if (released.variant, len(released.classes)) != (found_variant, num_classes):
+        if _signature(released) != found:
             raise ValueError(
                 f'the weights are those of an FCN-{found_variant} with {num_classes} '
-                f'classes, but {net} is an FCN-{released.variant} with '
-                f'{len(released.classes)} classes ({released.task}); pick the right '
-                'file or name'
+                f'classes{_streams_text(suffixes)}, but {net} is an FCN-{released.variant} '
+                f'with {len(released.classes)} classes{_streams_text(released.streams)} '
+                f'({released.task}); pick the right file or name'
             )
         return released
-    matches = [
-        released
-        for released in _NETS
-        if (released.variant, len(released.classes)) == (found_variant, num_classes)
-    ]
+    matches = [released for released in _NETS if _signature(released) == found]
     if len(matches) > 1:
         names = ' or '.join(f'--net {released.name}' for released in matches)
         raise ValueError(
@@ -277,6 +304,47 @@ def identify_released_net(
             f'inputs; name the net: {names} (net= in Python)'
         )
     return matches[0] if matches else None
+
+
+def stream_suffixes(keys: Iterable[str]) -> Tuple[str, ...]:
+    """The suffixes of a multi-stream net's layer names, in the order of its bodies.
+
+    A stream ``s`` has its own body and score layer (``conv1_1<s>``, ``score_fr<s>``);
+    the streams are ordered as their ``conv1_1<s>`` keys. A net with one body
+    (``conv1_1``) has none, even with several score layers (SIFT Flow's
+    ``score_fr_sem``, ``score_fr_geo`` share one body).
+
+    Returns:
+        tuple[str]: E.g. ``('color', 'hha')``; empty for a single-stream net.
+    """
+    keys = list(keys)
+    scored = {m.group(1) for m in map(_STREAM_SCORE.fullmatch, keys) if m}
+    bodies = [m.group(1) for m in map(_STREAM_BODY.fullmatch, keys) if m]
+    return tuple(suffix for suffix in bodies if suffix in scored)
+
+
+_STREAM_SCORE = re.compile(r'score_fr(\w+)\.weight')
+_STREAM_BODY = re.compile(r'conv1_1(\w+)\.weight')
+
+
+def stream_keys(keys: Iterable[str], suffix: str) -> List[str]:
+    """The keys of the stream ``suffix`` (layers named ``<layer><suffix>``), or
+    every key for a single-stream net (``suffix=''``)."""
+    return [k for k in keys if k.rsplit('.', 1)[0].endswith(suffix)]
+
+
+def strip_suffix(key: str, suffix: str) -> str:
+    """``'conv1_1color.weight'`` -> ``'conv1_1.weight'`` for ``suffix='color'``."""
+    layer, param = key.rsplit('.', 1)
+    return f'{layer[: len(layer) - len(suffix)]}.{param}'
+
+
+def _signature(net: ReleasedNet) -> Tuple[str, int, frozenset]:
+    return net.variant, len(net.classes), frozenset(net.streams)
+
+
+def _streams_text(suffixes: Sequence[str]) -> str:
+    return f' in streams {"/".join(suffixes)}' if suffixes else ''
 
 
 def dataset_classes(dataset: str) -> Tuple[str, ...]:
@@ -360,8 +428,12 @@ def released_meta(net: ReleasedNet, dataset: str, classes: Sequence[str]) -> dic
         dataset_meta=dict(
             classes=tuple(classes), palette=[list(map(int, c)) for c in palette or []]
         ),
-        data_preprocessor=dict(bgr_to_rgb=net.bgr_to_rgb, mean=list(net.mean), std=[1.0] * 3),
+        data_preprocessor=dict(
+            bgr_to_rgb=net.bgr_to_rgb, mean=list(net.mean), std=[1.0] * len(net.mean)
+        ),
     )
+    if net.streams:
+        meta['streams'] = list(net.streams)
     config = (
         net.config if dataset == net.dataset else OTHER_DATASET_CONFIGS.get((net.name, dataset))
     )
