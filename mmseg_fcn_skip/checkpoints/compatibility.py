@@ -13,6 +13,10 @@ when the checkpoint is refused:
   ``zero_new_levels``), so the net starts from the loaded one's predictions;
 - new classes: another class count (fine-tuning on other data): the score
   layers are initialised afresh, everything else is loaded;
+- widened input: a colour (3-channel) checkpoint into a backbone built for more
+  input channels (colour plus depth or HHA): the backbone widens its first
+  convolution when loading (``FullyConvBackbone``), the extra channels' filters
+  starting as the mean of the colour filters;
 - refused: another backbone (depth or width), weights of a published layout that
   need a converter, bare backbone weights, or a finer variant into a coarser one,
   which would drop trained layers unless the config says so
@@ -47,6 +51,7 @@ DROP_LAYERS_KEY = 'load_from_drop_layers'
 STAGED = 'staged'
 NEW_CLASSES = 'new classes'
 DROPPED = 'dropped layers'
+WIDENED = 'widened input'
 _LEVEL_LAYER = re.compile(r'(skip_scores|fuse_upsamples)\.stride(\d+)')
 _HEAD_LAYERS = ('conv_seg', 'skip_scores', 'fuse_upsamples', 'final_upsample')
 #: The class score layer of every mmseg decode head, relative to the head.
@@ -60,7 +65,7 @@ class Compatibility(NamedTuple):
 
     Attributes:
         kinds (tuple[str]): Empty for an exact match, else some of ``STAGED``,
-            ``NEW_CLASSES``, ``DROPPED``.
+            ``NEW_CLASSES``, ``DROPPED``, ``WIDENED``.
         description (str): What the checkpoint is against the model, e.g.
             ``'FCN-16s into FCN-8s; 5 -> 7 classes'``.
         loaded (list[str]): Model keys the checkpoint fills.
@@ -125,7 +130,8 @@ def check_compatible(
 
     Accepted: an exact match, a coarser FCN variant (its skip levels are the
     deepest of the model's), another class count (score layers start afresh),
-    and both at once; with ``drop_layers`` also a finer variant (its extra skip
+    a colour checkpoint into a backbone for more input channels (its first
+    convolution widened), and these at once; with ``drop_layers`` also a finer variant (its extra skip
     levels are left out).
 
     Raises:
@@ -314,7 +320,8 @@ def _compare(
 
     initialised: Dict[str, str] = {}
     dropped: Dict[str, str] = {}
-    bad_differing, bad_missing, bad_unexpected, finer = [], [], [], []
+    bad_differing, bad_missing, bad_unexpected, finer, widened = [], [], [], [], []
+    first_conv = _first_conv_key(model)
     found_layers = {_layer(key) for key in found}
     expected_layers = {_layer(key) for key in expected}
     for key in differing:
@@ -325,6 +332,8 @@ def _compare(
                 f'upsamples x{expected[key][-1] // 2} in the {variant[1]}, x'
                 f'{found[key][-1] // 2} in the {variant[0]}: starts bilinear'
             )
+        elif key == first_conv and _widens(found[key], expected[key]):
+            widened.append(key)
         else:
             bad_differing.append(key)
     for key in missing:
@@ -385,10 +394,34 @@ def _compare(
     if classes:
         kinds.append(NEW_CLASSES)
         parts.append(f'{classes[0]} -> {classes[1]} classes')
+    if widened:
+        kinds.append(WIDENED)
+        parts.append(
+            f'{_layer(first_conv)} widened from 3 to {expected[first_conv][1]} input '
+            'channels (the extra ones start as the mean of the colour filters)'
+        )
     if not kinds:  # e.g. only BN batch counters missing
         parts.append('the same model, some buffers missing')
-    loaded = sorted(k for k in expected if k in found and expected[k] == found[k])
+    loaded = sorted(k for k in expected if k in found and (expected[k] == found[k] or k in widened))
     return Compatibility(tuple(kinds), '; '.join(parts), loaded, initialised, dropped)
+
+
+def _first_conv_key(model: nn.Module) -> Optional[str]:
+    """The model key of its backbone's first convolution weight, if the backbone
+    widens it when loading (``first_conv_key``)."""
+    key = getattr(getattr(model, 'backbone', None), 'first_conv_key', None)
+    return f'backbone.{key}' if key else None
+
+
+def _widens(found: Tuple[int, ...], expected: Tuple[int, ...]) -> bool:
+    """Whether a first convolution of shape ``found`` is widened to ``expected``: 3
+    input channels to more, the other sizes equal."""
+    return (
+        len(found) == len(expected) == 4
+        and found[1] == 3
+        and expected[1] > 3
+        and (found[0], *found[2:]) == (expected[0], *expected[2:])
+    )
 
 
 def _refuse(

@@ -7,6 +7,7 @@ The images, HHA images and labels of the 1,449 labelled frames, split into train
     data/nyudv2/
       images/img_<id>.png        colour, as released
       hha/img_<id>.png           HHA (horizontal disparity, height, angle), as released
+      depth/img_<id>.png         depth, 16-bit, millimetres (written with --depth)
       annotations/img_<id>.png   0..39 the classes below, 255 void (ignored)
       train.txt val.txt trainval.txt test.txt   one name (img_<id>) a line
 
@@ -16,7 +17,7 @@ reads them with ``reduce_zero_label=False``.
 """
 
 import os.path as osp
-from typing import List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
@@ -102,14 +103,25 @@ class NYUDv2Dataset(BaseSegDataset):
     missing is an error naming the files when the dataset is built (not when the
     sample is first loaded, possibly hours into a training).
 
+    ``modalities`` names sibling images of each sample (colour plus HHA or depth,
+    for ``LoadMultiModalImage``): ``dict(hha='hha')`` gives each sample's data info
+    ``modality_paths=dict(hha='<data_root>/hha/img_<id>.png')``, the file of the same
+    name (the image's, its suffix replaced by ``modality_suffix``) in the folder
+    ``hha`` under ``data_root``; ``dict(depth='depth')`` the depth map. A missing
+    modality file is an error naming it when the dataset is built, as above.
+
     Args:
         img_suffix: Suffix of the image files.
         seg_map_suffix: Suffix of the label files.
         reduce_zero_label: False: the labels are already 0..39 with 255 void.
+        modalities: Modality name -> its folder (relative to ``data_root``, or
+            absolute). Default: None (no modality files).
+        modality_suffix: Suffix of the modality files.
         **kwargs: Passed on to :class:`mmseg.datasets.BaseSegDataset`.
 
     Raises:
         FileNotFoundError: naming the missing files and the fix.
+        ValueError: if ``modalities`` is not a dict of names to folders.
     """
 
     METAINFO = dict(classes=NYUD_CLASSES, palette=NYUD_PALETTE)
@@ -119,8 +131,12 @@ class NYUDv2Dataset(BaseSegDataset):
         img_suffix: str = '.png',
         seg_map_suffix: str = '.png',
         reduce_zero_label: bool = False,
+        modalities: Optional[Dict[str, str]] = None,
+        modality_suffix: str = '.png',
         **kwargs,
     ) -> None:
+        self.modalities = check_modalities(modalities)
+        self.modality_suffix = modality_suffix
         super().__init__(
             img_suffix=img_suffix,
             seg_map_suffix=seg_map_suffix,
@@ -131,10 +147,17 @@ class NYUDv2Dataset(BaseSegDataset):
     def load_data_list(self) -> List[dict]:
         """The samples of the split list, each with its image and label present."""
         data_list = super().load_data_list()
+        if self.modalities:
+            for info in data_list:
+                info['modality_paths'] = self.modality_paths(info['img_path'])
         missing = [
             path
             for info in data_list
-            for path in (info['img_path'], info.get('seg_map_path'))
+            for path in (
+                info['img_path'],
+                info.get('seg_map_path'),
+                *info.get('modality_paths', {}).values(),
+            )
             if path is not None and not osp.isfile(path)
         ]
         if missing:
@@ -145,7 +168,37 @@ class NYUDv2Dataset(BaseSegDataset):
             raise FileNotFoundError(
                 f'NYUDv2: {len(missing)} file(s) of the samples listed in {self.ann_file} '
                 f'are missing: {listed}. Write the dataset with '
-                'tools/dataset_converters/nyud.py (see docs/datasets/nyud.md) or remove '
-                'the samples from the list.'
+                'tools/dataset_converters/nyud.py (see docs/datasets/nyud.md; --depth '
+                'for the depth maps) or remove the samples from the list.'
             )
         return data_list
+
+    def modality_paths(self, img_path: str) -> Dict[str, str]:
+        """The sibling files of the image ``img_path``, by modality name: the same
+        path below each modality's folder, the suffix replaced."""
+        relative = osp.relpath(img_path, self.data_prefix['img_path'])
+        if relative.endswith(self.img_suffix):
+            relative = relative[: -len(self.img_suffix)]
+        paths = {}
+        for name, folder in self.modalities.items():
+            root = folder if osp.isabs(folder) else osp.join(self.data_root or '', folder)
+            paths[name] = osp.join(root, relative + self.modality_suffix)
+        return paths
+
+
+def check_modalities(modalities: Optional[Dict[str, str]]) -> Dict[str, str]:
+    """``modalities`` as a dict (empty for None).
+
+    Raises:
+        ValueError: unless it maps names to folder names (non-empty strings).
+    """
+    if modalities is None:
+        return {}
+    if not isinstance(modalities, dict) or not all(
+        isinstance(k, str) and k and isinstance(v, str) and v for k, v in modalities.items()
+    ):
+        raise ValueError(
+            f'NYUDv2Dataset: modalities={modalities!r} must map each modality to its '
+            "folder under data_root, e.g. dict(hha='hha') or dict(depth='depth')"
+        )
+    return dict(modalities)

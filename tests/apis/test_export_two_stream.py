@@ -19,14 +19,12 @@ from mmseg_fcn_skip.apis.export import (
     export_onnx,
 )
 from tests.helpers import REPO
-from tests.helpers.multi_modal import ensure_multi_modal_preprocessor
 
 CONFIG = (
     REPO / 'configs/fcn_skip_caffe/fcn32s_vgg16-caffe_1xb1-100k_nyudv2-40-color-hha-fullsize.py'
 )
 SIZES = [(37, 53), (64, 50)]
 
-ensure_multi_modal_preprocessor()
 
 
 @pytest.fixture(scope='module')

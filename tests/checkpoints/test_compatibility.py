@@ -15,7 +15,7 @@ from mmseg_fcn_skip.checkpoints import (
     check_load_from,
     verify_checkpoint,
 )
-from mmseg_fcn_skip.checkpoints.compatibility import DROPPED
+from mmseg_fcn_skip.checkpoints.compatibility import DROPPED, WIDENED
 from tests.helpers.light_models import light_model, save_checkpoint
 
 _model = light_model
@@ -291,3 +291,27 @@ def test_check_load_from_logs_the_summary(tmp_path, fcn8s):
         check_load_from(fcn8s, path, exact=True)
     result = check_load_from(fcn8s, path)
     assert result.kinds == (STAGED,)
+
+
+def test_a_colour_checkpoint_loads_into_a_colour_depth_backbone():
+    """load_from of a 3-channel net into one for 4 channels: conv1_1 is widened (and
+    counts as loaded), everything else loads; testing needs the exact net."""
+    colour = _model()
+    colour_depth = _model(backbone=dict(in_channels=4))
+    result = check_compatible(colour_depth, colour.state_dict(), 'x.pth')
+    assert result.kinds == (WIDENED,)
+    assert result.description == (
+        'backbone.blocks.0.0.conv widened from 3 to 4 input channels (the extra ones '
+        'start as the mean of the colour filters)'
+    )
+    assert result.loaded == sorted(colour_depth.state_dict())
+    assert result.initialised == {}
+    message = _mismatch(colour_depth, colour.state_dict())
+    assert 'backbone.blocks.0.0.conv.weight (4, 3, 3, 3) vs (4, 4, 3, 3)' in message
+
+
+def test_a_first_convolution_of_another_width_is_refused():
+    message = _refused(
+        _model(backbone=dict(in_channels=4)), _model(backbone=dict(in_channels=6)).state_dict()
+    )
+    assert 'backbone.blocks.0.0.conv.weight (4, 6, 3, 3) vs (4, 4, 3, 3)' in message

@@ -13,12 +13,10 @@ from mmseg_fcn_skip.checkpoints.converters.released import RELEASED_NETS
 from mmseg_fcn_skip.checkpoints.converters.vgg import CAFFE_PREPROCESSOR, TORCHVISION_PREPROCESSOR
 from mmseg_fcn_skip.weights import WEIGHTS
 from tests.helpers.composed_models import shrink_model
-from tests.helpers.multi_modal import ensure_multi_modal_preprocessor
 from tests.helpers.scores_by_hand import confusion_matrix, scores
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIGS = sorted(p for p in (REPO / 'configs').rglob('*.py') if '_base_' not in p.parts)
-ensure_multi_modal_preprocessor()  # the colour-HHA config's, until the package has it
 
 
 #: ImageNet mean and std of torchvision's VGG weights (RGB, 0..1), and the mean pixel of
@@ -110,6 +108,15 @@ def test_the_data_preprocessor_matches_the_weights_the_config_starts_from(path):
     preprocessor = cfg.model.data_preprocessor
     nets = {'configs/' + net.config: net for net in RELEASED_NETS.values()}
     net = nets.get(path.relative_to(REPO).as_posix())
+    if net is None and 'nyudv2-40-color-d' in path.name:
+        # Colour-depth (no released net): NYUDv2's colour mean (BGR), then log depth's.
+        colour = RELEASED_NETS['nyud-fcn32s-color-heavy']
+        assert preprocessor.type == 'MultiModalDataPreProcessor'
+        assert preprocessor.bgr_to_rgb is False
+        assert preprocessor.mean == pytest.approx(list(colour.mean) + [7.844], abs=1e-6)
+        assert preprocessor.std == [1.0] * 4
+        assert cfg.model.backbone.in_channels == 4
+        return
     if net is not None and net.mean != CAFFE_MEAN_BGR:
         # NYUDv2: Caffe VGG16 weights fed the dataset's mean, as the reference does.
         assert preprocessor.bgr_to_rgb is net.bgr_to_rgb

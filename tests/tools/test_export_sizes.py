@@ -24,7 +24,6 @@ from mmseg_fcn_skip.apis.export_sizes import (
     first_size_failure,
     fixed_size_reason,
 )
-from tests.helpers.multi_modal import ensure_multi_modal_preprocessor
 from tests.helpers.processes import load_tool
 
 REPO = Path(__file__).resolve().parents[2]
@@ -44,7 +43,6 @@ LIGHT_CHANNELS = (4, 8, 16, 32, 32, 16)
 #: Decode heads the export covers: the plugin's, and late fusion of the plugin's.
 EXPORTED_HEADS = ('FCNSkipHead', 'LateFusionHead')
 
-ensure_multi_modal_preprocessor()  # the colour-HHA config's, until the package has it
 
 
 def verdict(cfg: Config) -> str:

@@ -11,7 +11,6 @@ from mmseg_fcn_skip.checkpoints.converters.released import RELEASED_NETS
 from mmseg_fcn_skip.utils import packaged_config
 from mmseg_fcn_skip.weights import WEIGHTS, fetch_checkpoint
 from tests.helpers.caffemodel_writer import caffemodel
-from tests.helpers.multi_modal import ensure_multi_modal_preprocessor
 from tests.helpers.reference_nets import two_stream_fcn32s
 from tests.helpers.weights_server import WeightsServer
 
@@ -19,7 +18,6 @@ REPO = Path(__file__).resolve().parents[2]
 NET = 'nyud-fcn32s-color-hha-heavy'
 FC = 8
 
-ensure_multi_modal_preprocessor()
 
 
 def released_file() -> bytes:

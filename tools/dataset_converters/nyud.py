@@ -6,11 +6,15 @@ The reference (shelhamer/fcn.berkeleyvision.org, data/nyud) reads, below NYUD_DI
   795, test 654 (Gupta et al.'s split);
 - ``segmentation/img_<id>.mat``: ``segmentation``, 1..40 the classes, 0 void;
 - ``data/images/img_<id>.png`` (colour) and ``data/hha/img_<id>.png`` (HHA), or the
-  same without ``data/``.
+  same without ``data/``;
+- with ``--depth``: ``data/depth/img_<id>.png``, the depth maps, 16-bit, in
+  millimetres (the reference's colour-depth net reads them as ``log(depth)``).
 
 Writes into OUT_DIR (default data/nyudv2) what ``NYUDv2Dataset`` reads:
 
 - ``images/img_<id>.png`` and ``hha/img_<id>.png``: copies of the released images;
+- with ``--depth``, ``depth/img_<id>.png``: copies of the depth maps, each checked to
+  be a single-channel 16-bit PNG;
 - ``annotations/img_<id>.png``: 8-bit labels, the class k (1..40) as k - 1 (0..39)
   and void (0) as 255, ignored; the reference's data layer shifts them so too;
 - ``train.txt``, ``val.txt``, ``trainval.txt``, ``test.txt``: ``img_<id>`` a line.
@@ -18,7 +22,7 @@ Writes into OUT_DIR (default data/nyudv2) what ``NYUDv2Dataset`` reads:
 A listed image whose label or image file is missing stops the conversion, naming it.
 
 Example:
-    python tools/dataset_converters/nyud.py data/nyud --out-dir data/nyudv2
+    python tools/dataset_converters/nyud.py data/nyud --out-dir data/nyudv2 --depth
 """
 
 import argparse
@@ -34,6 +38,10 @@ NUM_CLASSES = 40
 IGNORE_INDEX = 255
 SPLITS = ('train', 'val', 'test')
 MODALITIES = ('images', 'hha')
+#: The folder of the depth maps, written with ``--depth``.
+DEPTH = 'depth'
+#: Pillow modes of single-channel 16-bit PNGs.
+DEPTH_MODES = ('I;16', 'I;16B', 'I;16L', 'I')
 
 
 def nyud_label(mat_path: Path) -> np.ndarray:
@@ -57,6 +65,21 @@ def nyud_label(mat_path: Path) -> np.ndarray:
     return np.where(label == 0, IGNORE_INDEX, label - 1).astype(np.uint8)
 
 
+def check_depth_map(path: Path) -> None:
+    """Check that ``path`` is a single-channel 16-bit PNG (depth in millimetres).
+
+    Raises:
+        ValueError: naming the file, its mode and what is expected.
+    """
+    with Image.open(path) as image:
+        mode = image.mode
+    if mode not in DEPTH_MODES:
+        raise ValueError(
+            f'depth map {path} is a {mode!r} image; NYUDv2 depth maps are single-channel '
+            '16-bit PNGs in millimetres (data/depth/img_<id>.png of the release)'
+        )
+
+
 def image_folder(nyud_dir: Path, modality: str) -> Path:
     """``data/<modality>`` if present (the reference's layout), else ``<modality>``."""
     nested = nyud_dir / 'data' / modality
@@ -70,6 +93,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     )
     parser.add_argument('nyud_dir', help='the reference layout: split lists, segmentation/, data/')
     parser.add_argument('--out-dir', default='data/nyudv2', help='where to write')
+    parser.add_argument(
+        '--depth',
+        action='store_true',
+        help='also copy data/depth/img_<id>.png (16-bit, mm) into depth/ (colour-depth net)',
+    )
     return parser.parse_args(argv)
 
 
@@ -77,7 +105,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     """Copy the images, write the labels and the split lists."""
     args = parse_args(argv)
     nyud_dir, out_dir = Path(args.nyud_dir), Path(args.out_dir)
-    for folder in MODALITIES + ('annotations',):
+    modalities = MODALITIES + ((DEPTH,) if args.depth else ())
+    for folder in modalities + ('annotations',):
         (out_dir / folder).mkdir(parents=True, exist_ok=True)
     names = {}
     for split in SPLITS:
@@ -87,12 +116,14 @@ def main(argv: Optional[List[str]] = None) -> None:
         ids = [line.strip() for line in split_file.read_text().splitlines() if line.strip()]
         names[split] = [f'img_{image_id}' for image_id in ids]
         for name in names[split]:
-            for modality in MODALITIES:
+            for modality in modalities:
                 source = image_folder(nyud_dir, modality) / f'{name}.png'
                 if not source.is_file():
                     raise FileNotFoundError(
                         f'{modality} file {source} of {split}.txt does not exist; check NYUD_DIR'
                     )
+                if modality == DEPTH:
+                    check_depth_map(source)
                 shutil.copyfile(source, out_dir / modality / f'{name}.png')
             label = nyud_label(nyud_dir / 'segmentation' / f'{name}.mat')
             Image.fromarray(label).save(out_dir / 'annotations' / f'{name}.png')

@@ -76,6 +76,11 @@ class FullyConvVGG(FullyConvBackbone):
 
     Args:
         depth (int): VGG depth, one of 11, 13, 16, 19. Default: 16.
+        in_channels (int): Channels of the input: 3 for colour, 4 for colour and
+            log depth, 6 for colour and HHA (``LoadMultiModalImage``). A checkpoint
+            whose conv1_1 takes 3 channels loads into any ``in_channels > 3``: the
+            extra channels' filters start as the mean of the 3 colour filters (as
+            the reference's ``nyud-fcn32s-color-d``), logged in one line. Default: 3.
         pad_mode (str): ``'same'`` or ``'caffe'``. Default: ``'same'``.
         base_channels (int): Width of the first block; later blocks are 2, 4, 8, 8
             times as wide. 64 is VGG; smaller values give light models. Default: 64.
@@ -93,15 +98,18 @@ class FullyConvVGG(FullyConvBackbone):
             ``dict(type='Pretrained', checkpoint='vgg16_fcn.pth')``. Default: None.
 
     Shapes:
-        Input ``(N, 3, H, W)``; output a tuple with one ``(N, C_i, H_i, W_i)`` tensor
+        Input ``(N, in_channels, H, W)`` (another channel count is a ``ValueError``
+        naming both counts); output a tuple with one ``(N, C_i, H_i, W_i)`` tensor
         per ``out_indices`` entry, in that order.
     """
 
     levels = LEVELS
+    first_conv_key = 'blocks.0.0.conv.weight'
 
     def __init__(
         self,
         depth: int = 16,
+        in_channels: int = 3,
         pad_mode: str = 'same',
         base_channels: int = 64,
         fc_channels: int = 4096,
@@ -117,6 +125,7 @@ class FullyConvVGG(FullyConvBackbone):
         if depth not in VGG_BLOCKS:
             raise ValueError(f'depth={depth!r} is not supported; use one of {tuple(VGG_BLOCKS)}')
         check_pad_mode(pad_mode)
+        check_positive_int('in_channels', in_channels)
         check_positive_int('base_channels', base_channels)
         check_positive_int('fc_channels', fc_channels)
         check_layer_cfg('norm_cfg', norm_cfg)
@@ -140,8 +149,8 @@ class FullyConvVGG(FullyConvBackbone):
         self.frozen_stages = frozen_stages
         self.norm_eval = norm_eval
         self.fc6_padding = LEVELS.window('fc6').pad(pad_mode)
+        self.in_channels = in_channels
 
-        in_channels = 3
         blocks = []
         for block_index, (num_convs, width) in enumerate(zip(VGG_BLOCKS[depth], BLOCK_WIDTHS)):
             out_channels = base_channels * width
@@ -175,6 +184,7 @@ class FullyConvVGG(FullyConvBackbone):
         self._freeze_stages()
 
     def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
+        self.check_input(x)
         levels: List[Tensor] = []
         for block in self.blocks:
             x = self.pool(block(x))

@@ -31,7 +31,6 @@ from mmseg_fcn_skip.checkpoints.converters.two_stream import (
 )
 from mmseg_fcn_skip.datasets.nyud import NYUD_CLASSES
 from mmseg_fcn_skip.utils import packaged_config
-from tests.helpers.multi_modal import ensure_multi_modal_preprocessor
 from tests.helpers.reference_nets import (
     caffe_two_stream_fcn32s,
     caffe_vgg16,
@@ -45,7 +44,6 @@ SIZES = [(32, 32), (40, 48), (64, 50)]
 TOLERANCE = 1e-5
 COLOUR_HHA_MEAN = [116.190, 97.203, 92.318, 132.431, 94.076, 118.477]
 
-ensure_multi_modal_preprocessor()
 
 
 @pytest.fixture(scope='module')

@@ -5,6 +5,7 @@ import torch
 import torch.nn.functional as F
 
 from mmseg_fcn_skip.models import FullyConvVGG
+from mmseg_fcn_skip.models.backbones import fully_conv
 from mmseg_fcn_skip.models.backbones.fully_conv_vgg import LEVELS
 
 LIGHT = dict(base_channels=4, fc_channels=8)
@@ -146,6 +147,7 @@ def test_frozen_batch_norm_stays_in_eval_mode():
         (dict(fc_channels=0), 'fc_channels=0'),
         (dict(base_channels=2.5), 'base_channels=2.5'),
         (dict(dropout_ratio=1.0), 'dropout_ratio=1.0'),
+        (dict(in_channels=0), 'in_channels=0'),
     ],
 )
 def test_bad_arguments_name_the_argument(kwargs, match):
@@ -176,3 +178,107 @@ def test_the_backbone_describes_its_levels():
     assert LEVELS.channels == (64, 128, 256, 512, 512, 4096)
     vgg = FullyConvVGG(out_indices=(2, 3, 5), **LIGHT)
     assert vgg.out_strides == tuple(LEVELS.strides[i] for i in (2, 3, 5))
+
+
+# input channels: colour plus depth or HHA
+
+
+@pytest.mark.parametrize('in_channels', [1, 4, 6])
+def test_any_number_of_input_channels(in_channels):
+    vgg = FullyConvVGG(in_channels=in_channels, out_indices=range(6), **LIGHT).eval()
+    image = torch.randn(1, in_channels, 20, 24)
+    levels = vgg(image)
+    assert vgg.blocks[0][0].conv.weight.shape[1] == in_channels
+    reference = _reference_levels(vgg, image, 'same')
+    for level, expected in zip(levels, reference):
+        torch.testing.assert_close(level, expected)
+
+
+@pytest.mark.parametrize('got, built', [(3, 4), (6, 4), (4, 6)])
+def test_another_channel_count_names_both_and_the_loading_step(got, built):
+    vgg = FullyConvVGG(in_channels=built, **LIGHT)
+    with pytest.raises(ValueError) as error:
+        vgg(torch.zeros(1, got, 8, 8))
+    message = str(error.value)
+    assert f'built for {built} input channels but got {got}' in message
+    assert 'LoadMultiModalImage' in message
+
+
+def test_a_colour_checkpoint_widens_conv1_1_with_the_mean_filter(monkeypatch):
+    colour = FullyConvVGG(**LIGHT)
+    _randomize(colour)
+    colour_depth = FullyConvVGG(in_channels=4, **LIGHT)
+    logged = []
+    monkeypatch.setattr(fully_conv, 'print_log', lambda message, **_: logged.append(message))
+    colour_depth.load_state_dict(colour.state_dict())
+    assert logged == [
+        "FullyConvVGG: the checkpoint's first convolution blocks.0.0.conv.weight takes 3 "
+        'channels, the model 4: the 1 extra input channel(s) start as the mean of its 3 '
+        'colour filters'
+    ]
+    weight = colour.blocks[0][0].conv.weight
+    widened = colour_depth.blocks[0][0].conv.weight
+    assert widened.shape == (4, 4, 3, 3)
+    torch.testing.assert_close(widened[:, :3], weight)
+    torch.testing.assert_close(widened[:, 3], (weight[:, 0] + weight[:, 1] + weight[:, 2]) / 3)
+    for key, value in colour.state_dict().items():  # everything else as it is
+        if key != 'blocks.0.0.conv.weight':
+            torch.testing.assert_close(colour_depth.state_dict()[key], value)
+
+
+def test_a_constant_extra_channel_adds_what_the_mean_colour_adds():
+    """The reference's reasoning: a depth channel equal to the mean of the colour
+    channels gives conv1_1 exactly the colour net's response to that mean grey."""
+    colour = FullyConvVGG(out_indices=(0,), **LIGHT).eval()
+    _randomize(colour)
+    wide = FullyConvVGG(in_channels=6, out_indices=(0,), **LIGHT).eval()
+    wide.load_state_dict(colour.state_dict())
+    image = torch.randn(1, 3, 10, 12)
+    grey = image.mean(dim=1, keepdim=True)
+    with torch.no_grad():
+        got = wide(torch.cat([image, grey.expand(-1, 3, -1, -1)], dim=1))[0]
+        conv = colour.blocks[0][0].conv
+        bias = conv.bias.view(1, -1, 1, 1)
+        first = F.conv2d(image, conv.weight, padding=1) + F.conv2d(
+            grey.expand(-1, 3, -1, -1), conv.weight, padding=1
+        )
+        expected = F.max_pool2d(
+            F.relu(
+                F.conv2d(
+                    F.relu(first + bias),
+                    colour.blocks[0][1].conv.weight,
+                    colour.blocks[0][1].conv.bias,
+                    padding=1,
+                )
+            ),
+            2,
+            2,
+            ceil_mode=True,
+        )
+    torch.testing.assert_close(got, expected)
+
+
+def test_pretrained_init_cfg_widens_a_colour_checkpoint(tmp_path):
+    colour = FullyConvVGG(**LIGHT)
+    _randomize(colour)
+    path = tmp_path / 'vgg.pth'
+    torch.save(colour.state_dict(), path)
+    wide = FullyConvVGG(
+        in_channels=4, init_cfg=dict(type='Pretrained', checkpoint=str(path)), **LIGHT
+    )
+    wide.init_weights()
+    torch.testing.assert_close(
+        wide.blocks[0][0].conv.weight[:, :3], colour.blocks[0][0].conv.weight
+    )
+    torch.testing.assert_close(
+        wide.blocks[0][0].conv.weight[:, 3], colour.blocks[0][0].conv.weight.mean(dim=1)
+    )
+    torch.testing.assert_close(wide.fc7.conv.weight, colour.fc7.conv.weight)
+
+
+def test_a_checkpoint_of_another_channel_count_is_refused_naming_both():
+    five = FullyConvVGG(in_channels=5, **LIGHT).state_dict()
+    with pytest.raises(ValueError, match='takes 5 input channels but the model takes 4'):
+        FullyConvVGG(in_channels=4, **LIGHT).load_state_dict(five)
+    with pytest.raises(ValueError, match='takes 3 input channels but the model takes 1'):
+        FullyConvVGG(in_channels=1, **LIGHT).load_state_dict(FullyConvVGG(**LIGHT).state_dict())
