@@ -26,7 +26,6 @@ CONFIG = (
 SIZES = [(37, 53), (64, 50)]
 
 
-
 @pytest.fixture(scope='module')
 def exported(tmp_path_factory):
     cfg = Config.fromfile(str(CONFIG))

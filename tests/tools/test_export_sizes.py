@@ -44,7 +44,6 @@ LIGHT_CHANNELS = (4, 8, 16, 32, 32, 16)
 EXPORTED_HEADS = ('FCNSkipHead', 'LateFusionHead')
 
 
-
 def verdict(cfg: Config) -> str:
     if cfg.model.decode_head.type not in EXPORTED_HEADS:
         return 'not exported'

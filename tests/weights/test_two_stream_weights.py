@@ -19,7 +19,6 @@ NET = 'nyud-fcn32s-color-hha-heavy'
 FC = 8
 
 
-
 def released_file() -> bytes:
     """A light ``.caffemodel`` with the two-stream net's layer names (fc6/fc7 of 8)."""
     weights = two_stream_fcn32s(torch.Generator().manual_seed(0), 40, fc_channels=FC)

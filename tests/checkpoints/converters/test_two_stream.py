@@ -45,7 +45,6 @@ TOLERANCE = 1e-5
 COLOUR_HHA_MEAN = [116.190, 97.203, 92.318, 132.431, 94.076, 118.477]
 
 
-
 @pytest.fixture(scope='module')
 def weights():
     return two_stream_fcn32s(torch.Generator().manual_seed(24), 40, fc_channels=FC)
