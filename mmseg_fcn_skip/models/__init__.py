@@ -1,5 +1,6 @@
 from .backbones import *  # noqa: F401,F403
 from .decode_heads import *  # noqa: F401,F403
 from .fusion_plan import FusionPlan, level_key, variant_name
+from .segmentors import *  # noqa: F401,F403
 
 __all__ = ['FusionPlan', 'level_key', 'variant_name']
