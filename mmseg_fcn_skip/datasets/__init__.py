@@ -1,5 +1,6 @@
 """Datasets shipped with the plugin."""
 
+from . import transforms  # noqa: F401
 from .nyud import NYUD_CLASSES, NYUD_PALETTE, NYUDv2Dataset
 from .toy_shapes import (
     TOY_SHAPES_CLASSES,
