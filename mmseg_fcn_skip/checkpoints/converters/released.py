@@ -18,9 +18,14 @@ order to the order of the dataset's classes, spellings told apart by
 :data:`CLASS_ALIASES`; released classes the dataset lacks are dropped (PASCAL-Context's
 background for mmseg's 59-class ``PascalContextDataset59``).
 
-Not covered: SIFT Flow (every head layer twice, ``_sem``/``_geo``), the NYUDv2
-colour-HHA late fusion net (two streams, ``color``/``hha`` suffixes) and
-FCN-AlexNet have other layers; their files are refused, naming the layers found.
+The three SIFT Flow nets (``siftflow-fcn{32,16,8}s-heavy``: every head layer twice,
+``_sem``/``_geo``) are converted by ``converters.siftflow`` (a file with
+``score_fr_sem`` goes there) and recognised here by the semantic head's variant and
+33 classes among the nets with a ``geo`` task (``ReleasedNet.tasks``).
+
+Not covered: the NYUDv2 colour-HHA late fusion net (two streams, ``color``/``hha``
+suffixes) and FCN-AlexNet have other layers; their files are refused, naming the
+layers found.
 """
 
 from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
@@ -30,6 +35,7 @@ from mmseg.datasets import PascalVOCDataset
 from mmseg.registry import DATASETS
 
 from ...datasets.nyud import NYUD_CLASSES
+from ...datasets.siftflow import SIFTFLOW_CLASSES
 from .common import StateDict
 from .fcn import CONFIGS, caffe_fcn_to_mmseg, detect_fcn_variant, fcn_meta
 
@@ -86,6 +92,7 @@ CLASS_ALIASES: Dict[str, str] = {
 CAFFE_MEAN = (104.00699, 116.66877, 122.67892)
 NYUD_COLOUR_MEAN = (116.190, 97.203, 92.318)
 NYUD_HHA_MEAN = (132.431, 94.076, 118.477)
+SIFTFLOW_MEAN = (114.578, 115.294, 108.353)
 
 
 class ReleasedNet(NamedTuple):
@@ -101,6 +108,8 @@ class ReleasedNet(NamedTuple):
         mean (tuple[float]): The mean subtracted from its input, in the order fed.
         bgr_to_rgb (bool): The data preprocessor's setting that feeds that order
             (images are read as BGR): False for BGR colour, True for HHA as stored.
+        tasks (tuple[str]): Its further tasks (``MultiTaskEncoderDecoder``'s
+            ``task_heads``): ``('geo',)`` for SIFT Flow, else none.
     """
 
     name: str
@@ -111,6 +120,7 @@ class ReleasedNet(NamedTuple):
     config: str
     mean: Tuple[float, ...] = CAFFE_MEAN
     bgr_to_rgb: bool = False
+    tasks: Tuple[str, ...] = ()
 
     @property
     def input(self) -> str:
@@ -149,6 +159,20 @@ def _nyud(images: str, mean: Tuple[float, ...], bgr_to_rgb: bool) -> ReleasedNet
     )
 
 
+def _siftflow(variant: str) -> ReleasedNet:
+    return ReleasedNet(
+        f'siftflow-fcn{variant}-heavy',
+        variant,
+        'SIFT Flow (semantic + geometric)',
+        SIFTFLOW_CLASSES,
+        'SiftFlowDataset',
+        f'fcn_skip_caffe/fcn{variant}_vgg16-caffe_1xb1-100k_siftflow-256x256.py',
+        SIFTFLOW_MEAN,
+        False,
+        ('geo',),
+    )
+
+
 _NETS = [
     _voc('fcn32s-heavy-pascal', '32s'),
     _voc('fcn16s-heavy-pascal', '16s'),
@@ -159,6 +183,9 @@ _NETS = [
     _context('8s'),
     _nyud('color', NYUD_COLOUR_MEAN, False),
     _nyud('hha', NYUD_HHA_MEAN, True),
+    _siftflow('32s'),
+    _siftflow('16s'),
+    _siftflow('8s'),
 ]
 #: The released VGG16 FCNs with the reference layer names, by name.
 RELEASED_NETS: Dict[str, ReleasedNet] = {net.name: net for net in _NETS}
@@ -201,6 +228,10 @@ def convert_caffe_fcn(
             :func:`class_indices`; or ``dataset`` given for weights of no released
             net (their class names are unknown).
     """
+    if 'score_fr_sem.weight' in state_dict:
+        from .siftflow import convert_siftflow_fcn  # it builds on this module
+
+        return convert_siftflow_fcn(state_dict, variant, learn_upsample, net, dataset)
     if net in RELEASED_NETS and variant is None and RELEASED_NETS[net].variant == '8s-atonce':
         variant = '8s-atonce'  # port weights without Scale layers read as staged FCN-8s
     try:
@@ -209,8 +240,8 @@ def convert_caffe_fcn(
         raise KeyError(
             f'{error.args[0]}. Layers found: {", ".join(layer_names(list(state_dict)))}. '
             'The converter knows the released VGG16 FCNs with the PASCAL VOC layer '
-            f'names ({", ".join(RELEASED_NETS)}); SIFT Flow (_sem/_geo layers), NYUDv2 '
-            'colour-HHA (color/hha streams) and FCN-AlexNet are not among them'
+            f'names ({", ".join(RELEASED_NETS)}); NYUDv2 colour-HHA (color/hha '
+            'streams) and FCN-AlexNet are not among them'
         ) from error
     meta = fcn_meta(converted, variant, learn_upsample)
     released = identify_released_net(state_dict, net, variant)
@@ -231,7 +262,10 @@ def convert_caffe_fcn(
 
 
 def identify_released_net(
-    state_dict: StateDict, net: Optional[str] = None, variant: Optional[str] = None
+    state_dict: StateDict,
+    net: Optional[str] = None,
+    variant: Optional[str] = None,
+    tasks: Tuple[str, ...] = (),
 ) -> Optional[ReleasedNet]:
     """The released net whose layers and shapes ``state_dict`` has.
 
@@ -241,6 +275,9 @@ def identify_released_net(
             for NYUDv2's colour and HHA nets, whose shapes are identical.
         variant: The FCN variant asked for (``'8s-atonce'`` tells at-once FCN-8s
             weights without Scale layers from staged ones).
+        tasks: The further tasks of the file (``('geo',)`` for SIFT Flow's, whose
+            ``state_dict`` is then its ``_sem`` head named as VOC's); only nets with
+            these tasks match.
 
     Returns:
         The net, or None for weights of a class count no net was released with
@@ -256,6 +293,11 @@ def identify_released_net(
         if net not in RELEASED_NETS:
             raise ValueError(f'net={net!r} is not a released net; use one of {list(RELEASED_NETS)}')
         released = RELEASED_NETS[net]
+        if released.tasks != tuple(tasks):
+            raise ValueError(
+                f'{net} has the further tasks {list(released.tasks)}, but the weights '
+                f'have {list(tasks)}; pick the right file or name'
+            )
         if (released.variant, len(released.classes)) != (found_variant, num_classes):
             raise ValueError(
                 f'the weights are those of an FCN-{found_variant} with {num_classes} '
@@ -268,6 +310,7 @@ def identify_released_net(
         released
         for released in _NETS
         if (released.variant, len(released.classes)) == (found_variant, num_classes)
+        and released.tasks == tuple(tasks)
     ]
     if len(matches) > 1:
         names = ' or '.join(f'--net {released.name}' for released in matches)
