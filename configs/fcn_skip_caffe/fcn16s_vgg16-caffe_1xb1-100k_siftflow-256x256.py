@@ -1,9 +1,10 @@
 # FCN-16s (pool4 + fc7) of both SIFT Flow heads, Caffe-exact, reference recipe of
 # fcn32s_vgg16-caffe_1xb1-100k_siftflow-256x256.py.
 #
-# Expected (paper, CVPR Table 5, FCN-16s; the released siftflow-fcn16s-heavy is a later
-# model): pixel accuracy 85.2, mean accuracy 51.7, mean IU 39.5, f.w. IU 76.1 (semantic,
-# cow/desert/moon left out), geometric accuracy 94.3 (geo/aAcc); not measured here
+# Expected: 39.5 mean IU (semantic, cow/desert/moon left out), with pixel accuracy 85.2,
+# mean accuracy 51.7, f.w. IU 76.1 and geometric accuracy 94.3 (geo/aAcc) -- the paper's
+# numbers (CVPR Table 5, FCN-16s; the released siftflow-fcn16s-heavy is a later model);
+# not measured here
 # (python tools/test.py configs/fcn_skip_caffe/fcn16s_vgg16-caffe_1xb1-100k_siftflow-256x256.py
 # siftflow-fcn16s-heavy).
 #

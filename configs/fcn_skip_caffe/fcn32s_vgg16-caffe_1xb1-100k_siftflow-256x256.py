@@ -19,9 +19,10 @@ _base_ = [
     '../_base_/datasets/siftflow.py',
     '../_base_/default_runtime.py',
 ]
-# size_divisor=1: training batches of one whole image are stacked without padding.
+# Every SIFT Flow image is 256x256: size=(256, 256) stacks a training batch of one
+# without padding (a smaller image would be padded with void labels).
 data_preprocessor = dict(
-    mean=[114.578, 115.294, 108.353], std=[1.0, 1.0, 1.0], bgr_to_rgb=False, size_divisor=1
+    mean=[114.578, 115.294, 108.353], std=[1.0, 1.0, 1.0], bgr_to_rgb=False, size=(256, 256)
 )
 # Set once, taken by the backbone and both heads (they must agree).
 pad_mode = 'caffe'
