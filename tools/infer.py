@@ -1,7 +1,8 @@
 """Predict label maps for an image, a folder or a glob of images.
 
 Usage: ``python tools/infer.py CONFIG CHECKPOINT INPUT [--out DIR] [--device cpu]
-[--batch-size N]``. Writes ``DIR/pred/<name>.png`` (palette PNG of class indices) and
+[--batch-size N]``. Writes ``DIR/pred/<name>.png`` (palette PNG of class indices; a
+multi-task model also ``DIR/pred_<task>/<name>.png`` for each further task) and
 ``DIR/vis/<name>.png`` (colour overlay) per image; a rerun skips the images already
 done. Images inside an output folder (this run's or an earlier one's, marked by a
 ``.fcn_skip_outputs`` file) are never taken as inputs. Exits with status 1 if some

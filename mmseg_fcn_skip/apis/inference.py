@@ -2,7 +2,9 @@
 
 For each image, :func:`infer_images` writes the predicted label map as a palette
 (P-mode) PNG under ``OUT/pred`` and the prediction blended over the image under
-``OUT/vis``, both as ``<path relative to the input root>.png``. Files are written
+``OUT/vis``, both as ``<path relative to the input root>.png``; a
+``MultiTaskEncoderDecoder`` also writes each further task ``t``'s label map under
+``OUT/pred_<t>`` (:func:`task_output_paths`), coloured with the task's palette. Files are written
 atomically (a temporary file renamed into place), so an interrupted run never leaves a
 truncated output and a rerun can skip every image whose two outputs exist. Nothing is
 kept from one batch to the next: each batch's results are written, then dropped.
@@ -109,6 +111,28 @@ def output_paths(image: Path, root: Path, out_dir: Path) -> Tuple[Path, Path]:
     return out_dir / LABEL_DIR / relative, out_dir / OVERLAY_DIR / relative
 
 
+def task_output_paths(
+    model: BaseSegmentor, image: Path, root: Path, out_dir: Path
+) -> Dict[str, Path]:
+    """Where the label PNG of each further task of ``model`` goes: ``OUT/pred_<task>/``
+    (no entry for a model without ``task_heads``)."""
+    relative = image.relative_to(root).with_suffix('.png')
+    tasks = getattr(model, 'task_heads', None) or {}
+    return {task: out_dir / f'{LABEL_DIR}_{task}' / relative for task in tasks}
+
+
+def task_palette(model: BaseSegmentor, task: str) -> List[List[int]]:
+    """The palette of a further task: the dataset meta's ``task_palettes[task]``, else a
+    fixed one for the head's class count."""
+    from .model import default_palette  # model.py imports this module's neighbours
+
+    palette = (model.dataset_meta.get('task_palettes') or {}).get(task)
+    count = int(model.task_heads[task].num_classes)
+    if not palette or len(palette) < count:
+        palette = default_palette(count)
+    return [list(map(int, colour)) for colour in palette]
+
+
 def plan_batches(
     paths: Sequence[Path], batch_size: int, batch_mode: str = 'group'
 ) -> List[List[Path]]:
@@ -152,7 +176,8 @@ def build_inference_pipeline(cfg: Config) -> Compose:
             'test_pipeline; add the test pipeline the model was evaluated '
             'with'
         )
-    pipeline = [t for t in pipeline if t['type'] not in ('LoadAnnotations', 'LoadDepthAnnotation')]
+    labels = ('LoadAnnotations', 'LoadDepthAnnotation', 'LoadTaskAnnotations')
+    pipeline = [t for t in pipeline if t['type'] not in labels]
     loaders = [t for t in pipeline if t['type'] == 'LoadImageFromFile']
     if not loaders:
         raise ValueError(
@@ -183,6 +208,26 @@ def predict_labels(
         logits = model.whole_inference(inputs, metas)
     results = model.postprocess_result(logits, samples)
     return [r.pred_sem_seg.data[0].cpu().numpy() for r in results]
+
+
+@torch.no_grad()
+def predict_task_labels(
+    model: BaseSegmentor, pipeline: Compose, images: Sequence[np.ndarray]
+) -> List[Dict[str, np.ndarray]]:
+    """Every task's label maps ``(H, W)`` of BGR ``images`` as one batch, for a
+    ``MultiTaskEncoderDecoder``: ``{'': first task, t: further task t}`` per image.
+
+    Batched as :func:`predict_labels`; the backbone runs once per image (or crop).
+    """
+    inputs, samples = preprocess(model, pipeline, images)
+    results = model.predict(inputs, samples)
+    labels = []
+    for result in results:
+        image_labels = {'': result.pred_sem_seg.data[0].cpu().numpy()}
+        for task in model.task_heads:
+            image_labels[task] = result.get(f'pred_{task}_seg').data[0].cpu().numpy()
+        labels.append(image_labels)
+    return labels
 
 
 def preprocess(
@@ -298,7 +343,11 @@ def infer_images(
     summary = InferenceSummary()
     todo = []
     for path in paths:
-        if skip_existing and all(p.is_file() for p in output_paths(path, root, out_dir)):
+        outputs = [
+            *output_paths(path, root, out_dir),
+            *task_output_paths(model, path, root, out_dir).values(),
+        ]
+        if skip_existing and all(p.is_file() for p in outputs):
             summary.skipped += 1
         else:
             todo.append(path)
@@ -307,8 +356,17 @@ def infer_images(
     progress = ProgressBar(len(todo), file=sys.stdout) if show_progress and todo else None
     for batch in plan_batches(todo, batch_size, batch_mode):
         for group in _load_batch(batch, batch_mode, summary):
-            labels = predict_labels(model, pipeline, [image for _, image in group])
-            for (path, image), label in zip(group, labels):
+            batch_images = [image for _, image in group]
+            if getattr(model, 'task_heads', None):
+                task_labels = predict_task_labels(model, pipeline, batch_images)
+                labels = [image_labels.pop('') for image_labels in task_labels]
+            else:
+                labels = predict_labels(model, pipeline, batch_images)
+                task_labels = [{} for _ in labels]
+            for (path, image), label, further in zip(group, labels, task_labels):
+                task_paths = task_output_paths(model, path, root, out_dir)
+                for task, task_label in further.items():
+                    save_label_png(task_label, task_palette(model, task), task_paths[task])
                 label_path, overlay_path = output_paths(path, root, out_dir)
                 save_label_png(label, palette, label_path)
                 save_rgb_png(blend(image[..., ::-1], label, palette, opacity), overlay_path)

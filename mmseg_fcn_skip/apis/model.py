@@ -17,6 +17,9 @@ from mmseg.registry import DATASETS
 from ..checkpoints import load_exact
 from ..weights import resolve_checkpoint
 
+#: Dataset meta keys of the further tasks of a ``MultiTaskEncoderDecoder``.
+TASK_META_KEYS = ('task_classes', 'task_palettes')
+
 
 def load_model(
     config: Union[str, Path, Config],
@@ -75,7 +78,8 @@ def check_device(device: str) -> None:
 
 
 def resolve_dataset_meta(cfg: Config, checkpoint_meta: Optional[Mapping], class_count: int) -> dict:
-    """Classes and palette to draw predictions with.
+    """Classes and palette to draw predictions with (and ``task_classes`` and
+    ``task_palettes`` of further tasks, where the source has them).
 
     Taken from the checkpoint's ``dataset_meta`` if it has classes, else from the
     config's test dataset (its class ``METAINFO`` updated by its ``metainfo``), else
@@ -99,7 +103,10 @@ def resolve_dataset_meta(cfg: Config, checkpoint_meta: Optional[Mapping], class_
     palette = meta.get('palette')
     if not palette or len(palette) < class_count:
         palette = default_palette(class_count)
-    return dict(classes=classes, palette=[list(map(int, c)) for c in palette])
+    resolved = dict(classes=classes, palette=[list(map(int, c)) for c in palette])
+    # further tasks' classes and palettes (MultiTaskEncoderDecoder), as found
+    resolved.update((key, meta[key]) for key in TASK_META_KEYS if meta.get(key))
+    return resolved
 
 
 def default_palette(class_count: int) -> List[List[int]]:

@@ -62,7 +62,8 @@ def weights_layout(keys: Iterable[str]) -> Optional[str]:
     Returns:
         ``TORCHVISION_VGG`` (``features.N.weight``), ``CAFFE_FCN`` (``score_fr``;
         on VGG16, or on AlexNet with ``conv1``: ``converters.alexnet``; or
-        ``conv1_1<s>`` and ``score_fr<s>`` per stream ``s``: ``converters.two_stream``),
+        ``conv1_1<s>`` and ``score_fr<s>`` per stream ``s``: ``converters.two_stream``;
+        SIFT Flow's ``score_fr_sem``: ``converters.siftflow``),
         ``CAFFE_VGG`` (``conv1_1`` without ``score_fr``), or None for any other
         layout, such as the plugin's own checkpoints. ``CONVERTERS`` names the
         converter of each.
@@ -70,7 +71,7 @@ def weights_layout(keys: Iterable[str]) -> Optional[str]:
     keys = set(keys)
     if any(_TORCHVISION_KEY.fullmatch(key) for key in keys):
         return TORCHVISION_VGG
-    if 'score_fr.weight' in keys or is_two_stream_fcn(keys):
+    if 'score_fr.weight' in keys or 'score_fr_sem.weight' in keys or is_two_stream_fcn(keys):
         return CAFFE_FCN
     if 'conv1_1.weight' in keys:
         return CAFFE_VGG

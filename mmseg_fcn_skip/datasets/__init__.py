@@ -2,6 +2,12 @@
 
 from . import transforms  # noqa: F401 (registers the pipeline transforms)
 from .nyud import NYUD_CLASSES, NYUD_PALETTE, NYUDv2Dataset
+from .siftflow import (
+    SIFTFLOW_CLASSES,
+    SIFTFLOW_GEO_CLASSES,
+    SIFTFLOW_TEST_ABSENT,
+    SiftFlowDataset,
+)
 from .toy_shapes import (
     TOY_SHAPES_CLASSES,
     TOY_SHAPES_PALETTE,
@@ -13,6 +19,10 @@ __all__ = [
     'NYUD_CLASSES',
     'NYUD_PALETTE',
     'NYUDv2Dataset',
+    'SIFTFLOW_CLASSES',
+    'SIFTFLOW_GEO_CLASSES',
+    'SIFTFLOW_TEST_ABSENT',
+    'SiftFlowDataset',
     'TOY_SHAPES_CLASSES',
     'TOY_SHAPES_PALETTE',
     'ToyShapesDataset',

@@ -1,9 +1,10 @@
 """The four segmentation scores of the FCN paper, as an mmseg metric."""
 
 from collections import OrderedDict
-from typing import Dict, Optional
+from typing import Dict, Optional, Sequence
 
 import numpy as np
+import torch
 from mmengine.logging import MMLogger, print_log
 from mmseg.evaluation import IoUMetric
 from mmseg.registry import METRICS
@@ -40,6 +41,11 @@ class FCNMetric(IoUMetric):
     anywhere, and is left out if it is not; it has no weight in the frequency
     weighted IU. Pixels labelled ``ignore_index`` count nowhere.
 
+    ``exclude_classes`` leaves named classes out of the mean accuracy, mean IU and
+    frequency weighted IU whatever is predicted, as the FCN paper does for SIFT Flow's
+    cow, desert and moon (absent from its test set); pixel accuracy still counts every
+    pixel, and the table lists every class.
+
     Scores are reported in percent, rounded to 2 decimals like mmseg's
     ``IoUMetric``, under mmseg's names: ``aAcc``, ``mAcc``, ``mIoU`` and ``fwIoU``.
     The per-class IU and accuracy are logged as a table.
@@ -53,6 +59,8 @@ class FCNMetric(IoUMetric):
         format_only (bool): Only write predictions, compute nothing (for test sets
             without labels). Default: False.
         prefix (str, optional): Prefix of the score names. Default: None.
+        exclude_classes (Sequence[str]): Names of classes left out of the means (see
+            above); each must be one of the dataset's classes. Default: ().
     """
 
     def __init__(
@@ -62,7 +70,11 @@ class FCNMetric(IoUMetric):
         output_dir: Optional[str] = None,
         format_only: bool = False,
         prefix: Optional[str] = None,
+        exclude_classes: Sequence[str] = (),
     ) -> None:
+        if isinstance(exclude_classes, str):
+            exclude_classes = (exclude_classes,)
+        self.exclude_classes = tuple(exclude_classes)
         super().__init__(
             ignore_index=ignore_index,
             iou_metrics=['mIoU'],
@@ -87,9 +99,13 @@ class FCNMetric(IoUMetric):
             logger.info(f'results are saved to {self.output_dir}')
             return OrderedDict()
         intersect, union, _, label = (sum(areas) for areas in zip(*results))
-        scores = fcn_scores(intersect, union, label)
+        classes = list(self.dataset_meta['classes'])
+        keep = self._kept_classes(classes)
+        scores = fcn_scores(intersect, union, label, keep)
+        if self.exclude_classes:
+            print_log(f'left out of the means: {", ".join(self.exclude_classes)}', logger=logger)
         table = PrettyTable()
-        table.add_column('Class', list(self.dataset_meta['classes']))
+        table.add_column('Class', classes)
         for name, values in (
             ('IoU', _class_iu(intersect, union)),
             ('Acc', _class_accuracy(intersect, label)),
@@ -101,8 +117,24 @@ class FCNMetric(IoUMetric):
             (name, float(np.round(value * 100, 2))) for name, value in scores.items()
         )
 
+    def _kept_classes(self, classes: Sequence[str]) -> Tensor:
+        """``(num_classes,)`` bool: the classes that count in the means.
 
-def fcn_scores(intersect: Tensor, union: Tensor, label: Tensor) -> Dict[str, float]:
+        Raises:
+            ValueError: naming the ``exclude_classes`` the dataset does not have.
+        """
+        unknown = [name for name in self.exclude_classes if name not in classes]
+        if unknown:
+            raise ValueError(
+                f'exclude_classes {unknown} are not classes of the dataset '
+                f'({", ".join(classes)}); fix their spelling or drop them'
+            )
+        return torch.tensor([name not in self.exclude_classes for name in classes])
+
+
+def fcn_scores(
+    intersect: Tensor, union: Tensor, label: Tensor, keep: Optional[Tensor] = None
+) -> Dict[str, float]:
     """The four FCN scores, as fractions, from per-class pixel counts.
 
     Args:
@@ -111,18 +143,24 @@ def fcn_scores(intersect: Tensor, union: Tensor, label: Tensor) -> Dict[str, flo
         union (Tensor): ``(num_classes,)`` pixels labelled or predicted as each class,
             ``t_i + sum_j n_ji - n_ii``.
         label (Tensor): ``(num_classes,)`` pixels labelled as each class, ``t_i``.
+        keep (Tensor, optional): ``(num_classes,)`` bool, the classes that count in
+            the mean accuracy, mean IU and f.w. IU; default: all. Pixel accuracy
+            counts every pixel.
 
     Returns:
         dict[str, float]: ``aAcc``, ``mAcc``, ``mIoU``, ``fwIoU`` (see
         ``SCORE_NAMES``); NaN for a score with nothing to average.
     """
     intersect, union, label = (t.double() for t in (intersect, union, label))
+    pixel_accuracy = (intersect.sum() / label.sum()).item()
+    if keep is not None:
+        intersect, union, label = (t[keep] for t in (intersect, union, label))
     iu = _class_iu(intersect, union)
     present = label > 0
     total = label.sum()
     return OrderedDict(
         [
-            ('aAcc', (intersect.sum() / total).item()),
+            ('aAcc', pixel_accuracy),
             ('mAcc', _class_accuracy(intersect, label).nanmean().item()),
             ('mIoU', iu.nanmean().item()),
             ('fwIoU', ((label[present] * iu[present]).sum() / total).item()),

@@ -26,6 +26,8 @@ Checked facts (2026-12):
   ``nyud-fcn32s-color-hha`` of the same repository; no checksum was found for any of them. Each entry's name
   is the released net's (``converters.released.RELEASED_NETS``), which the
   conversion needs for the NYUDv2 colour and HHA nets (identical shapes).
+- FCN on SIFT Flow: URLs from the ``caffemodel-url`` files of
+  ``siftflow-fcn{32s,16s,8s}`` of the same repository; no checksum was found.
 """
 
 import re
@@ -188,6 +190,16 @@ _ENTRIES = [
             '(SHA-256 recorded on first download)',
         )
         for images, words in (('color', 'colour'), ('hha', 'HHA'))
+    ],
+    *[
+        _fcn(
+            f'siftflow-fcn{variant}-heavy',
+            variant,
+            {},
+            f'released FCN-{variant}, SIFT Flow: 33 semantic (_sem) + 3 geometric (_geo) '
+            'classes on one VGG16; no checksum published (SHA-256 recorded on first download)',
+        )
+        for variant in ('32s', '16s', '8s')
     ],
     _fcn(
         'nyud-fcn32s-color-hha-heavy',

@@ -110,3 +110,19 @@ def test_format_only_writes_predictions(tmp_path):
     written = np.array(Image.open(tmp_path / 'img0.png'))
     predicted = samples[0]['pred_sem_seg']['data']
     assert written.ravel().tolist() == predicted.ravel().tolist()
+
+
+def test_excluded_classes_leave_the_means_whatever_is_predicted():
+    # Class 3 ('d') is predicted twice and never labelled; excluded, it no longer
+    # counts in the mean IU with IU 0. Class 0 ('a') is labelled: excluded, its
+    # pixels still count in the pixel accuracy but not in the means.
+    scores = _evaluate(FCNMetric(exclude_classes=('a', 'd')), _samples(CONFUSION))
+    assert scores['aAcc'] == pytest.approx(100 * 14 / 19, abs=0.005)
+    assert scores['mAcc'] == pytest.approx(100 * (3 / 4 + 6 / 7) / 2, abs=0.005)
+    assert scores['mIoU'] == pytest.approx(100 * (3 / 5 + 6 / 8) / 2, abs=0.005)
+    assert scores['fwIoU'] == pytest.approx(100 * (4 * 3 / 5 + 7 * 6 / 8) / 11, abs=0.005)
+
+
+def test_excluding_an_unknown_class_names_it():
+    with pytest.raises(ValueError, match=r"exclude_classes \['cow'\] are not classes"):
+        _evaluate(FCNMetric(exclude_classes='cow'), _samples(CONFUSION))

@@ -310,3 +310,44 @@ def caffe_two_stream_fcn32s(
         fused = weight * score if fused is None else fused + weight * score
     upscore = weights['upscore.weight']
     return _crop(F.conv_transpose2d(fused, upscore, stride=upscore.shape[-1] // 2), 19, image)
+
+
+def suffixed(weights: Dict[str, Tensor], suffix: str) -> Dict[str, Tensor]:
+    """Head weights with their layers renamed ``<layer>_<suffix>`` (SIFT Flow's nets)."""
+    out: Dict[str, Tensor] = OrderedDict()
+    for key, value in weights.items():
+        layer, param = key.rsplit('.', 1)
+        out[f'{layer}_{suffix}.{param}'] = value
+    return out
+
+
+def siftflow_weights(
+    body: Dict[str, Tensor], variant: str, generator: torch.Generator, fc_channels: int = 4096
+) -> Dict[str, Tensor]:
+    """A SIFT Flow FCN in the reference names: ``body`` (``caffe_vgg16``) and two random
+    heads of ``variant``, 33 classes suffixed ``_sem`` and 3 suffixed ``_geo``."""
+    weights = OrderedDict(body)
+    for suffix, num_classes in (('sem', 33), ('geo', 3)):
+        head = fcn_head(variant, num_classes, generator, fc_channels=fc_channels)
+        weights.update(suffixed(head, suffix))
+    return weights
+
+
+def caffe_siftflow_scores(
+    weights: Dict[str, Tensor], image: Tensor, variant: str
+) -> Tuple[Tensor, Tensor]:
+    """Semantic ``(N, 33, H, W)`` and geometric ``(N, 3, H, W)`` scores of the reference
+    SIFT Flow net: the body once, then each suffix's head as the VOC net's."""
+    features = caffe_vgg16_features(weights, image)
+    scores = []
+    for suffix in ('sem', 'geo'):
+        ending = f'_{suffix}'
+        head = {
+            layer[: -len(ending)] + '.' + param: value
+            for layer, param, value in (
+                (*key.rsplit('.', 1), value) for key, value in weights.items()
+            )
+            if layer.endswith(ending)
+        }
+        scores.append(caffe_fcn_head(head, features, image, variant))
+    return scores[0], scores[1]

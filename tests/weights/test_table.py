@@ -55,6 +55,9 @@ def test_caffe_entries_carry_only_published_checksums():
         'nyud-fcn32s-hha-heavy': ('32s', {}),
         'nyud-fcn32s-color-hha-heavy': ('32s', {}),
         'fcn-alexnet-pascal': ('32s', {}),
+        'siftflow-fcn32s-heavy': ('32s', {}),
+        'siftflow-fcn16s-heavy': ('16s', {}),
+        'siftflow-fcn8s-heavy': ('8s', {}),
     }
     for name, (variant, checksums) in expected.items():
         entry = WEIGHTS[name]

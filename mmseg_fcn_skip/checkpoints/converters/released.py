@@ -1,4 +1,4 @@
-"""The released single-task VGG16 FCNs: which one a file is, and its classes in mmseg's order.
+"""The released VGG16 FCNs: which one a file is, and its classes in mmseg's order.
 
 The reference repository (shelhamer/fcn.berkeleyvision.org) releases nine VGG16 nets
 with the layer names of its PASCAL VOC nets (see ``fcn.py``): four on PASCAL VOC
@@ -22,8 +22,13 @@ order to the order of the dataset's classes, spellings told apart by
 :data:`CLASS_ALIASES`; released classes the dataset lacks are dropped (PASCAL-Context's
 background for mmseg's 59-class ``PascalContextDataset59``).
 
-Not covered here: SIFT Flow (every head layer twice, ``_sem``/``_geo``) and
-FCN-AlexNet have other layers; their files are refused, naming the layers found.
+The three SIFT Flow nets (``siftflow-fcn{32,16,8}s-heavy``: every head layer twice,
+``_sem``/``_geo``) are converted by ``converters.siftflow`` (a file with
+``score_fr_sem`` goes there) and recognised here by the semantic head's variant and
+33 classes among the nets with a ``geo`` task (``ReleasedNet.tasks``).
+
+Not covered here: FCN-AlexNet has other layers; its files are refused, naming the
+layers found.
 """
 
 import re
@@ -34,6 +39,7 @@ from mmseg.datasets import PascalVOCDataset
 from mmseg.registry import DATASETS
 
 from ...datasets.nyud import NYUD_CLASSES
+from ...datasets.siftflow import SIFTFLOW_CLASSES
 from .common import StateDict
 from .fcn import CONFIGS, caffe_fcn_to_mmseg, detect_fcn_variant, fcn_meta
 
@@ -90,6 +96,7 @@ CLASS_ALIASES: Dict[str, str] = {
 CAFFE_MEAN = (104.00699, 116.66877, 122.67892)
 NYUD_COLOUR_MEAN = (116.190, 97.203, 92.318)
 NYUD_HHA_MEAN = (132.431, 94.076, 118.477)
+SIFTFLOW_MEAN = (114.578, 115.294, 108.353)
 
 
 class ReleasedNet(NamedTuple):
@@ -108,6 +115,8 @@ class ReleasedNet(NamedTuple):
         streams (tuple[str]): For a multi-stream net, the suffixes of its streams'
             layer names in the order of the input's channels (``('color', 'hha')``);
             empty for a single-stream net.
+        tasks (tuple[str]): Its further tasks (``MultiTaskEncoderDecoder``'s
+            ``task_heads``): ``('geo',)`` for SIFT Flow, else none.
     """
 
     name: str
@@ -119,6 +128,7 @@ class ReleasedNet(NamedTuple):
     mean: Tuple[float, ...] = CAFFE_MEAN
     bgr_to_rgb: bool = False
     streams: Tuple[str, ...] = ()
+    tasks: Tuple[str, ...] = ()
 
     @property
     def input(self) -> str:
@@ -163,6 +173,21 @@ def _nyud(images: str, mean: Tuple[float, ...], bgr_to_rgb: bool) -> ReleasedNet
 #: Suffixes of the colour-HHA late fusion net's layers, colour's first (its input order).
 COLOUR_HHA_STREAMS = ('color', 'hha')
 
+
+def _siftflow(variant: str) -> ReleasedNet:
+    return ReleasedNet(
+        f'siftflow-fcn{variant}-heavy',
+        variant,
+        'SIFT Flow (semantic + geometric)',
+        SIFTFLOW_CLASSES,
+        'SiftFlowDataset',
+        f'fcn_skip_caffe/fcn{variant}_vgg16-caffe_1xb1-100k_siftflow-256x256.py',
+        SIFTFLOW_MEAN,
+        False,
+        ('geo',),
+    )
+
+
 _NETS = [
     _voc('fcn32s-heavy-pascal', '32s'),
     _voc('fcn16s-heavy-pascal', '16s'),
@@ -184,6 +209,9 @@ _NETS = [
         False,
         COLOUR_HHA_STREAMS,
     ),
+    _siftflow('32s'),
+    _siftflow('16s'),
+    _siftflow('8s'),
 ]
 #: The released VGG16 FCNs with the reference layer names, by name.
 RELEASED_NETS: Dict[str, ReleasedNet] = {net.name: net for net in _NETS}
@@ -226,6 +254,10 @@ def convert_caffe_fcn(
             :func:`class_indices`; or ``dataset`` given for weights of no released
             net (their class names are unknown).
     """
+    if 'score_fr_sem.weight' in state_dict:
+        from .siftflow import convert_siftflow_fcn  # it builds on this module
+
+        return convert_siftflow_fcn(state_dict, variant, learn_upsample, net, dataset)
     if net in RELEASED_NETS and variant is None and RELEASED_NETS[net].variant == '8s-atonce':
         variant = '8s-atonce'  # port weights without Scale layers read as staged FCN-8s
     try:
@@ -235,8 +267,8 @@ def convert_caffe_fcn(
             f'{error.args[0]}. Layers found: {", ".join(layer_names(list(state_dict)))}. '
             'The converter knows the released VGG16 FCNs with the PASCAL VOC layer '
             f'names ({", ".join(RELEASED_NETS)}; the two-stream one through '
-            'converters.two_stream); SIFT Flow (_sem/_geo layers) and FCN-AlexNet are '
-            'not among them'
+            "converters.two_stream, SIFT Flow's through converters.siftflow); "
+            'FCN-AlexNet is not among them'
         ) from error
     meta = fcn_meta(converted, variant, learn_upsample)
     released = identify_released_net(state_dict, net, variant)
@@ -257,7 +289,10 @@ def convert_caffe_fcn(
 
 
 def identify_released_net(
-    state_dict: StateDict, net: Optional[str] = None, variant: Optional[str] = None
+    state_dict: StateDict,
+    net: Optional[str] = None,
+    variant: Optional[str] = None,
+    tasks: Tuple[str, ...] = (),
 ) -> Optional[ReleasedNet]:
     """The released net whose layers and shapes ``state_dict`` has.
 
@@ -268,6 +303,9 @@ def identify_released_net(
             for NYUDv2's colour and HHA nets, whose shapes are identical.
         variant: The FCN variant asked for (``'8s-atonce'`` tells at-once FCN-8s
             weights without Scale layers from staged ones).
+        tasks: The further tasks of the file (``('geo',)`` for SIFT Flow's, whose
+            ``state_dict`` is then its ``_sem`` head named as VOC's); only nets with
+            these tasks match.
 
     Returns:
         The net, or None for weights of a class count no net was released with
@@ -282,11 +320,16 @@ def identify_released_net(
     stream = {strip_suffix(key, first) for key in stream_keys(state_dict, first)}
     found_variant = variant or detect_fcn_variant(stream)
     num_classes = state_dict[f'score_fr{first}.weight'].shape[0]
-    found = (found_variant, num_classes, frozenset(suffixes))
+    found = (found_variant, num_classes, frozenset(suffixes), tuple(tasks))
     if net is not None:
         if net not in RELEASED_NETS:
             raise ValueError(f'net={net!r} is not a released net; use one of {list(RELEASED_NETS)}')
         released = RELEASED_NETS[net]
+        if released.tasks != tuple(tasks):
+            raise ValueError(
+                f'{net} has the further tasks {list(released.tasks)}, but the weights '
+                f'have {list(tasks)}; pick the right file or name'
+            )
         if _signature(released) != found:
             raise ValueError(
                 f'the weights are those of an FCN-{found_variant} with {num_classes} '
@@ -339,8 +382,8 @@ def strip_suffix(key: str, suffix: str) -> str:
     return f'{layer[: len(layer) - len(suffix)]}.{param}'
 
 
-def _signature(net: ReleasedNet) -> Tuple[str, int, frozenset]:
-    return net.variant, len(net.classes), frozenset(net.streams)
+def _signature(net: ReleasedNet) -> Tuple[str, int, frozenset, Tuple[str, ...]]:
+    return net.variant, len(net.classes), frozenset(net.streams), tuple(net.tasks)
 
 
 def _streams_text(suffixes: Sequence[str]) -> str:

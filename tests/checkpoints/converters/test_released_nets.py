@@ -188,16 +188,17 @@ def test_other_class_counts_convert_without_names_and_other_layers_are_refused(v
     weights = dict(vgg16_light, **fcn_head('16s', 7, torch.Generator(), fc_channels=FC))
     meta = convert(weights, CAFFE_FCN).meta
     assert 'net' not in meta and 'dataset_meta' not in meta and meta['num_classes'] == 7
-    sift_flow = dict(vgg16_light)
-    for task, count in (('sem', 33), ('geo', 3)):
+    # two heads with suffixes no released net has (SIFT Flow's _sem/_geo convert)
+    two_heads = dict(vgg16_light)
+    for task, count in (('left', 33), ('right', 3)):
         head = fcn_head('32s', count, torch.Generator(), fc_channels=FC)
-        sift_flow.update(
+        two_heads.update(
             {f'{k.split(".")[0]}_{task}.{k.split(".")[1]}': v for k, v in head.items()}
         )
     with pytest.raises(
-        KeyError, match=r'Layers found: conv1_1, .*fc7, score_fr_sem, upscore_sem, '
+        KeyError, match=r'Layers found: conv1_1, .*fc7, score_fr_left, upscore_left, '
     ):
-        convert(sift_flow, CAFFE_FCN)
+        convert(two_heads, CAFFE_FCN)
 
 
 def test_learned_upsampling_is_reordered_on_both_class_dimensions(vgg16_light):
