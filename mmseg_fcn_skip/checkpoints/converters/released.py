@@ -184,7 +184,7 @@ def _siftflow(variant: str) -> ReleasedNet:
         f'fcn_skip_caffe/fcn{variant}_vgg16-caffe_1xb1-100k_siftflow-256x256.py',
         SIFTFLOW_MEAN,
         False,
-        ('geo',),
+        tasks=('geo',),
     )
 
 
@@ -207,7 +207,7 @@ _NETS = [
         'fcn_skip_caffe/fcn32s_vgg16-caffe_1xb1-100k_nyudv2-40-color-hha-fullsize.py',
         NYUD_COLOUR_MEAN + NYUD_HHA_MEAN,
         False,
-        COLOUR_HHA_STREAMS,
+        streams=COLOUR_HHA_STREAMS,
     ),
     _siftflow('32s'),
     _siftflow('16s'),
