@@ -8,7 +8,7 @@ from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS
 
 from mmseg_fcn_skip.datasets import NYUD_CLASSES, NYUD_PALETTE
-from mmseg_fcn_skip.datasets.nyud import MAX_LISTED_FILES, bit_palette
+from mmseg_fcn_skip.datasets.nyud import bit_palette
 
 
 def test_the_palette_gives_each_class_a_distinct_voc_colour():
@@ -32,11 +32,15 @@ def test_every_bit_of_the_index_is_spread_down_to_the_lowest_colour_bits():
     assert bit_palette(1, start=2**21) == [[1, 0, 0]]
 
 
-def _nyud_layout(root: Path, names, present) -> None:
+def _nyud_layout(root: Path, names, present, images_only=()) -> None:
+    """Empty image and label files of the samples ``present`` (images alone of
+    ``images_only``) and a split list ``train.txt`` of ``names``."""
     for folder in ('images', 'annotations'):
         (root / folder).mkdir(parents=True)
-        for name in present:
-            (root / folder / f'{name}.png').write_bytes(b'')
+    for name in [*present, *images_only]:
+        (root / 'images' / f'{name}.png').write_bytes(b'')
+    for name in present:
+        (root / 'annotations' / f'{name}.png').write_bytes(b'')
     (root / 'train.txt').write_text(''.join(f'{name}\n' for name in names))
 
 
@@ -65,12 +69,23 @@ def test_a_listed_sample_without_files_is_named_when_the_dataset_is_built(tmp_pa
     )
 
 
-def test_many_missing_files_are_counted_past_the_listed_ones(tmp_path):
+@pytest.mark.parametrize('missing, more', [(5, ''), (6, ' and 1 more'), (8, ' and 3 more')])
+def test_the_first_five_missing_files_are_named_and_the_rest_counted(tmp_path, missing, more):
+    """Four samples (8 files), the first ``8 - missing`` with their image."""
     names = [f'img_{i}' for i in range(4)]
-    _nyud_layout(tmp_path, names, present=[])
-    with pytest.raises(FileNotFoundError, match=r'8 file\(s\)') as error:
+    _nyud_layout(tmp_path, names, present=[], images_only=names[: 8 - missing])
+    paths = [
+        str(tmp_path / folder / f'{name}.png')
+        for index, name in enumerate(names)
+        for folder in ('images', 'annotations')
+        if folder == 'annotations' or index >= 8 - missing
+    ]
+    assert len(paths) == missing
+    with pytest.raises(FileNotFoundError) as error:
         _build(tmp_path)
-    assert f' and {8 - MAX_LISTED_FILES} more. ' in str(error.value)
+    message = str(error.value)
+    assert message.startswith(f'NYUDv2: {missing} file(s) of the samples listed in ')
+    assert f' are missing: {", ".join(paths[:5])}{more}. Write the dataset with ' in message
 
 
 def test_a_complete_list_builds_with_the_40_classes(tmp_path):
