@@ -208,12 +208,27 @@ def find_config(name: str, root: Optional[Path] = None) -> Path:
         raise ConfigNameError(
             f'{name!r} names several shipped configs ({", ".join(by_file)}); give the folder too'
         )
-    close = difflib.get_close_matches(wanted, every, n=3, cutoff=0.6)
-    close += [n for n in difflib.get_close_matches(wanted, [n.rsplit('/', 1)[-1] for n in every])]
-    hint = _did_you_mean([n for n in every if n in close or n.rsplit('/', 1)[-1] in close])
+    hint = _did_you_mean(closest_configs(wanted, every))
     raise ConfigNameError(
         f'{name!r} is no shipped config{hint}; `fcn-config list` prints every name'
     )
+
+
+def closest_configs(wanted: str, names: Sequence[str], cutoff: float = 0.6) -> List[str]:
+    """``names`` at least ``cutoff`` alike to ``wanted``, closest first.
+
+    A name's closeness is the larger of ``difflib``'s ratio for the whole path
+    (``fcn_skip/x.py``) and for its file name alone (``x.py``).
+    """
+
+    def closeness(name: str) -> float:
+        return max(
+            difflib.SequenceMatcher(None, wanted, candidate).ratio()
+            for candidate in (name, name.rsplit('/', 1)[-1])
+        )
+
+    scored = sorted(((closeness(n), n) for n in names), key=lambda pair: -pair[0])
+    return [name for score, name in scored if score >= cutoff]
 
 
 def _did_you_mean(names: Sequence[str]) -> str:

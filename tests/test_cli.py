@@ -85,6 +85,19 @@ def test_a_misspelled_name_gets_the_closest_ones():
     )
 
 
+def test_the_hint_names_the_closest_configs_first_not_the_first_listed():
+    # fcn8s_voc.py is the closest to 'fcn8s_voc12' (0.92, against 0.77 for
+    # fcn8s_toy.py and 0.69 for fcn4s_toy.py, which come before it in the listing).
+    with pytest.raises(cli.ConfigNameError, match="did you mean 'fcn8s_voc.py' or "):
+        cli.find_config('fcn8s_voc12')
+
+
+def test_closest_configs_are_ordered_by_closeness_above_the_cutoff():
+    names = ['a/abcx.py', 'abcd.py', 'zzzz.py']
+    assert cli.closest_configs('abcd.py', names) == ['abcd.py', 'a/abcx.py']
+    assert cli.closest_configs('abcd.py', names, cutoff=0.9) == ['abcd.py']
+
+
 @pytest.mark.parametrize(
     'name',
     [

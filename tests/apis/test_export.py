@@ -46,6 +46,22 @@ def test_onnxruntime_matches_pytorch_at_every_size(exported):
     assert max(errors.values()) <= ONNX_TOLERANCE
 
 
+def test_a_graph_with_the_other_channel_order_is_a_mismatch(tmp_path):
+    """The check feeds images of 0..255, as loaded: a swap of B and R moves the logits
+    well beyond the tolerance (on images of 0..1 it would not show)."""
+    model = load_model(*light_checkpoint(tmp_path))  # fcn8s_toy.py: bgr_to_rgb=True
+    onnx_file = export_onnx(model, tmp_path / 'model.onnx', shape=(64, 64))
+    model.cfg.model.data_preprocessor.bgr_to_rgb = False
+    errors = check_onnx(model, onnx_file, SIZES)
+    assert min(errors.values()) > 100 * ONNX_TOLERANCE
+
+
+def test_the_default_images_are_those_of_seed_0(exported):
+    """What tools/deployment/export_onnx.py prints is repeated with ``seed=0``."""
+    model, onnx_file = exported
+    assert check_onnx(model, onnx_file, SIZES) == check_onnx(model, onnx_file, SIZES, seed=0)
+
+
 def test_raw_bgr_images_give_mmseg_logits_and_labels(exported):
     """The graph includes the preprocessor: raw BGR in, mmseg's own logits out."""
     model, onnx_file = exported

@@ -7,7 +7,10 @@ from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS
 
 from mmseg_fcn_skip.datasets import TOY_SHAPES_CLASSES, ToyShapesDataset, generate_toy_shapes
-from mmseg_fcn_skip.datasets.toy_shapes import _draw_shape
+from mmseg_fcn_skip.datasets.toy_shapes import _draw_shape, _shape_pixels
+
+#: The mean RGB colour of each foreground class (disc, box, triangle, bar).
+MEAN_RGB = {1: (200, 70, 70), 2: (70, 180, 80), 3: (80, 100, 200), 4: (200, 190, 60)}
 
 
 @pytest.fixture(scope='module')
@@ -109,16 +112,29 @@ def test_dataset_loads_through_registry(toy_root):
 def test_shapes_have_the_colour_of_their_class(toy_root):
     """Averaged over the shapes drawn, a class's pixels have its mean RGB colour (each
     shape draws its colour around it with a spread of 25)."""
-    mean_rgb = {1: (200, 70, 70), 2: (70, 180, 80), 3: (80, 100, 200), 4: (200, 190, 60)}
-    pixels = {c: [] for c in mean_rgb}
+    pixels = {c: [] for c in MEAN_RGB}
     for ann_path in sorted(toy_root.glob('ann_dir/train/*.png')):
         label = cv2.imread(str(ann_path), cv2.IMREAD_UNCHANGED)
         bgr = cv2.imread(str(toy_root / 'img_dir' / 'train' / ann_path.name))
-        for class_id in mean_rgb:
+        for class_id in MEAN_RGB:
             pixels[class_id].append(bgr[label == class_id][:, ::-1])
-    for class_id, expected in mean_rgb.items():
+    for class_id, expected in MEAN_RGB.items():
         found = np.concatenate(pixels[class_id]).mean(0)
         assert np.abs(found - expected).max() < 30, (class_id, found)
+
+
+class _NoSpread:
+    """Draws every normal value at its mean: shape colours without their jitter."""
+
+    def normal(self, loc=0.0, scale=1.0, size=None):
+        return np.full(size, loc, dtype=np.float64)
+
+
+@pytest.mark.parametrize('class_id', sorted(MEAN_RGB))
+def test_a_shape_without_jitter_has_exactly_its_class_colour(class_id):
+    pixels = _shape_pixels(_NoSpread(), class_id, count=3)
+    assert pixels.dtype == np.uint8
+    assert pixels.tolist() == [list(MEAN_RGB[class_id])] * 3
 
 
 @pytest.mark.parametrize(

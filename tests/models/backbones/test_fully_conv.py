@@ -15,6 +15,15 @@ def test_positive_int_check_names_the_argument(value):
         check_positive_int('fc_channels', value)
 
 
+def test_one_channel_is_a_width():
+    check_positive_int('fc_channels', 1)  # no error
+    vgg = FullyConvVGG(depth=11, base_channels=1, fc_channels=1, out_indices=range(6))
+    assert vgg.out_channels == (1, 2, 4, 8, 8, 1)
+    assert [level.shape[1] for level in vgg(torch.rand(1, 3, 64, 64))] == [1, 2, 4, 8, 8, 1]
+    alexnet = FullyConvAlexNet(channels=(2, 2, 2, 2, 2), fc_channels=1)
+    assert alexnet.out_channels[-1] == 1
+
+
 def test_layer_cfg_check_names_the_unknown_type():
     check_layer_cfg('norm_cfg', None)
     check_layer_cfg('norm_cfg', dict(type='BN'))

@@ -25,10 +25,11 @@ from analysis_lib.benchmark.measure import (
     HOST_TIMERS,
     Measurement,
     make_inference,
+    matmul_tflops,
     profile_top_ops,
 )
 from analysis_lib.benchmark.models import ModelSpec, config_name
-from analysis_lib.benchmark.report import COLUMNS, format_report, format_table
+from analysis_lib.benchmark.report import COLUMNS, format_report, format_table, write_json
 from analysis_lib.benchmark.runner import (
     BenchmarkSettings,
     ModelRun,
@@ -351,6 +352,53 @@ def test_profile_ranks_the_costliest_operators():
         (op['ms_per_step'] for op in ops), reverse=True
     )
     assert ops[0]['ms_per_step'] > 0 and 0 < sum(op['share'] for op in ops) <= 1 + 1e-9
+
+
+class _Profile:
+    """``torch.profiler.profile`` with fixed self CPU times (microseconds)."""
+
+    def __init__(self, activities):
+        self.events = [
+            type('Event', (), dict(key=op, self_cpu_time_total=us))
+            for op, us in [('aten::add', 1000), ('aten::mm', 3000)]
+        ]
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def key_averages(self):
+        return self.events
+
+
+def test_profile_gives_milliseconds_per_step_and_shares(monkeypatch):
+    """3 ms of matmuls and 1 ms of additions over 2 steps: 1.5 and 0.5 ms per step."""
+    monkeypatch.setattr(torch.profiler, 'profile', _Profile)
+    ops = profile_top_ops(lambda: None, CPU, steps=2)
+    assert ops == [
+        dict(op='aten::mm', ms_per_step=1.5, share=0.75),
+        dict(op='aten::add', ms_per_step=0.5, share=0.25),
+    ]
+
+
+def test_matmul_rate_counts_two_flops_per_multiply_add(monkeypatch):
+    """A 10x10 by 10x10 product is 1,000 multiply-adds; 50 of them per timed call, a
+    call taking 0.25 s on a clock that advances 0.25 s per reading: 4e-7 TFLOP/s."""
+    ticks = iter(range(100))
+    monkeypatch.setitem(HOST_TIMERS, 'wall', lambda: 1000 + 0.25 * next(ticks))
+    assert matmul_tflops(CPU, size=10, iterations=50) == 2 * 1000 * 50 / 0.25 / 1e12 == 4e-7
+
+
+def test_the_json_report_is_indented_by_two_and_ends_with_a_newline(tmp_path):
+    path = write_json(
+        dict(results=[dict(model='fcn8s_voc', tflops=0.5)]), tmp_path / 'a' / 'r.json'
+    )
+    assert path.read_text() == (
+        '{\n  "results": [\n    {\n      "model": "fcn8s_voc",\n      "tflops": 0.5\n'
+        '    }\n  ]\n}\n'
+    )
 
 
 def test_report_lists_the_profile_after_the_table():

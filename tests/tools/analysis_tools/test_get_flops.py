@@ -30,6 +30,13 @@ def test_one_size_is_a_square_and_overrides_apply(tmp_path, capsys):
     assert wider['params'] - square['params'] == 16 * (33 + 33 + 65)
 
 
+def test_the_default_input_is_512_by_512(tmp_path, capsys):
+    config = write_config(tmp_path, backbone=VGG11_BACKBONE)
+    result = load_tool('analysis_tools/get_flops').main([str(config)])
+    assert 'Input shape: 3 x 512 x 512' in capsys.readouterr().out
+    assert result == model_complexity(Config.fromfile(config), (512, 512))
+
+
 def test_shape_takes_one_or_two_sizes(tmp_path, capsys):
     with pytest.raises(SystemExit, match='^2$'):  # argparse's usage error
         load_tool('analysis_tools/get_flops').parse_args(['c.py', '--shape', '1', '2', '3'])

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from analysis_lib.grids import (
     LevelGrid,
+    _symmetric_positions,
     config_value,
     probe_level_grids,
     probe_mean_shift,
@@ -146,3 +147,10 @@ def test_every_composition_config_is_aligned(name):
 def test_an_odd_batch_is_refused():
     with pytest.raises(ValueError, match='batch=3 must be an even number'):
         probe_level_grids(RESNET_V1C_18, batch=3)
+
+
+def test_probed_pixels_are_pairs_about_the_middle_spread_over_the_middle_half():
+    """Of 0..64 the middle half is 16..48: pairs (16, 48) and (24, 40), the second
+    half way from the quarter to the middle; of 0..63, 15.75..47.25 in four steps."""
+    assert _symmetric_positions(65, 4) == [16, 48, 24, 40]
+    assert _symmetric_positions(64, 8) == [15, 48, 19, 44, 23, 40, 27, 36]

@@ -53,6 +53,9 @@ def test_settings_list_known_operators():
     files = mutants.source_files(config)
     assert 'tools/train.py' in files
     assert not any(f.startswith('tools/dev/') for f in files)
+    # one-off measurements, neither shipped nor tested
+    assert not any(f.startswith('tools/experiments/') for f in files)
+    assert 'tools/analysis_tools/analysis_lib/grids.py' in files
 
 
 def test_changed_lines_of_working_tree(tmp_path, monkeypatch):
