@@ -74,7 +74,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         default=[],
         metavar='NAME=DIR',
         help="multi-modal models: the folder of a modality's files, e.g. hha=my_data/hha "
-        "(at the images' paths below INPUT, as .png; repeatable; default: the config's "
+        "(at the images' paths below INPUT, with the config's modality suffix, .png; repeatable; default: the config's "
         "naming rule, the folder of that name next to each image's folder)",
     )
     parser.add_argument(

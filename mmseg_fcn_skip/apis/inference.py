@@ -25,10 +25,10 @@ colour-depth): the inputs are the colour images, and each image's modality files
 naming rule (its dataset's ``modalities=dict(hha='hha')``: the file of the image's stem
 in the folder ``hha`` next to the image's folder, ``images/img_5001.png`` ->
 ``hha/img_5001.png``), or below a folder named for the modality (``modality_dirs``,
-``tools/infer.py --modality hha=DIR``: ``DIR/<path below the input root>``, suffix
-``.png``). A missing file stops the run before anything is predicted, naming it. The
-pipeline then reads the colour image and those files itself, and the overlay is drawn
-over the colour image.
+``tools/infer.py --modality hha=DIR``: ``DIR/<path below the input root>``); both
+with the dataset's ``modality_suffix`` (``.png``). A missing file stops the run before
+anything is predicted, naming it. The pipeline then reads the colour image and those
+files itself, and the overlay is drawn over the colour image.
 """
 
 import copy

@@ -3,7 +3,8 @@ release in the reference's layout.
 
 The page marks its blocks with ``<!-- nyud-test: KIND -->``: ``prepare`` (the
 converter), ``colour-d`` and ``colour-hha`` (training, testing), ``predict`` and
-``predict-elsewhere`` (tools/infer.py). Each line runs from a folder laid out like the
+``predict-elsewhere`` (tools/infer.py), ``released`` (the released colour-HHA net by
+name, served from 127.0.0.1 with fc6/fc7 of 8). Each line runs from a folder laid out like the
 repository (``configs`` copied, ``tools`` linked, ``data/nyud`` the release), with
 ``--cfg-options`` appended that make the models light (4 to 32 channels, fc6/fc7 of 8,
 no pretrained weights) and train 2 iterations; the checkpoint the page names
@@ -20,10 +21,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from tests.helpers import REPO
+from tests.helpers.caffemodel_writer import caffemodel
 from tests.helpers.nyud_release import SHAPE, SPLITS, write_nyud_release
+from tests.helpers.reference_nets import two_stream_fcn32s
+from tests.helpers.weights_server import WeightsServer, loopback_only_env
 
 PAGE = REPO / 'docs' / 'datasets' / 'nyud.md'
 BLOCK = re.compile(r'<!-- nyud-test: ([\w-]+) -->\n```\w*\n(.*?)\n```', re.S)
@@ -32,6 +37,8 @@ COLOUR_D = 'fcn32s_vgg16-caffe_1xb1-100k_nyudv2-40-color-d-fullsize'
 NAMES = sorted(f'img_{image_id}' for ids in SPLITS.values() for image_id in ids)
 # The first test image, kept in a sub-folder by the 'elsewhere' layout.
 NESTED = Path('kitchen') / 'img_5004.png'
+RELEASED = 'nyud-fcn32s-color-hha-heavy'
+FC = 8
 
 
 def page_lines(kind: str) -> list:
@@ -40,13 +47,15 @@ def page_lines(kind: str) -> list:
     return [line for block in blocks for line in block.splitlines() if line.strip()]
 
 
-def light_options(config: str) -> list:
-    """``--cfg-options`` for a light model of ``config`` and a 2-iteration run."""
+def light_options(config: str, full_width: bool = False) -> list:
+    """``--cfg-options`` for a light model of ``config`` and a 2-iteration run; with
+    ``full_width`` only fc6/fc7 are narrowed (as in the served released file)."""
     if config == COLOUR_HHA:
         options = {}
         for stream in (0, 1):
-            options[f'model.backbone.streams.{stream}.base_channels'] = 4
-            options[f'model.backbone.streams.{stream}.fc_channels'] = 8
+            if not full_width:
+                options[f'model.backbone.streams.{stream}.base_channels'] = 4
+            options[f'model.backbone.streams.{stream}.fc_channels'] = FC
             options[f'model.backbone.streams.{stream}.init_cfg'] = None
             options[f'model.decode_head.streams.{stream}.in_channels'] = '[8]'
             options[f'model.decode_head.streams.{stream}.init_cfg'] = None
@@ -71,13 +80,16 @@ def light_options(config: str) -> list:
     return ['--cfg-options', *[f'{k}={v}' for k, v in options.items()]]
 
 
-def run_line(line: str, root: Path, *extra: str, status: int = 0) -> str:
+def run_line(
+    line: str, root: Path, *extra: str, status: int = 0, env: dict = None, full_width=False
+) -> str:
     """Run a page line (``python ...``) with ``extra`` arguments appended."""
     argv = shlex.split(line)
     assert argv[0] == 'python', line
     config = next((Path(a).stem for a in argv if a.endswith('-fullsize.py')), None)
-    argv = [sys.executable, *argv[1:], *(light_options(config) if config else []), *extra]
-    env = dict(os.environ, OMP_NUM_THREADS='1')
+    options = light_options(config, full_width) if config else []
+    argv = [sys.executable, *argv[1:], *options, *extra]
+    env = dict(env or os.environ, OMP_NUM_THREADS='1')
     result = subprocess.run(argv, cwd=root, env=env, capture_output=True, text=True, timeout=600)
     output = result.stdout + result.stderr
     assert result.returncode == status, output[-3000:]
@@ -160,3 +172,31 @@ def test_infer_elsewhere_reads_the_named_hha_folder(project):
         'their folder with --modality hha=DIR (infer_images: modality_dirs=dict(hha=DIR))'
     ]
     assert not (project / 'outputs' / 'missing').exists()
+
+
+def released_file() -> bytes:
+    """A ``.caffemodel`` with the released two-stream net's layer names, VGG16's widths
+    and fc6/fc7 of ``FC``, random weights."""
+    weights = two_stream_fcn32s(torch.Generator().manual_seed(0), 40, fc_channels=FC)
+    types = {key.rsplit('.', 1)[0]: 'Convolution' for key in weights}
+    types['upscore'] = 'Deconvolution'
+    return caffemodel(weights, types)
+
+
+def test_the_released_net_by_name_tests_and_predicts(project, tmp_path):
+    test_line, infer_line = page_lines('released')
+    assert all(RELEASED in line for line in (test_line, infer_line))
+    with WeightsServer({f'mirror/{RELEASED}.caffemodel': released_file()}) as server:
+        env = dict(
+            loopback_only_env(),
+            FCN_WEIGHTS_MIRROR=server.url('mirror/'),
+            TORCH_HOME=str(tmp_path / 'torch_home'),
+        )
+        output = run_line(test_line, project, env=env, full_width=True)
+        assert re.search(r'(^|\s)mIoU: [\d.]+', output)
+        output = run_line(infer_line, project, env=env, full_width=True)
+        assert server.requests == {f'mirror/{RELEASED}.caffemodel': 1}  # then cached
+    assert f'{len(NAMES)} images written to outputs/color-hha-released' in output
+    labels = labels_in(project / 'outputs' / 'color-hha-released' / 'pred')
+    assert list(labels) == [f'{name}.png' for name in NAMES]
+    assert all(np.array(png).shape == SHAPE for png in labels.values())
