@@ -1,12 +1,19 @@
 """Predict label maps for an image, a folder or a glob of images.
 
 Usage: ``python tools/infer.py CONFIG CHECKPOINT INPUT [--out DIR] [--device cpu]
-[--batch-size N]``. Writes ``DIR/pred/<name>.png`` (palette PNG of class indices; a
+[--batch-size N] [--modality NAME=DIR]``. Writes ``DIR/pred/<name>.png`` (palette PNG of class indices; a
 multi-task model also ``DIR/pred_<task>/<name>.png`` for each further task) and
 ``DIR/vis/<name>.png`` (colour overlay) per image; a rerun skips the images already
 done. Images inside an output folder (this run's or an earlier one's, marked by a
 ``.fcn_skip_outputs`` file) are never taken as inputs. Exits with status 1 if some
 images could not be read (the others are written).
+
+A multi-modal model (colour-HHA, colour-depth) takes the colour images as INPUT and
+finds each one's modality files by the config's naming rule (``modalities=dict(hha='hha')``:
+``images/img_5001.png`` -> ``hha/img_5001.png``, the folder next to the image's), or
+below the folder that ``--modality hha=DIR`` names (at the image's path below the
+input folder, as ``.png``). A missing file stops the run before anything is predicted,
+naming the file (status 2).
 """
 
 import argparse
@@ -19,7 +26,7 @@ from mmengine.config import DictAction
 
 import mmseg_fcn_skip  # noqa: F401  (fills the registries)
 from mmseg_fcn_skip.apis import find_images, infer_images, load_model
-from mmseg_fcn_skip.apis.inference import BATCH_MODES
+from mmseg_fcn_skip.apis.inference import BATCH_MODES, ModalityError
 from mmseg_fcn_skip.engine.preflight import check_checkpoint_source, exit_on_errors
 
 
@@ -62,12 +69,31 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         '--opacity', type=float, default=0.5, help='label colour weight in the overlay'
     )
     parser.add_argument(
+        '--modality',
+        action='append',
+        default=[],
+        metavar='NAME=DIR',
+        help="multi-modal models: the folder of a modality's files, e.g. hha=my_data/hha "
+        "(at the images' paths below INPUT, with the config's modality suffix, .png; repeatable; default: the config's "
+        "naming rule, the folder of that name next to each image's folder)",
+    )
+    parser.add_argument(
         '--cfg-options',
         nargs='+',
         action=DictAction,
         help='override config settings as key=value pairs',
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    args.modality_dirs = {}
+    for option in args.modality:
+        name, _, folder = option.partition('=')
+        if not name or not folder or name in args.modality_dirs:
+            parser.error(
+                f'--modality {option}: give each modality once as NAME=DIR, e.g. '
+                '--modality hha=data/nyudv2/hha'
+            )
+        args.modality_dirs[name] = folder
+    return args
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -78,16 +104,20 @@ def main(argv: Optional[List[str]] = None) -> int:
     out_dir = Path(args.out)
     paths, root = find_images(args.input, exclude=out_dir)
     model = load_model(args.config, args.checkpoint, args.device, args.cfg_options)
-    summary = infer_images(
-        model,
-        paths,
-        root,
-        out_dir,
-        batch_size=args.batch_size,
-        batch_mode=args.batch_mode,
-        skip_existing=args.skip_existing,
-        opacity=args.opacity,
-    )
+    try:
+        summary = infer_images(
+            model,
+            paths,
+            root,
+            out_dir,
+            batch_size=args.batch_size,
+            batch_mode=args.batch_mode,
+            skip_existing=args.skip_existing,
+            opacity=args.opacity,
+            modality_dirs=args.modality_dirs,
+        )
+    except ModalityError as error:  # a missing HHA or depth file: one line, status 2
+        exit_on_errors([str(error)])
     print(
         f'{summary.written} images written to {out_dir}, {summary.skipped} skipped '
         f'(outputs exist), {len(summary.failed)} failed'

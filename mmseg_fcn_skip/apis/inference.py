@@ -18,6 +18,17 @@ Batches (``batch_mode``):
   plugin's head are aligned to the top-left, so the padding is cut off exactly. Faster
   for mixed sizes, but pixels within the receptive field of the bottom/right edge see
   the padding and may differ slightly from batch size 1.
+
+Multi-modal models (a test pipeline with ``LoadMultiModalImage``, e.g. colour-HHA or
+colour-depth): the inputs are the colour images, and each image's modality files
+(:func:`pipeline_modalities`) are found by :func:`find_modality_files`: by the config's
+naming rule (its dataset's ``modalities=dict(hha='hha')``: the file of the image's stem
+in the folder ``hha`` next to the image's folder, ``images/img_5001.png`` ->
+``hha/img_5001.png``), or below a folder named for the modality (``modality_dirs``,
+``tools/infer.py --modality hha=DIR``: ``DIR/<path below the input root>``); both
+with the dataset's ``modality_suffix`` (``.png``). A missing file stops the run before
+anything is predicted, naming it. The pipeline then reads the colour image and those
+files itself, and the overlay is drawn over the colour image.
 """
 
 import copy
@@ -26,7 +37,7 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import cv2
 import mmcv
@@ -41,12 +52,23 @@ from mmseg.structures import SegDataSample
 from PIL import Image
 from torch import Tensor
 
+from ..datasets.transforms.multi_modal import MODALITY_SUFFIX, sibling_path
+
 IMAGE_SUFFIXES = ('.bmp', '.jpeg', '.jpg', '.png', '.tif', '.tiff', '.webp')
 BATCH_MODES = ('group', 'pad')
 LABEL_DIR, OVERLAY_DIR = 'pred', 'vis'
+#: The loading step of a multi-modal test pipeline; kept for inference (it reads the files).
+MULTI_MODAL_LOADER = 'LoadMultiModalImage'
+#: The step computing HHA from a depth file before the loader.
+DEPTH_TO_HHA = 'DepthToHHA'
 #: Written into every output folder: images under a folder holding it are outputs,
 #: never inputs, also for a later run that writes elsewhere.
 OUTPUT_MARKER = '.fcn_skip_outputs'
+
+
+class ModalityError(ValueError):
+    """A modality file of an image to predict is missing, or a modality folder is given
+    that the model's test pipeline does not read (one line, naming the fix)."""
 
 
 @dataclass
@@ -163,11 +185,32 @@ def plan_batches(
 
 
 def build_inference_pipeline(cfg: Config) -> Compose:
-    """The config's test pipeline for images already loaded as BGR arrays.
+    """The config's test pipeline for inference, without the annotation loading.
 
-    Takes ``test_dataloader.dataset.pipeline`` (else ``test_pipeline``), drops the
-    annotation loading and loads from an array instead of a file.
+    Takes ``test_dataloader.dataset.pipeline`` (else ``test_pipeline``). Its
+    ``LoadImageFromFile`` loads from an array instead (the pipeline takes
+    ``dict(img=<BGR array>)``); a multi-modal pipeline keeps its
+    ``LoadMultiModalImage``, which reads the files (it takes
+    ``dict(img_path=..., modality_paths=dict(hha=...))``).
     """
+    pipeline = _test_pipeline_cfg(cfg)
+    labels = ('LoadAnnotations', 'LoadDepthAnnotation', 'LoadTaskAnnotations')
+    pipeline = [t for t in pipeline if t['type'] not in labels]
+    if any(t['type'] == MULTI_MODAL_LOADER for t in pipeline):
+        return Compose(pipeline)
+    loaders = [t for t in pipeline if t['type'] == 'LoadImageFromFile']
+    if not loaders:
+        raise ValueError(
+            "the test pipeline has no 'LoadImageFromFile' step to replace "
+            'by loading from an array; start it with '
+            "dict(type='LoadImageFromFile') (or dict(type='LoadMultiModalImage') "
+            'for a multi-modal model)'
+        )
+    loaders[0]['type'] = 'LoadImageFromNDArray'
+    return Compose(pipeline)
+
+
+def _test_pipeline_cfg(cfg: Config) -> List[dict]:
     pipeline = cfg.get('test_dataloader', {}).get('dataset', {}).get('pipeline')
     pipeline = copy.deepcopy(pipeline or cfg.get('test_pipeline'))
     if not pipeline:
@@ -176,31 +219,121 @@ def build_inference_pipeline(cfg: Config) -> Compose:
             'test_pipeline; add the test pipeline the model was evaluated '
             'with'
         )
-    labels = ('LoadAnnotations', 'LoadDepthAnnotation', 'LoadTaskAnnotations')
-    pipeline = [t for t in pipeline if t['type'] not in labels]
-    loaders = [t for t in pipeline if t['type'] == 'LoadImageFromFile']
-    if not loaders:
-        raise ValueError(
-            "the test pipeline has no 'LoadImageFromFile' step to replace "
-            'by loading from an array; start it with '
-            "dict(type='LoadImageFromFile')"
+    return list(pipeline)
+
+
+def pipeline_modalities(cfg: Config) -> Tuple[str, ...]:
+    """The modality files the config's test pipeline reads for each image, by name.
+
+    ``LoadMultiModalImage(modalities=...)`` reads each of its modalities, except HHA
+    computed before it by ``DepthToHHA``, which reads its depth file instead. Empty
+    for a colour-only model.
+    """
+    computed, read = set(), []
+    for step in _test_pipeline_cfg(cfg):
+        if step['type'] == DEPTH_TO_HHA:
+            names, made = (step.get('modality', 'depth'),), ('hha',)
+        elif step['type'] == MULTI_MODAL_LOADER:
+            names, made = step.get('modalities', ('hha',)), ()
+            names = (names,) if isinstance(names, str) else tuple(names)
+        else:
+            continue
+        read += [name for name in names if name not in computed and name not in read]
+        computed.update(made)
+    return tuple(read)
+
+
+def find_modality_files(
+    cfg: Config,
+    paths: Sequence[Path],
+    root: Path,
+    modality_dirs: Optional[Mapping[str, Union[str, Path]]] = None,
+) -> Dict[Path, Dict[str, str]]:
+    """Each image's modality files, as the pipeline's ``modality_paths``.
+
+    For each modality of :func:`pipeline_modalities`: below ``modality_dirs[name]``
+    if given, the image's path below ``root`` (its suffix replaced by the dataset's
+    ``modality_suffix``, ``.png``); else by the config's naming rule, the test
+    dataset's ``modalities`` (``dict(hha='hha')``; a modality it does not name uses
+    its own name as the folder): :func:`sibling_path`, the file of the image's stem in
+    that folder next to the image's folder.
+
+    Returns:
+        ``{image: {name: file}}``; empty dicts for a colour-only model.
+
+    Raises:
+        ModalityError: if ``modality_dirs`` names a modality the pipeline does not
+            read or a folder that does not exist, or a file is missing (naming the
+            first one, how many images lack theirs and the option to set).
+    """
+    names = pipeline_modalities(cfg)
+    dirs = {name: Path(folder) for name, folder in (modality_dirs or {}).items()}
+    for name, folder in dirs.items():
+        if name not in names:
+            reads = f'it reads {", ".join(names)}' if names else 'it takes colour images only'
+            raise ModalityError(
+                f"--modality {name}={folder}: the model's test pipeline reads no {name} "
+                f'file ({reads}); drop the option'
+            )
+        if not folder.is_dir():
+            raise ModalityError(
+                f'--modality {name}={folder}: {folder} is not a folder; name the folder '
+                f'holding the {name} files'
+            )
+    dataset = cfg.get('test_dataloader', {}).get('dataset', {})
+    rule = dict(dataset.get('modalities') or {})
+    suffix = dataset.get('modality_suffix', MODALITY_SUFFIX)
+    files: Dict[Path, Dict[str, str]] = {}
+    missing: Dict[str, List[Tuple[Path, str]]] = {}
+    for path in paths:
+        files[path] = {}
+        for name in names:
+            if name in dirs:
+                file = str(dirs[name] / path.relative_to(root).with_suffix(suffix))
+            else:
+                file = sibling_path(str(path), rule.get(name, name), suffix)
+            files[path][name] = file
+            if not Path(file).is_file():
+                missing.setdefault(name, []).append((path, file))
+    for name, lacking in missing.items():
+        path, file = lacking[0]
+        where = (
+            f'below --modality {name}={dirs[name]}'
+            if name in dirs
+            else f"by the config's naming rule: the folder {rule.get(name, name)!r} next "
+            "to the image's folder"
         )
-    loaders[0]['type'] = 'LoadImageFromNDArray'
-    return Compose(pipeline)
+        more = f', {len(lacking)} of {len(paths)} images lack theirs' if len(lacking) > 1 else ''
+        raise ModalityError(
+            f'{name} file {file} of {path} is missing ({where}{more}); put the {name} '
+            f'files there or name their folder with --modality {name}=DIR '
+            f'(infer_images: modality_dirs=dict({name}=DIR))'
+        )
+    return files
+
+
+#: An image for :func:`predict_labels`: a BGR array, or the dict a file-reading
+#: (multi-modal) pipeline starts from, ``dict(img_path=..., modality_paths=...)``.
+ImageInput = Union[np.ndarray, Mapping]
 
 
 @torch.no_grad()
 def predict_labels(
-    model: BaseSegmentor, pipeline: Compose, images: Sequence[np.ndarray]
+    model: BaseSegmentor, pipeline: Compose, images: Sequence[ImageInput]
 ) -> List[np.ndarray]:
-    """Label maps ``(H, W)`` of BGR ``images`` (any sizes), predicted as one batch.
+    """Label maps ``(H, W)`` of ``images`` (any sizes), predicted as one batch.
 
+    ``images`` are BGR arrays, or for a multi-modal pipeline (see
+    :func:`build_inference_pipeline`) dicts ``dict(img_path=..., modality_paths=...)``.
     Each image goes through ``pipeline`` and the model's data preprocessor on its
     own, the batch is padded at the bottom and right to its largest image with the
     preprocessor's ``pad_val``, and the padding is cut off again before the
     prediction is resized back to the image size, as mmseg does for a padded batch.
     """
-    inputs, samples = preprocess(model, pipeline, images)
+    return _labels(model, *preprocess(model, pipeline, images))
+
+
+def _labels(model: BaseSegmentor, inputs: Tensor, samples: List[SegDataSample]) -> List[np.ndarray]:
     metas = [sample.metainfo for sample in samples]
     if (model.test_cfg or {}).get('mode', 'whole') == 'slide':
         logits = model.slide_inference(inputs, metas)
@@ -212,14 +345,20 @@ def predict_labels(
 
 @torch.no_grad()
 def predict_task_labels(
-    model: BaseSegmentor, pipeline: Compose, images: Sequence[np.ndarray]
+    model: BaseSegmentor, pipeline: Compose, images: Sequence[ImageInput]
 ) -> List[Dict[str, np.ndarray]]:
-    """Every task's label maps ``(H, W)`` of BGR ``images`` as one batch, for a
+    """Every task's label maps ``(H, W)`` of ``images`` as one batch, for a
     ``MultiTaskEncoderDecoder``: ``{'': first task, t: further task t}`` per image.
 
-    Batched as :func:`predict_labels`; the backbone runs once per image (or crop).
+    Inputs and batches as :func:`predict_labels`; the backbone runs once per image (or
+    crop).
     """
-    inputs, samples = preprocess(model, pipeline, images)
+    return _task_labels(model, *preprocess(model, pipeline, images))
+
+
+def _task_labels(
+    model: BaseSegmentor, inputs: Tensor, samples: List[SegDataSample]
+) -> List[Dict[str, np.ndarray]]:
     results = model.predict(inputs, samples)
     labels = []
     for result in results:
@@ -231,12 +370,24 @@ def predict_task_labels(
 
 
 def preprocess(
-    model: BaseSegmentor, pipeline: Compose, images: Sequence[np.ndarray]
+    model: BaseSegmentor, pipeline: Compose, images: Sequence[ImageInput]
 ) -> Tuple[Tensor, List[SegDataSample]]:
     """Transform and normalise ``images`` and stack them, padded, into one batch."""
+    return collate(model, [pack(pipeline, image) for image in images])
+
+
+def pack(pipeline: Compose, image: ImageInput) -> dict:
+    """``image`` through ``pipeline``: ``dict(inputs=..., data_samples=...)``."""
+    return pipeline(dict(image) if isinstance(image, Mapping) else dict(img=image))
+
+
+def collate(
+    model: BaseSegmentor, packed_images: Sequence[dict]
+) -> Tuple[Tensor, List[SegDataSample]]:
+    """Normalise packed images (:func:`pack`) one by one and stack them, padded, into
+    one batch."""
     inputs, samples = [], []
-    for image in images:
-        packed = pipeline(dict(img=image))
+    for packed in packed_images:
         data = model.data_preprocessor(
             dict(inputs=[packed['inputs']], data_samples=[packed['data_samples']]), False
         )
@@ -315,13 +466,14 @@ def infer_images(
     skip_existing: bool = True,
     opacity: float = 0.5,
     show_progress: bool = True,
+    modality_dirs: Optional[Mapping[str, Union[str, Path]]] = None,
 ) -> InferenceSummary:
     """Predict every image in ``paths`` and write its label PNG and overlay.
 
     Args:
         model: Segmentor from :func:`~mmseg_fcn_skip.apis.load_model`, with
             ``cfg`` and ``dataset_meta``.
-        paths: Images to predict.
+        paths: Images to predict (the colour images, for a multi-modal model).
         root: Folder the output names are relative to (see :func:`find_images`).
         out_dir: Output folder; ``pred/``, ``vis/`` and the ``OUTPUT_MARKER`` file
             are made in it.
@@ -330,16 +482,22 @@ def infer_images(
         skip_existing: Skip images whose two outputs exist (restart a run).
         opacity: Weight of the label colours in the overlay, in [0, 1].
         show_progress: Show a progress bar.
+        modality_dirs: For a multi-modal model, the folder of a modality's files by
+            name (``dict(hha='my_data/hha')``), holding them at the images' paths
+            below ``root``; the others are found by the config's naming rule (see
+            :func:`find_modality_files`).
 
     Returns:
         Counts of written and skipped images, and the images that could not be read
         with the reason; the others are written all the same.
+
+    Raises:
+        ModalityError: before anything is written, if a modality file of an image
+            to predict is missing or ``modality_dirs`` is wrong.
     """
     if not 0 <= opacity <= 1:
         raise ValueError(f'opacity={opacity!r} must be in [0, 1]')
     _check_unique_outputs(paths, root)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / OUTPUT_MARKER).touch()
     summary = InferenceSummary()
     todo = []
     for path in paths:
@@ -351,19 +509,40 @@ def infer_images(
             summary.skipped += 1
         else:
             todo.append(path)
+    modality_files = find_modality_files(model.cfg, todo, root, modality_dirs)
+    multi_modal = bool(pipeline_modalities(model.cfg))
     pipeline = build_inference_pipeline(model.cfg)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / OUTPUT_MARKER).touch()
     palette = model.dataset_meta['palette']
     progress = ProgressBar(len(todo), file=sys.stdout) if show_progress and todo else None
     for batch in plan_batches(todo, batch_size, batch_mode):
         for group in _load_batch(batch, batch_mode, summary):
-            batch_images = [image for _, image in group]
-            if getattr(model, 'task_heads', None):
-                task_labels = predict_task_labels(model, pipeline, batch_images)
-                labels = [image_labels.pop('') for image_labels in task_labels]
-            else:
-                labels = predict_labels(model, pipeline, batch_images)
-                task_labels = [{} for _ in labels]
-            for (path, image), label, further in zip(group, labels, task_labels):
+            packed, kept = [], []
+            for path, image in group:
+                # a multi-modal pipeline reads the colour image and its modality files
+                item = (
+                    dict(img_path=str(path), modality_paths=modality_files[path])
+                    if multi_modal
+                    else image
+                )
+                try:
+                    packed.append(pack(pipeline, item))
+                except (OSError, ValueError) as error:
+                    summary.failed.append((path, str(error)))
+                    continue
+                kept.append((path, image))
+            if not kept:
+                continue
+            with torch.no_grad():
+                inputs, samples = collate(model, packed)
+                if getattr(model, 'task_heads', None):
+                    task_labels = _task_labels(model, inputs, samples)
+                    labels = [image_labels.pop('') for image_labels in task_labels]
+                else:
+                    labels = _labels(model, inputs, samples)
+                    task_labels = [{} for _ in labels]
+            for (path, image), label, further in zip(kept, labels, task_labels):
                 task_paths = task_output_paths(model, path, root, out_dir)
                 for task, task_label in further.items():
                     save_label_png(task_label, task_palette(model, task), task_paths[task])

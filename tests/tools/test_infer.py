@@ -120,5 +120,18 @@ def test_infer_help_names_every_option(capsys):
         '--skip-existing',
         '--no-skip-existing',
         '--opacity',
+        '--modality',
     ):
         assert option in usage
+
+
+def test_modality_folders_are_parsed_by_name_and_a_bad_one_names_the_form(capsys):
+    infer = load_tool('infer')
+    args = infer.parse_args(
+        ['c.py', 'w.pth', 'in', '--modality', 'hha=a/hha', '--modality', 'depth=d']
+    )
+    assert args.modality_dirs == {'hha': 'a/hha', 'depth': 'd'}
+    for bad in (['hha'], ['=x'], ['hha=a', 'hha=b']):
+        with pytest.raises(SystemExit, match='^2$'):
+            infer.parse_args(['c.py', 'w.pth', 'in', *[f'--modality={b}' for b in bad]])
+        assert 'give each modality once as NAME=DIR' in capsys.readouterr().err

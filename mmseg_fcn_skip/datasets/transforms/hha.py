@@ -50,7 +50,7 @@ from mmcv.transforms import BaseTransform
 from mmengine import fileio
 from mmseg.registry import TRANSFORMS
 
-from .multi_modal import COMPUTED_KEY
+from .multi_modal import COMPUTED_KEY, sibling_path
 
 #: ``disparity = DISPARITY_SCALE / max(depth_mm, MIN_DEPTH_MM)`` (the release's
 #: ``31000 / depth_cm`` with depth clamped to 100 cm at least).
@@ -268,7 +268,10 @@ class DepthToHHA(BaseTransform):
     HHA image it computes is what ``LoadMultiModalImage`` then concatenates after
     the colour, as if read from a released HHA PNG.
 
-    Required keys: ``modality_paths[modality]`` (a single-channel depth image).
+    Required keys: ``modality_paths[modality]`` (a single-channel depth image);
+    without ``modality_paths`` (mmseg's ``inference_model``), the depth file next
+    to ``img_path`` by NYUDv2's layout (``images/img_5001.png`` ->
+    ``depth/img_5001.png``, see ``sibling_path``).
 
     Added keys: ``modality_images['hha']`` ``(H, W, 3)`` uint8.
 
@@ -310,7 +313,18 @@ class DepthToHHA(BaseTransform):
 
     def transform(self, results: dict) -> dict:
         """Read the depth file and add its HHA image to ``modality_images``."""
-        path = (results.get('modality_paths') or {}).get(self.modality)
+        if results.get('modality_paths') is None and results.get('img_path'):
+            path = sibling_path(results['img_path'], self.modality)
+            if not fileio.exists(path, backend_args=self.backend_args):
+                raise FileNotFoundError(
+                    f'DepthToHHA: {self.modality} file {path} of {results["img_path"]} is '
+                    "missing (its sibling by NYUDv2's layout: the folder "
+                    f"{self.modality!r} next to the image's folder); put it there or pass "
+                    'the sample as dict(img_path=..., '
+                    f"modality_paths=dict({self.modality}='<file>'))"
+                )
+        else:
+            path = (results.get('modality_paths') or {}).get(self.modality)
         if path is None:
             raise ValueError(
                 f'DepthToHHA: sample {results.get("img_path")} has no {self.modality} file '

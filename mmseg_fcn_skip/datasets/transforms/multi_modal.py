@@ -16,6 +16,10 @@ modality     channels  values
                        subtracts its mean 7.844, as ``nyud-fcn32s-color-d``)
 ============ ========= ====================================================
 
+A sample without ``modality_paths`` (as mmseg's ``inference_model(model, 'photo.png')``
+gives it) reads each modality's file by NYUDv2's layout, :func:`sibling_path`:
+``data/nyudv2/images/img_5001.png`` -> ``data/nyudv2/hha/img_5001.png``.
+
 Geometric transforms (mmseg's ``RandomResize``, ``RandomCrop``, ``RandomFlip`` and
 the data preprocessor's padding) then move every channel alike. Two of cv2's
 functions take 4 channels at most: resizing with ``interpolation='area'`` and the
@@ -26,6 +30,7 @@ Photometric transforms are for colour only: wrap them in :class:`ColourOnly`. Th
 """
 
 import copy
+import os.path as osp
 from typing import Dict, Optional, Sequence, Tuple
 
 import mmcv
@@ -43,6 +48,22 @@ LOG_DEPTH_MEAN = 7.844
 COMPUTED_KEY = 'modality_images'
 #: Pixel types of a depth map in millimetres.
 DEPTH_DTYPES = (np.uint16, np.uint32, np.int32, np.float32, np.float64)
+#: Suffix of the modality files (NYUDv2's HHA and depth PNGs).
+MODALITY_SUFFIX = '.png'
+
+
+def sibling_path(img_path: str, folder: str, suffix: str = MODALITY_SUFFIX) -> str:
+    """The modality file of the colour image ``img_path`` by NYUDv2's layout.
+
+    The file of the image's stem with ``suffix`` in the folder ``folder`` next to the
+    image's folder: ``sibling_path('data/nyudv2/images/img_5001.png', 'hha')`` is
+    ``'data/nyudv2/hha/img_5001.png'``. An absolute ``folder`` holds the file
+    directly (``/data/hha/img_5001.png``).
+    """
+    stem = osp.splitext(osp.basename(img_path))[0]
+    if osp.isabs(folder):
+        return osp.join(folder, stem + suffix)
+    return osp.join(osp.dirname(osp.dirname(img_path)), folder, stem + suffix)
 
 
 def log_depth(
@@ -76,7 +97,11 @@ class LoadMultiModalImage(LoadImageFromFile):
 
     Required keys: ``img_path``; ``modality_paths`` (from the dataset's
     ``modalities``) with a file for each modality, unless an earlier transform
-    left the modality in ``results['modality_images']`` (``DepthToHHA``).
+    left the modality in ``results['modality_images']`` (``DepthToHHA``). A
+    sample without ``modality_paths`` (mmseg's ``inference_model`` gives only
+    ``img_path``; so does a dataset without ``modalities``) reads each modality's
+    sibling by NYUDv2's layout, :func:`sibling_path` with the modality's name as
+    the folder (``images/img_5001.png`` -> ``hha/img_5001.png``).
 
     Modified keys: ``img`` ``(H, W, 3 + sum of the modalities' channels)``, colour
     first (BGR), then the modalities in the order given (see the module's table);
@@ -156,7 +181,17 @@ class LoadMultiModalImage(LoadImageFromFile):
         if computed is not None:
             array = computed if computed.ndim == 3 else computed[..., None]
             return array, f'(computed earlier in the pipeline for {results["img_path"]})'
-        path = (results.get('modality_paths') or {}).get(name)
+        if results.get('modality_paths') is None and results.get('img_path'):
+            path = sibling_path(results['img_path'], name)
+            if not fileio.exists(path, backend_args=self.backend_args):
+                raise FileNotFoundError(
+                    f'{name} file {path} of {results["img_path"]} is missing (its sibling '
+                    f"by NYUDv2's layout: the folder {name!r} next to the image's folder); "
+                    'put it there or pass the sample as dict(img_path=..., '
+                    f"modality_paths=dict({name}='<file>'))"
+                )
+        else:
+            path = (results.get('modality_paths') or {}).get(name)
         if path is None:
             raise ValueError(
                 f'sample {results.get("img_path")} has no {name} file (data info '

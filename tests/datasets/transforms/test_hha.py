@@ -168,6 +168,19 @@ def test_the_transform_feeds_the_hha_channels_after_the_colour(room, tmp_path):
     assert np.array_equal(image[..., 3:], expected)  # disparity, height, angle
 
 
+def test_without_modality_paths_the_transform_reads_the_sibling_depth(room, tmp_path):
+    scene, expected = room
+    for folder in ('images', 'depth'):
+        (tmp_path / folder).mkdir()
+    Image.fromarray(stored_depth(scene)).save(tmp_path / 'depth' / 'img_1.png')
+    results = dict(img_path=str(tmp_path / 'images' / 'img_1.png'))
+    computed = DepthToHHA(intrinsics=scene.intrinsics)(results)['modality_images']['hha']
+    assert np.array_equal(computed, expected)
+    (tmp_path / 'depth' / 'img_1.png').unlink()
+    with pytest.raises(FileNotFoundError, match=r'depth file \S+/depth/img_1.png of .* missing'):
+        DepthToHHA(intrinsics=scene.intrinsics)(results)
+
+
 def test_the_transform_names_a_missing_depth_file():
     with pytest.raises(ValueError, match='has no depth file.*modalities=dict\\(depth='):
         DepthToHHA(intrinsics=(1, 1, 0, 0))(dict(img_path='a.png', modality_paths={}))

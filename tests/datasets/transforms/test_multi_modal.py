@@ -7,7 +7,11 @@ from mmseg.registry import TRANSFORMS
 from PIL import Image
 
 from mmseg_fcn_skip.datasets.transforms import ColourOnly, LoadMultiModalImage
-from mmseg_fcn_skip.datasets.transforms.multi_modal import LOG_DEPTH_MEAN, log_depth
+from mmseg_fcn_skip.datasets.transforms.multi_modal import (
+    LOG_DEPTH_MEAN,
+    log_depth,
+    sibling_path,
+)
 
 SHAPE = (12, 17)
 
@@ -91,6 +95,36 @@ def test_a_sample_without_the_modality_says_how_to_name_it(sample):
     del results['modality_paths']['hha']
     with pytest.raises(ValueError, match=r'has no hha file.*modalities=dict\(hha='):
         LoadMultiModalImage(modalities=('hha',))(results)
+
+
+def test_sibling_path_is_the_folder_next_to_the_image_folder():
+    assert sibling_path('data/nyudv2/images/img_5001.png', 'hha') == 'data/nyudv2/hha/img_5001.png'
+    assert sibling_path('rgb/a.b.jpg', 'depth') == 'depth/a.b.png'
+    assert sibling_path('x/rgb/a.jpg', '/srv/hha', '.tif') == '/srv/hha/a.tif'
+
+
+def test_without_modality_paths_the_sibling_files_are_read(tmp_path):
+    rng = np.random.default_rng(3)
+    colour = rng.integers(0, 256, (*SHAPE, 3), dtype=np.uint8)
+    hha = rng.integers(0, 256, (*SHAPE, 3), dtype=np.uint8)
+    for folder, array in (('images', colour), ('hha', hha)):
+        (tmp_path / folder).mkdir()
+        Image.fromarray(array).save(tmp_path / folder / 'img_7.png')
+    results = dict(img_path=str(tmp_path / 'images' / 'img_7.png'))
+    image = LoadMultiModalImage(modalities=('hha',))(results)['img']
+    assert np.array_equal(image[..., :3], colour[..., ::-1])
+    assert np.array_equal(image[..., 3:], hha)
+
+
+def test_a_missing_sibling_file_is_named_with_the_fix(tmp_path):
+    (tmp_path / 'images').mkdir()
+    Image.fromarray(np.zeros((*SHAPE, 3), np.uint8)).save(tmp_path / 'images' / 'img_7.png')
+    results = dict(img_path=str(tmp_path / 'images' / 'img_7.png'))
+    missing = tmp_path / 'depth' / 'img_7.png'
+    with pytest.raises(FileNotFoundError) as error:
+        LoadMultiModalImage(modalities=('depth',))(results)
+    assert str(error.value).startswith(f'depth file {missing} of {results["img_path"]} is missing')
+    assert "modality_paths=dict(depth='<file>')" in str(error.value)
 
 
 def test_a_colour_image_as_depth_is_refused(sample):
