@@ -212,9 +212,11 @@ def check_mmdeploy_model(model_cfg: Union[str, Path, Config]) -> None:
     mmdeploy 1.3.1 exports a segmentor with one output (``output``: the labels or
     logits of ``decode_head``) and traces it through its rewrite of
     ``EncoderDecoder.predict``. A ``MultiTaskEncoderDecoder`` has one result per task
-    and its own ``predict``, which that rewrite does not reach: mmdeploy's export stops
-    in its ``base_segmentor__forward`` with ``AttributeError: 'list' object has no
-    attribute 'shape'``, which names neither cause.
+    and its own ``predict``, which that rewrite does not reach. mmdeploy's export of
+    one stops with errors that name neither cause: with the SIFT Flow configs, a
+    ``KeyError`` from ``LoadTaskAnnotations`` in the test pipeline it runs on the
+    example image; without that step, ``AttributeError: 'list' object has no attribute
+    'shape'`` in its ``base_segmentor__forward``.
 
     Args:
         model_cfg: The model config (file or ``Config``) given to mmdeploy.
@@ -236,9 +238,9 @@ def check_mmdeploy_model(model_cfg: Union[str, Path, Config]) -> None:
     source = model_cfg if not isinstance(model_cfg, Config) else 'the model config'
     raise ValueError(
         f'{source} builds a {segmentor.__name__} with {len(tasks)} tasks '
-        f'({", ".join(tasks)}); mmdeploy 1.3.1 exports a segmentor with one output and '
-        'does not reach the predict of a multi-task segmentor (its export would stop with '
-        "AttributeError: 'list' object has no attribute 'shape'). Export every task with "
+        f'({", ".join(tasks)}); mmdeploy 1.3.1 exports a segmentor with one output and its '
+        'export stops on a multi-task one (its rewrite of EncoderDecoder.predict does not '
+        "reach this segmentor's predict). Export every task with "
         f'tools/deployment/export_onnx.py CONFIG CHECKPOINT OUT.onnx (outputs {outputs})'
     )
 

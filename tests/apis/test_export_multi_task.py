@@ -10,8 +10,6 @@ import onnxruntime
 import pytest
 import torch
 from mmengine.config import Config
-from mmengine.registry import init_default_scope
-from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
 from mmseg_fcn_skip.apis.export import (
@@ -28,40 +26,14 @@ from mmseg_fcn_skip.apis.export import (
 )
 from tests.helpers import REPO
 from tests.helpers.images import blob_image
+from tests.helpers.siftflow_models import SIFTFLOW_CONFIGS, build_light, light_siftflow_config
 
 CONFIGS = REPO / 'configs' / 'fcn_skip_caffe'
-SIFTFLOW_8S = CONFIGS / 'fcn8s_vgg16-caffe_1xb1-100k_siftflow-256x256.py'
+SIFTFLOW_8S = SIFTFLOW_CONFIGS['8s']
 TRACED = (48, 40)
 #: Odd sizes of both aspect ratios besides the traced one.
 OTHER_SIZES = [(37, 53), (64, 50)]
 SIZES = [TRACED, *OTHER_SIZES]
-#: Channels of pool3, pool4 and fc7 of the light VGG16 below.
-LIGHT_LEVELS = (16, 32, 8)
-
-
-def light_siftflow(config=SIFTFLOW_8S) -> Config:
-    """A SIFT Flow config at reduced width (base 4, fc6/fc7 8 channels), no pretrained
-    weights; the operations, crops and pad mode are the config's."""
-    cfg = Config.fromfile(str(config))
-    cfg.model.backbone.update(base_channels=4, fc_channels=8, init_cfg=None)
-    channels = LIGHT_LEVELS[-len(cfg.model.decode_head.in_index) :]
-    for head in (cfg.model.decode_head, cfg.model.task_heads.geo):
-        head.in_channels = channels
-    return cfg
-
-
-def build(cfg: Config, seed: int = 0) -> torch.nn.Module:
-    """The model of ``cfg``: the backbone as PyTorch initialises it, every head's
-    weights drawn with std 1 and zero biases (labels that vary over an image); eval
-    mode."""
-    init_default_scope('mmseg')
-    torch.manual_seed(seed)
-    model = MODELS.build(cfg.model)
-    model.cfg = cfg
-    for head in (model.decode_head, *getattr(model, 'task_heads', {}).values()):
-        for name, param in head.named_parameters():
-            torch.nn.init.normal_(param) if name.endswith('weight') else torch.nn.init.zeros_(param)
-    return model.eval()
 
 
 def labels_vary(model: torch.nn.Module, sizes) -> bool:
@@ -80,11 +52,13 @@ def labels_vary(model: torch.nn.Module, sizes) -> bool:
 @pytest.fixture(scope='module')
 def exported(tmp_path_factory):
     """The light SIFT Flow FCN-8s of the first seed whose labels vary, and its file."""
-    cfg = light_siftflow()
-    model = next(
-        (m for m in map(lambda s: build(cfg, s), range(10)) if labels_vary(m, SIZES)), None
-    )
-    assert model is not None, 'no seed of 10 gives labels that vary in both tasks'
+    cfg = light_siftflow_config()
+    for seed in range(10):
+        model = build_light(cfg, seed)
+        if labels_vary(model, SIZES):
+            break
+    else:
+        pytest.fail('no seed of 10 gives labels that vary in both tasks')
     onnx_file = export_onnx(model, tmp_path_factory.mktemp('siftflow') / 'model.onnx', TRACED)
     return model, onnx_file
 
@@ -168,7 +142,7 @@ def test_a_file_with_other_outputs_is_named(exported, tmp_path):
     single = Config.fromfile(str(CONFIGS / 'fcn32s_vgg16-caffe_1xb1-100k_seg11valid-fullsize.py'))
     single.model.backbone.update(base_channels=4, fc_channels=8, init_cfg=None)
     single.model.decode_head.update(in_channels=(8,), num_classes=33)
-    onnx_file = export_onnx(build(single), tmp_path / 'single.onnx', TRACED)
+    onnx_file = export_onnx(build_light(single), tmp_path / 'single.onnx', TRACED)
     with pytest.raises(ValueError, match='has the outputs logits but the model gives logits, geo'):
         check_onnx(model, onnx_file, [TRACED])
 
@@ -176,7 +150,7 @@ def test_a_file_with_other_outputs_is_named(exported, tmp_path):
 def test_a_task_whose_logits_are_constant_is_found():
     """Untrained score layers start at zero: a head with zero weights scores 0
     everywhere, which the export's check must not compare as if it meant something."""
-    model = build(light_siftflow())
+    model = build_light(light_siftflow_config())
     assert constant_outputs(model, TRACED) == {}
     with torch.no_grad():
         for param in model.task_heads['geo'].parameters():
@@ -191,11 +165,11 @@ def test_a_task_whose_logits_are_constant_is_found():
 
 
 def test_a_further_task_without_the_plugin_head_is_refused():
-    cfg = light_siftflow()
+    cfg = light_siftflow_config()
     cfg.model.task_heads.geo = dict(
         type='FCNHead', in_channels=8, in_index=2, channels=4, num_convs=1, num_classes=3
     )
-    model = build(cfg)
+    model = build_light(cfg)
     with pytest.raises(
         ValueError,
         match="MultiTaskEncoderDecoder with task 'geo' \\(output geo_logits\\) with decode "
@@ -210,11 +184,10 @@ def test_mmdeploy_is_refused_for_a_multi_task_config_with_the_reason():
         check_mmdeploy_model(SIFTFLOW_8S)
     assert str(caught.value) == (
         f'{SIFTFLOW_8S} builds a MultiTaskEncoderDecoder with 2 tasks (decode, geo); '
-        'mmdeploy 1.3.1 exports a segmentor with one output and does not reach the '
-        'predict of a multi-task segmentor (its export would stop with AttributeError: '
-        "'list' object has no attribute 'shape'). Export every task with "
-        'tools/deployment/export_onnx.py CONFIG CHECKPOINT OUT.onnx (outputs logits, '
-        'geo_logits)'
+        'mmdeploy 1.3.1 exports a segmentor with one output and its export stops on a '
+        'multi-task one (its rewrite of EncoderDecoder.predict does not reach this '
+        "segmentor's predict). Export every task with tools/deployment/export_onnx.py "
+        'CONFIG CHECKPOINT OUT.onnx (outputs logits, geo_logits)'
     )
     with pytest.raises(ValueError, match='^the model config builds a MultiTaskEncoderDecoder'):
         check_mmdeploy_model(Config.fromfile(str(SIFTFLOW_8S)))
