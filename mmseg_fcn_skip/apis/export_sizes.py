@@ -47,32 +47,38 @@ def first_size_failure(
 ) -> Optional[str]:
     """Run ``onnx_file`` at each ``(H, W)`` with batch 2; the first failure, or None.
 
-    Only whether the graph runs and gives logits of the input's size is checked here;
-    the values are compared by ``apis.export.check_onnx``.
+    Only whether the graph runs and gives logits of the input's size is checked here
+    (every output of a multi-task model: each task's classes); the values are compared
+    by ``apis.export.check_onnx``.
 
     Returns:
         ``'at 2x3x37x53 <what went wrong>'`` for the first size that fails to run or
-        gives logits of another shape, or None if all run.
+        gives logits of another shape (``the geo_logits are ...`` for a further task's
+        output), or None if all run.
     """
     import onnxruntime
+
+    from .export import exported_heads
 
     options = onnxruntime.SessionOptions()
     options.log_severity_level = 4  # the failure is reported here, in one line
     session = onnxruntime.InferenceSession(
         str(onnx_file), options, providers=['CPUExecutionProvider']
     )
-    num_classes = model.decode_head.num_classes
+    classes = [head.num_classes for head in exported_heads(model).values()]
     channels = session.get_inputs()[0].shape[1]  # 3, or 6 for colour-HHA
     channels = channels if isinstance(channels, int) else 3
     for height, width in shapes:
         image = torch.zeros(PROBE_BATCH, channels, height, width).numpy()
         where = f'at {PROBE_BATCH}x{channels}x{height}x{width}'
         try:
-            logits = session.run(None, {session.get_inputs()[0].name: image})[0]
+            outputs = session.run(None, {session.get_inputs()[0].name: image})
         except Exception as error:  # onnxruntime's own error types
             first = str(error).strip().splitlines()[0]
             node = first.split("Name:'", 1)[1].split("'", 1)[0] if "Name:'" in first else ''
             return f'{where} onnxruntime fails' + (f' in node {node}' if node else '')
-        if tuple(logits.shape) != (PROBE_BATCH, num_classes, height, width):
-            return f'{where} the logits are {"x".join(map(str, logits.shape))}'
+        names = [output.name for output in session.get_outputs()]
+        for name, logits, num_classes in zip(names, outputs, classes):
+            if tuple(logits.shape) != (PROBE_BATCH, num_classes, height, width):
+                return f'{where} the {name} are {"x".join(map(str, logits.shape))}'
     return None

@@ -19,9 +19,10 @@ import torch.nn as nn
 from mmengine.config import Config
 
 from mmseg_fcn_skip.apis import load_model
-from mmseg_fcn_skip.apis.export import torchscript_onnx_export
+from mmseg_fcn_skip.apis.export import check_mmdeploy_model, torchscript_onnx_export
 from tests.helpers.images import blob_image
 from tests.helpers.light_models import light_checkpoint
+from tests.helpers.siftflow_models import light_siftflow_config, save_light
 
 #: mmdeploy's configs/mmseg/segmentation_onnxruntime_dynamic.py with its bases merged.
 DEPLOY_CFG = dict(
@@ -65,11 +66,14 @@ def test_torchscript_onnx_export_selects_the_torchscript_exporter(tmp_path):
     assert session.run(None, {'x': np.zeros((1, 3, 20, 9), np.float32)})[0].shape == (1, 2, 18, 7)
 
 
-@pytest.mark.skipif(
+needs_mmdeploy = pytest.mark.skipif(
     importlib.util.find_spec('mmdeploy') is None,
     reason='mmdeploy is not installed (pip install --no-deps '
     'mmdeploy==1.3.1 aenum multiprocess dill six terminaltables)',
 )
+
+
+@needs_mmdeploy
 @pytest.mark.parametrize(
     'pad_mode,variant', [('same', '8s'), ('caffe', '8s'), ('caffe', '16s'), ('same', '32s')]
 )
@@ -109,3 +113,38 @@ def test_mmdeploy_torch2onnx_labels_match_pytorch_at_every_size(tmp_path, pad_mo
     cv2.imwrite(str(image_file), blob_image(181, 193, np.random.default_rng(1)))
     result = inference_model(str(config), deploy_cfg, [str(onnx_file)], str(image_file), 'cpu')
     assert result[0].pred_sem_seg.shape == (181, 193)
+
+
+@needs_mmdeploy
+def test_mmdeploy_cannot_export_a_multi_task_model_and_the_check_says_so(tmp_path):
+    """What check_mmdeploy_model (and tools/deployment/deploy_mmdeploy.py) refuse in
+    advance: mmdeploy's own export of a SIFT Flow net stops with errors that name
+    neither the tasks nor the fix, first in the test pipeline it runs on the example
+    image, then, without the task labels' step, in its rewrite of the segmentor."""
+    from mmdeploy.apis import torch2onnx
+
+    cfg = light_siftflow_config('32s')
+    config, checkpoint = save_light(cfg, tmp_path)
+    with pytest.raises(ValueError, match='builds a MultiTaskEncoderDecoder with 2 tasks'):
+        check_mmdeploy_model(config)
+    cfg.test_pipeline = [t for t in cfg.test_pipeline if t.type != 'LoadTaskAnnotations']
+    no_task_labels = tmp_path / 'no_task_labels.py'
+    cfg.dump(str(no_task_labels))
+    image = blob_image(*TRACED, np.random.default_rng(0))
+    failures = [
+        (config, KeyError, 'LoadTaskAnnotations needs a multi-task dataset'),
+        (no_task_labels, AttributeError, "'list' object has no attribute 'shape'"),
+    ]
+    for model_cfg, error, message in failures:
+        with torchscript_onnx_export(), warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            with pytest.raises(error, match=message):
+                torch2onnx(
+                    image,
+                    str(tmp_path),
+                    'end2end.onnx',
+                    Config(DEPLOY_CFG),
+                    str(model_cfg),
+                    str(checkpoint),
+                    'cpu',
+                )

@@ -25,6 +25,7 @@ from mmseg_fcn_skip.apis.export_sizes import (
     fixed_size_reason,
 )
 from tests.helpers.processes import load_tool
+from tests.helpers.siftflow_models import build_light, light_siftflow_config
 
 REPO = Path(__file__).resolve().parents[2]
 PAGE = REPO / 'docs' / 'export.md'
@@ -72,7 +73,9 @@ def light(name: str, tmp_path: Path) -> Path:
         index = index if isinstance(index, (list, tuple)) else [index]
         channels = [LIGHT_CHANNELS[out[i]] for i in index]
         cfg.model.backbone.update(LIGHT_VGG)
-        cfg.model.decode_head.in_channels = channels if len(channels) > 1 else channels[0]
+        # every task's head of a multi-task model (SIFT Flow) reads the same levels
+        for head in (cfg.model.decode_head, *(cfg.model.get('task_heads') or {}).values()):
+            head.in_channels = channels if len(channels) > 1 else channels[0]
         cfg.model.auxiliary_head = None
     if cfg.model.backbone.type == 'MultiStreamBackbone':  # one stream, one head each
         for stream, head in zip(cfg.model.backbone.streams, cfg.model.decode_head.streams):
@@ -85,11 +88,12 @@ def light(name: str, tmp_path: Path) -> Path:
 
 
 def save_checkpoint(config: Path, path: Path) -> Path:
-    """Random weights of ``config`` (score layers drawn with std 1), no dataset meta."""
+    """Random weights of ``config`` (every task's head drawn with std 1), no dataset meta."""
     init_default_scope('mmseg')
     torch.manual_seed(0)
     model = MODELS.build(Config.fromfile(str(config)).model)
-    for parameter in model.decode_head.parameters():
+    heads = [model.decode_head, *getattr(model, 'task_heads', {}).values()]
+    for parameter in (p for head in heads for p in head.parameters()):
         torch.nn.init.normal_(parameter)
     torch.save({'state_dict': model.state_dict()}, path)
     return path
@@ -182,4 +186,38 @@ def test_logits_of_another_size_are_a_failure_too(tmp_path):
     assert (
         first_size_failure(model, onnx_file, OTHER_SIZES)
         == 'at 2x3x101x67 the logits are 2x5x48x67'
+    )
+
+
+class _TwoTasksOneCropped(torch.nn.Module):
+    """Two outputs, the second cut to a fixed 48x80 as a frozen crop would."""
+
+    def __init__(self):
+        super().__init__()
+        self.score = torch.nn.Conv2d(3, 5, 1)
+        self.geo = torch.nn.Conv2d(3, 3, 1)
+
+    def forward(self, image):
+        return self.score(image), self.geo(image)[:, :, :48, :80]
+
+
+def test_a_further_task_of_another_size_is_named(tmp_path):
+    onnx_file = tmp_path / 'two.onnx'
+    dynamic = {0: 'batch', 2: 'height', 3: 'width'}
+    torch.onnx.export(
+        _TwoTasksOneCropped(),
+        (torch.rand(1, 3, 48, 80),),
+        str(onnx_file),
+        dynamo=False,
+        input_names=['image'],
+        output_names=['logits', 'geo_logits'],
+        dynamic_axes={'image': dynamic, 'logits': dynamic, 'geo_logits': dynamic},
+    )
+    cfg = light_siftflow_config('32s')
+    cfg.model.decode_head.num_classes = 5
+    model = build_light(cfg)
+    assert first_size_failure(model, onnx_file, [(37, 53)]) is None
+    assert (
+        first_size_failure(model, onnx_file, OTHER_SIZES)
+        == 'at 2x3x101x67 the geo_logits are 2x3x48x67'
     )

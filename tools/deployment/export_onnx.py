@@ -3,11 +3,13 @@
 Usage: ``python tools/deployment/export_onnx.py CONFIG CHECKPOINT OUT.onnx [--shape H W]
 [--opset 17]``. The graph takes ``image``: float32 (N, 3, H, W), 0..255, BGR as loaded
 by OpenCV (normalisation included) and returns ``logits``: float32 (N, classes, H, W)
-at the input size. If onnxruntime is installed, the file is checked against PyTorch
-at the export size and two odd sizes. A model whose logits are all equal (untrained
-score layers start at zero, so every logit is 0) would make that comparison check
-nothing: the tool says so and checks the graph on a copy of the model with its all-zero
-weights redrawn at random, exported the same way to a temporary file.
+at the input size; a multi-task model (SIFT Flow) returns one output per task,
+``logits`` for the first and ``<task>_logits`` for each further one (``geo_logits``).
+If onnxruntime is installed, the file is checked against PyTorch at the export size
+and two odd sizes, every output. A model whose logits are all equal (untrained score
+layers start at zero, so every logit is 0), in any output, would make that comparison
+check nothing: the tool says so and checks the graph on a copy of the model with its
+all-zero weights redrawn at random, exported the same way to a temporary file.
 A model whose graph would work only at the traced size (backbones such as MiT and
 Swin, or any graph onnxruntime cannot run at two other sizes with batch 2) stops with
 one line and status 2, and nothing is written.
@@ -20,15 +22,16 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 import mmseg_fcn_skip  # noqa: F401  (fills the registries)
 from mmseg_fcn_skip.apis import load_model
 from mmseg_fcn_skip.apis.export import (
     ONNX_TOLERANCE,
     check_onnx,
-    constant_logit,
+    constant_outputs,
     export_onnx,
+    exported_heads,
     redraw_zero_weights,
 )
 from mmseg_fcn_skip.apis.export_sizes import first_size_failure, fixed_size_reason
@@ -97,52 +100,72 @@ def main(argv: Optional[List[str]] = None) -> int:
         out_file = Path(args.out)
         out_file.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(str(exported), str(out_file))
-    print(
-        f'Exported {out_file} (input image: float32 N x 3 x H x W, 0..255 BGR; '
-        'output logits: float32 N x classes x H x W)'
-    )
+    heads = exported_heads(model)
+    if len(heads) == 1:
+        outputs = 'output logits: float32 N x classes x H x W'
+    else:
+        outputs = 'outputs ' + ', '.join(
+            f'{name}: float32 N x {head.num_classes} x H x W' for name, head in heads.items()
+        )
+    print(f'Exported {out_file} (input image: float32 N x 3 x H x W, 0..255 BGR; {outputs})')
     if not args.check:
         return 0
     if importlib.util.find_spec('onnxruntime') is None:
         print('onnxruntime is not installed, not checked (pip install onnxruntime)')
         return 0
     shapes = [tuple(args.shape), *CHECK_SHAPES]
-    value = constant_logit(model, tuple(args.shape))
-    if value is None:
-        errors = check_onnx(model, out_file, shapes)
+    constant = constant_outputs(model, tuple(args.shape))
+    if not constant:
+        errors = check_onnx(model, out_file, shapes, per_output=True)
     else:
-        errors = check_with_random_scores(model, value, args, shapes)
-    for (height, width), error in errors.items():
-        verdict = 'ok' if error <= ONNX_TOLERANCE else 'MISMATCH'
-        print(
-            f'  {height}x{width}: max |ONNX - PyTorch| / (1 + max |logit|) = {error:.2e} {verdict}'
-        )
-    if max(errors.values()) > ONNX_TOLERANCE:
+        errors = check_with_random_scores(model, constant, args, shapes)
+    worst = 0.0
+    for (height, width), by_output in errors.items():
+        for name, error in by_output.items():
+            worst = max(worst, error)
+            verdict = 'ok' if error <= ONNX_TOLERANCE else 'MISMATCH'
+            which = '' if len(by_output) == 1 else f' {name}'
+            print(
+                f'  {height}x{width}{which}: max |ONNX - PyTorch| / (1 + max |logit|) = '
+                f'{error:.2e} {verdict}'
+            )
+    if worst > ONNX_TOLERANCE:
         print(f'ONNX and PyTorch disagree beyond {ONNX_TOLERANCE:g}', file=sys.stderr)
         return 1
     return 0
 
 
 def check_with_random_scores(
-    model, value: float, args: argparse.Namespace, shapes: List[tuple]
+    model, constant: Dict[str, float], args: argparse.Namespace, shapes: List[tuple]
 ) -> dict:
-    """Check the graph on a copy whose all-zero weights are redrawn (see the module)."""
+    """Check the graph on a copy whose all-zero weights are redrawn (see the module).
+
+    Args:
+        constant: The outputs whose logits are one value, with it (``constant_outputs``).
+    """
     probe = copy.deepcopy(model)
     redrawn = redraw_zero_weights(probe)
+    values = set(constant.values())
+    if len(constant) == len(exported_heads(model)) and len(values) == 1:
+        which = f'Every logit of this model is {values.pop():g}'
+    else:
+        which = 'Every logit of ' + ', '.join(
+            f'output {name} is {value:g}' for name, value in constant.items()
+        )
     print(
-        f'Every logit of this model is {value:g} (all-zero weights: '
-        f'{", ".join(redrawn) or "none"}; untrained score layers start at zero), so '
-        'comparing its logits would check nothing. Checking the graph on a copy with '
-        'those weights drawn at random instead.'
+        f'{which} (all-zero weights: {", ".join(redrawn) or "none"}; untrained score '
+        'layers start at zero), so comparing its logits would check nothing. Checking the '
+        'graph on a copy with those weights drawn at random instead.'
     )
-    if constant_logit(probe, tuple(args.shape)) is not None:
+    still = constant_outputs(probe, tuple(args.shape))
+    if still:
         raise ValueError(
-            'the logits stay equal everywhere with random score layers; '
-            'the check cannot compare them. Export a trained checkpoint.'
+            f'the logits of {", ".join(still)} stay equal everywhere with random score '
+            'layers; the check cannot compare them. Export a trained checkpoint.'
         )
     with tempfile.TemporaryDirectory() as tmp:
         probe_file = export_onnx(probe, Path(tmp) / 'probe.onnx', tuple(args.shape), args.opset)
-        return check_onnx(probe, probe_file, shapes)
+        return check_onnx(probe, probe_file, shapes, per_output=True)
 
 
 if __name__ == '__main__':

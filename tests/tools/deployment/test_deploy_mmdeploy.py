@@ -74,3 +74,55 @@ def test_a_missing_deploy_script_names_the_fix(tmp_path):
     done = run(tmp_path / 'nowhere' / 'deploy.py', 'x', cwd=tmp_path)
     assert done.returncode != 0
     assert 'give the path of tools/deploy.py from mmdeploy' in done.stdout
+
+
+#: A stand-in deploy.py whose ``parse_args()`` takes mmdeploy's positional arguments.
+PARSING_STAND_IN = """
+import argparse
+
+
+def parse_args():
+    parser = argparse.ArgumentParser()
+    for name in ('deploy_cfg', 'model_cfg', 'checkpoint', 'img'):
+        parser.add_argument(name)
+    parser.add_argument('--work-dir')
+    return parser.parse_args()
+
+
+def main():
+    print('deploy main ran with', parse_args().model_cfg, flush=True)
+"""
+CONFIGS = REPO / 'configs' / 'fcn_skip_caffe'
+
+
+def test_a_multi_task_model_stops_before_mmdeploy_runs_naming_the_limitation(tmp_path):
+    (tmp_path / 'deploy.py').write_text(PARSING_STAND_IN)
+    config = CONFIGS / 'fcn16s_vgg16-caffe_1xb1-100k_siftflow-256x256.py'
+    done = run(
+        tmp_path / 'deploy.py',
+        'deploy_cfg.py',
+        config,
+        'w.pth',
+        'a.png',
+        '--work-dir',
+        'out',
+        cwd=tmp_path,
+    )
+    assert done.returncode == 2, done.stdout[-3000:]
+    assert 'deploy main ran' not in done.stdout
+    error = done.stdout.strip().splitlines()[-1]
+    assert error == (
+        f'error: {config} builds a MultiTaskEncoderDecoder with 2 tasks (decode, geo); '
+        'mmdeploy 1.3.1 exports a segmentor with one output and its export stops on a '
+        'multi-task one (its rewrite of EncoderDecoder.predict does not reach this '
+        "segmentor's predict). Export every task with tools/deployment/export_onnx.py "
+        'CONFIG CHECKPOINT OUT.onnx (outputs logits, geo_logits)'
+    )
+
+
+def test_a_single_task_model_goes_on_to_mmdeploy(tmp_path):
+    (tmp_path / 'deploy.py').write_text(PARSING_STAND_IN)
+    config = CONFIGS / 'fcn16s_vgg16-caffe_1xb1-100k_seg11valid-fullsize.py'
+    done = run(tmp_path / 'deploy.py', 'deploy_cfg.py', config, 'w.pth', 'a.png', cwd=tmp_path)
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert f'deploy main ran with {config}' in done.stdout

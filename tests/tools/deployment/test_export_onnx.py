@@ -5,6 +5,7 @@ import pytest
 from tests.helpers.images import blob_image
 from tests.helpers.light_models import light_checkpoint, random_checkpoint
 from tests.helpers.processes import load_tool, run_tool
+from tests.helpers.siftflow_models import light_siftflow_config, save_light
 
 
 @pytest.mark.parametrize('pad_mode', ['same', 'caffe'])
@@ -87,3 +88,30 @@ def test_fresh_weights_with_zero_logits_are_checked_on_random_score_layers(tmp_p
     session = onnxruntime.InferenceSession(str(out), providers=['CPUExecutionProvider'])
     logits = session.run(None, {'image': np.full((1, 3, 40, 50), 99, np.float32)})[0]
     assert not logits.any()
+
+
+def test_a_siftflow_net_exports_both_tasks_and_checks_each(tmp_path, capsys):
+    """SIFT Flow: outputs logits (33 classes) and geo_logits (3); each is checked at
+    every size. The geometric head is untrained (score layers at zero, every geo logit
+    0), so the check runs on a copy with those redrawn, and says which output."""
+    config, checkpoint = save_light(light_siftflow_config('16s'), tmp_path, fresh_tasks=('geo',))
+    out = tmp_path / 'siftflow.onnx'
+    status = load_tool('deployment/export_onnx').main(
+        [str(config), str(checkpoint), str(out), '--shape', '48', '80']
+    )
+    printed = capsys.readouterr().out
+    assert status == 0
+    assert 'outputs logits: float32 N x 33 x H x W, geo_logits: float32 N x 3 x H x W' in printed
+    assert 'Every logit of output geo_logits is 0 (all-zero weights: ' in printed
+    assert 'task_heads.geo.conv_seg.weight, task_heads.geo.skip_scores.stride16.weight;' in printed
+    for size in ('48x80', '37x53', '101x67'):
+        for name in ('logits', 'geo_logits'):
+            assert f'  {size} {name}: max |ONNX - PyTorch|' in printed
+    assert printed.count(' ok') == 6
+    # The file written is the model as given: varying semantic logits, zero geometric.
+    session = onnxruntime.InferenceSession(str(out), providers=['CPUExecutionProvider'])
+    assert [output.name for output in session.get_outputs()] == ['logits', 'geo_logits']
+    image = blob_image(29, 131, np.random.default_rng(0)).transpose(2, 0, 1)[None]
+    semantic, geometric = session.run(None, {'image': image.astype(np.float32)})
+    assert semantic.shape == (1, 33, 29, 131) and geometric.shape == (1, 3, 29, 131)
+    assert semantic.std() > 0 and not geometric.any()
