@@ -6,6 +6,7 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch.nn as nn
 import torch.nn.functional as F
+from mmengine.model import ModuleDict
 from mmengine.structures import PixelData
 from mmseg.models.segmentors import EncoderDecoder
 from mmseg.models.utils import resize
@@ -127,7 +128,9 @@ class MultiTaskEncoderDecoder(EncoderDecoder):
                 f'task_heads must be a dict of task name -> head config, got '
                 f'{type(task_heads).__name__}; write task_heads=dict(geo=dict(type=...))'
             )
-        self.task_heads = nn.ModuleDict()
+        # mmengine's ModuleDict: init_weights() reaches the heads (each one's own
+        # init_cfg or score init), as it reaches decode_head
+        self.task_heads = ModuleDict()
         for task, head in task_heads.items():
             check_task_name(task)
             self.task_heads[task] = MODELS.build(head)

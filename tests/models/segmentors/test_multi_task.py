@@ -182,6 +182,17 @@ def test_tensor_mode_first_task_or_all_tasks():
     torch.testing.assert_close(both[0], first)
 
 
+def test_init_weights_initialises_every_task_head_as_the_first():
+    model = light_multi_task_model()
+    for head in (model.decode_head, model.task_heads['geo']):
+        head.conv_seg.weight.data.fill_(5.0)
+    model.init_weights()
+    first, geo = model.decode_head.conv_seg.weight, model.task_heads['geo'].conv_seg.weight
+    # both re-initialised by their score init (not left at 5, not PyTorch's default)
+    assert first.abs().max() < 0.1 and geo.abs().max() < 0.1
+    assert geo.std().item() == pytest.approx(first.std().item(), rel=0.5)
+
+
 def test_state_dict_keys_of_the_task_heads():
     keys = light_multi_task_model().state_dict()
     assert 'task_heads.geo.conv_seg.weight' in keys
