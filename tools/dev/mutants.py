@@ -138,7 +138,7 @@ def tests_for(path: str) -> List[str]:
     if 'analysis_lib' in inner:  # the analysis tools' own code: tested beside them
         inner = inner[: inner.index('analysis_lib')]
     folder = Path('tests', *inner)
-    stem = 'init' if source.stem == '__init__' else source.stem
+    stem = 'init' if source.stem == '__init__' else source.stem.lstrip('_')
     mirrored = sorted((REPO / folder).glob(f'test_{stem}*.py')) if (REPO / folder).is_dir() else []
     selected = [p.relative_to(REPO).as_posix() for p in mirrored]
     if 'analysis_lib' in source.parts:
@@ -156,9 +156,12 @@ def tests_for(path: str) -> List[str]:
             selected.append(relative)
     if selected:
         return selected
-    # the nearest existing test folder above the mirrored one (never all of tests/)
+    # the nearest existing test folder above the mirrored one; for a module at the
+    # package's top level, the test files at the top of tests/ (never all of tests/)
     while not (REPO / folder).is_dir() and len(folder.parts) > 2:
         folder = folder.parent
+    if folder == Path('tests'):
+        return sorted(p.relative_to(REPO).as_posix() for p in (REPO / 'tests').glob('test_*.py'))
     return [folder.as_posix()]
 
 

@@ -45,6 +45,15 @@ def test_tests_for_mirrors_then_names():
     assert mutants.tests_for('mmseg_fcn_skip/__init__.py') == ['tests/test_init.py']
 
 
+def test_a_top_level_module_without_tests_gets_the_top_level_tests_never_all():
+    selected = mutants.tests_for('mmseg_fcn_skip/_quiet.py')
+    assert 'tests' not in selected
+    assert selected == sorted(
+        p.relative_to(mutants.REPO).as_posix() for p in (mutants.REPO / 'tests').glob('test_*.py')
+    )
+    assert 'tests/test_init.py' in selected
+
+
 def test_settings_list_known_operators():
     from cosmic_ray.plugins import operator_names
 
