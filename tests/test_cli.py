@@ -92,6 +92,18 @@ def test_the_hint_names_the_closest_configs_first_not_the_first_listed():
         cli.find_config('fcn8s_voc12')
 
 
+def test_a_nested_config_is_found_by_its_file_name_alone():
+    # 'fcn8s_vgg61.py' is 0.86 alike to the file name, 0.57 to the whole path
+    nested = '_base_/models/fcn8s_vgg16.py'
+    assert cli.closest_configs('fcn8s_vgg61.py', [nested]) == [nested]
+
+
+def test_a_message_given_to_exit_is_printed_with_status_1(capsys):
+    assert cli._exit_status('config not found') == 1
+    assert capsys.readouterr().err == 'config not found\n'
+    assert cli._exit_status(None) == 0 and cli._exit_status(2) == 2
+
+
 def test_closest_configs_are_ordered_by_closeness_above_the_cutoff():
     names = ['a/abcx.py', 'abcd.py', 'zzzz.py']
     assert cli.closest_configs('abcd.py', names) == ['abcd.py', 'a/abcx.py']

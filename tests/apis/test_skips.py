@@ -185,3 +185,7 @@ def test_figure_panels_show_the_image_truth_and_predictions(tmp_path, image, mon
         assert f'{accuracy:.1f}% pixel acc.' in title
     assert legend_labels(figures[1]) == ['background', 'disc', 'box']
     assert figures[1].get_suptitle() == 'Two nets'
+    # the row's title above the panels' titles above the legend, in size
+    assert figures[1]._suptitle.get_fontsize() == 10
+    assert {axis.title.get_fontsize() for axis in figures[1].axes} == {9}
+    assert {text.get_fontsize() for text in figures[1].legends[0].get_texts()} == {8}
