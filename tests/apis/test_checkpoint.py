@@ -147,3 +147,10 @@ def test_save_checkpoint_is_reproducible(tmp_path):
     first = torch.load(random_checkpoint(config, tmp_path / 'a.pth'))['state_dict']
     second = torch.load(random_checkpoint(config, tmp_path / 'b.pth'))['state_dict']
     assert all(torch.equal(first[key], second[key]) for key in first)
+
+
+def test_the_default_palette_is_the_same_in_every_run():
+    # a model whose checkpoint names no palette draws these colours, run after run
+    assert default_palette(4) == [[0, 0, 0], [92, 100, 41], [48, 35, 71], [214, 177, 236]]
+    colours = default_palette(50)
+    assert colours[0] == [0, 0, 0] and all(32 <= c < 256 for rgb in colours[1:] for c in rgb)
