@@ -1,6 +1,7 @@
 """Datasets shipped with the plugin."""
 
 from . import transforms  # noqa: F401 (registers the pipeline transforms)
+from .multi_task import MultiTaskSegDataset
 from .nyud import NYUD_CLASSES, NYUD_PALETTE, NYUDv2Dataset
 from .siftflow import (
     SIFTFLOW_CLASSES,
@@ -16,6 +17,7 @@ from .toy_shapes import (
 )
 
 __all__ = [
+    'MultiTaskSegDataset',
     'NYUD_CLASSES',
     'NYUD_PALETTE',
     'NYUDv2Dataset',

@@ -19,13 +19,12 @@ test set, out of the semantic scores: the configs say so with
 ``FCNMetric(exclude_classes=SIFTFLOW_TEST_ABSENT)``.
 """
 
-import os.path as osp
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
-from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 
-from .nyud import MAX_LISTED_FILES, bit_palette
+from .multi_task import MultiTaskSegDataset
+from .nyud import bit_palette
 
 #: The 33 semantic classes in the order of the released labels 1..33 (written 0..32)
 #: and of the released nets' ``_sem`` score channels.
@@ -76,14 +75,15 @@ SIFTFLOW_GEO_PALETTE = [[70, 130, 180], [140, 100, 40], [128, 128, 128]]
 
 
 @DATASETS.register_module()
-class SiftFlowDataset(BaseSegDataset):
+class SiftFlowDataset(MultiTaskSegDataset):
     """SIFT Flow in the layout of ``tools/dataset_converters/siftflow.py``.
 
     Semantic labels are the first task; each further task of ``task_seg_map_prefixes``
     (default: ``geo`` in ``geo_annotations/``) gives every sample
     ``task_seg_map_paths[task]`` (``<data_root>/<folder>/<name><seg_map_suffix>``). A
     listed sample whose image, semantic or task label file is missing is an error
-    naming the files when the dataset is built.
+    naming the files when the dataset is built. A ``MultiTaskSegDataset`` with SIFT
+    Flow's classes, suffixes and task folder as defaults.
 
     Args:
         img_suffix: Suffix of the image files. Default: ``'.jpg'``.
@@ -92,7 +92,7 @@ class SiftFlowDataset(BaseSegDataset):
         task_seg_map_prefixes (dict[str, str], optional): Task -> folder of its label
             files below ``data_root``. Default: ``dict(geo='geo_annotations')``; ``{}``
             loads the semantic labels only.
-        **kwargs: Passed on to :class:`mmseg.datasets.BaseSegDataset`.
+        **kwargs: Passed on to :class:`MultiTaskSegDataset`.
 
     Raises:
         FileNotFoundError: naming the missing files and the fix.
@@ -116,61 +116,19 @@ class SiftFlowDataset(BaseSegDataset):
     ) -> None:
         if task_seg_map_prefixes is None:
             task_seg_map_prefixes = dict(geo='geo_annotations')
-        self.task_seg_map_prefixes = dict(task_seg_map_prefixes)
-        task_classes = dict(self.METAINFO['task_classes'])
-        task_classes.update((kwargs.get('metainfo') or {}).get('task_classes', {}))
-        unknown = sorted(set(self.task_seg_map_prefixes) - set(task_classes))
-        if unknown:
-            raise ValueError(
-                f'SiftFlowDataset: the tasks {unknown} of task_seg_map_prefixes have no '
-                "classes in metainfo['task_classes']; give them with "
-                'metainfo=dict(task_classes=dict(<task>=(...)))'
-            )
         super().__init__(
+            task_seg_map_prefixes=task_seg_map_prefixes,
             img_suffix=img_suffix,
             seg_map_suffix=seg_map_suffix,
             reduce_zero_label=reduce_zero_label,
             **kwargs,
         )
-        # only the tasks loaded are scored
-        self._metainfo['task_classes'] = {
-            task: classes
-            for task, classes in task_classes.items()
-            if task in self.task_seg_map_prefixes
-        }
 
-    def load_data_list(self) -> List[dict]:
-        """The samples of the split list with every task's label path, all present."""
-        data_list = super().load_data_list()
-        folders = {
-            task: folder if osp.isabs(folder) else osp.join(self.data_root or '', folder)
-            for task, folder in self.task_seg_map_prefixes.items()
-        }
-        for info in data_list:
-            name = osp.splitext(osp.basename(info['img_path']))[0]
-            info['task_seg_map_paths'] = {
-                task: osp.join(folder, name + self.seg_map_suffix)
-                for task, folder in folders.items()
-            }
-        missing = [
-            path
-            for info in data_list
-            for path in (
-                info['img_path'],
-                info.get('seg_map_path'),
-                *info['task_seg_map_paths'].values(),
-            )
-            if path is not None and not osp.isfile(path)
-        ]
-        if missing:
-            more = len(missing) - MAX_LISTED_FILES
-            listed = ', '.join(missing[:MAX_LISTED_FILES]) + (
-                f' and {more} more' if more > 0 else ''
-            )
-            raise FileNotFoundError(
-                f'SIFT Flow: {len(missing)} file(s) of the samples listed in '
-                f'{self.ann_file} are missing: {listed}. Write the dataset with '
-                'tools/dataset_converters/siftflow.py (see docs/datasets/siftflow.md) or '
-                'remove the samples from the list.'
-            )
-        return data_list
+    def missing_files_message(self, missing: Sequence[str], listed: str) -> str:
+        """The error for the ``missing`` files: written by the converter."""
+        return (
+            f'SIFT Flow: {len(missing)} file(s) of the samples listed in '
+            f'{self.ann_file} are missing: {listed}. Write the dataset with '
+            'tools/dataset_converters/siftflow.py (see docs/datasets/siftflow.md) or '
+            'remove the samples from the list.'
+        )

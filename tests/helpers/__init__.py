@@ -3,6 +3,7 @@ repository root on ``sys.path``: ``pythonpath`` in ``pyproject.toml``).
 
 - ``light_models``: light toy FCNs (configs, models, checkpoints, ``--cfg-options``).
 - ``composed_models``: light versions of the configs built on mmseg's backbones.
+- ``multi_task_data``: tiny two-task datasets in the multi-task template's layout.
 - ``processes``: tools run in a fresh process or imported, free ports.
 - ``training_runs``: tiny training runs of ``tools/train.py`` and their checkpoints.
 - ``training_probes``: hooks that the training subprocesses import (``custom_imports``).
