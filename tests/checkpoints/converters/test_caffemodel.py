@@ -1,9 +1,18 @@
+import re
+
 import pytest
 import torch
 
 from mmseg_fcn_skip.checkpoints import read_weights
 from mmseg_fcn_skip.checkpoints.converters import read_caffemodel
-from tests.helpers.caffemodel_writer import blob, caffemodel, field_bytes, layer, v1_layer
+from tests.helpers.caffemodel_writer import (
+    blob,
+    caffemodel,
+    field_bytes,
+    field_varint,
+    layer,
+    v1_layer,
+)
 
 
 def _weights() -> dict:
@@ -82,3 +91,16 @@ def test_unpacked_blob_dims():
     values = field_bytes(5, torch.arange(6.0).numpy().tobytes())
     data = v1_layer('c', 4, [shape + values])
     torch.testing.assert_close(read_caffemodel(data)['c.weight'], torch.arange(6.0).reshape(2, 3))
+
+
+@pytest.mark.parametrize('left_out', [1, 2, 3, 4])
+def test_a_legacy_blob_missing_a_dimension_is_damaged(left_out):
+    # legacy dims num, channels, height, width (fields 1-4) default to 0 when left out:
+    # 6 values cannot fill a blob with a 0 in its shape, whatever the other dims
+    dims = dict(zip((1, 2, 3, 4), (1, 1, 2, 3)))
+    del dims[left_out]
+    fields = b''.join(field_varint(k, d) for k, d in dims.items())
+    data = v1_layer('c', 4, [fields + field_bytes(5, torch.arange(6.0).numpy().tobytes())])
+    shape = tuple(0 if k == left_out else d for k, d in zip((1, 2, 3, 4), (1, 1, 2, 3)))
+    with pytest.raises(ValueError, match=rf'shape {re.escape(str(shape))} holds 6 values'):
+        read_caffemodel(data)
