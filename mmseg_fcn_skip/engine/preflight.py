@@ -38,24 +38,28 @@ IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
 WRAPPED_DATASET_KEYS = ('dataset', 'datasets')
 
 
-def _heads(model: Mapping) -> Iterator[Tuple[str, Mapping]]:
-    """``(key, head config)`` of every head with a ``num_classes``, lists and the
-    stream heads of a late fusion head included."""
+def _heads(model: Mapping) -> Iterator[Tuple[str, Mapping, Optional[str]]]:
+    """``(key, head config, task)`` of every head with a ``num_classes``: lists, the
+    stream heads of a late fusion head and a multi-task model's ``task_heads``
+    included; ``task`` is None for the heads of the first task."""
+    groups = []
     for name in ('decode_head', 'auxiliary_head'):
         heads = model.get(name)
         if isinstance(heads, Mapping):
-            heads = [(f'model.{name}', heads)]
+            groups += [(f'model.{name}', heads, None)]
         elif isinstance(heads, (list, tuple)):
-            heads = [(f'model.{name}.{i}', head) for i, head in enumerate(heads)]
-        else:
+            groups += [(f'model.{name}.{i}', head, None) for i, head in enumerate(heads)]
+    task_heads = model.get('task_heads')
+    if isinstance(task_heads, Mapping):  # MultiTaskEncoderDecoder
+        groups += [(f'model.task_heads.{task}', head, task) for task, head in task_heads.items()]
+    for key, head, task in groups:
+        if not isinstance(head, Mapping):
             continue
-        for key, head in heads:
-            if isinstance(head, Mapping) and head.get('num_classes') is not None:
-                yield key, head
-            streams = head.get('streams') if isinstance(head, Mapping) else None
-            for index, stream in enumerate(streams or []):  # LateFusionHead's stream heads
-                if isinstance(stream, Mapping) and stream.get('num_classes') is not None:
-                    yield f'{key}.streams.{index}', stream
+        if head.get('num_classes') is not None:
+            yield key, head, task
+        for index, stream in enumerate(head.get('streams') or []):  # LateFusionHead's
+            if isinstance(stream, Mapping) and stream.get('num_classes') is not None:
+                yield f'{key}.streams.{index}', stream, task
 
 
 def _leaf_datasets(dataset: Mapping, key: str) -> Iterator[Tuple[str, Mapping]]:
@@ -83,17 +87,26 @@ def _dataset_class(dataset: Mapping) -> Optional[type]:
     return DATASETS.get(kind.split('.')[-1]) if '.' in kind else DATASETS.get(kind)
 
 
-def dataset_classes(dataset: Mapping) -> Optional[Tuple[str, ...]]:
+def dataset_classes(dataset: Mapping, task: Optional[str] = None) -> Optional[Tuple[str, ...]]:
     """The class names a dataset config gives: its ``metainfo`` or its class's ``METAINFO``.
 
+    Args:
+        dataset: The dataset config.
+        task: A further task of a multi-task dataset (``metainfo['task_classes']``);
+            None for the first task's ``classes``.
+
     Returns:
-        The names, or None if neither says (an unknown dataset type).
+        The names, or None if neither says (an unknown dataset type, a task it lacks).
     """
     metainfo = dataset.get('metainfo') or {}
-    if metainfo.get('classes') is not None:
-        return tuple(metainfo['classes'])
     cls = _dataset_class(dataset)
-    classes = getattr(cls, 'METAINFO', {}).get('classes') if cls is not None else None
+    default = getattr(cls, 'METAINFO', {}) if cls is not None else {}
+    if task is None:
+        classes = metainfo.get('classes')
+        classes = default.get('classes') if classes is None else classes
+    else:
+        classes = (metainfo.get('task_classes') or {}).get(task)
+        classes = (default.get('task_classes') or {}).get(task) if classes is None else classes
     return tuple(classes) if classes is not None else None
 
 
@@ -136,10 +149,10 @@ def check_num_classes(cfg: Mapping, mode: str = 'train') -> List[str]:
     errors = []
     seen = set()
     for data_key, dataset in _datasets(cfg, mode):
-        classes = dataset_classes(dataset)
-        if classes is None:
-            continue
-        for head_key, head in _heads(model):
+        for head_key, head, task in _heads(model):
+            classes = dataset_classes(dataset, task)
+            if classes is None:
+                continue
             count = head['num_classes']
             if count == len(classes) or (head_key, len(classes)) in seen:
                 continue
@@ -151,9 +164,10 @@ def check_num_classes(cfg: Mapping, mode: str = 'train') -> List[str]:
                 if count < len(classes)
                 else 'its extra score maps would be trained on no pixel'
             )
+            of_task = f' for task {task!r}' if task is not None else ''
             errors.append(
                 f'{head_key}.num_classes is {count} but {data_key} ({kind}) has '
-                f'{len(classes)} classes ({_short(list(classes))}): {consequence}; set '
+                f'{len(classes)} classes{of_task} ({_short(list(classes))}): {consequence}; set '
                 f'{head_key}.num_classes={len(classes)} in the config (or '
                 f'--cfg-options {head_key}.num_classes={len(classes)})'
             )

@@ -74,7 +74,8 @@ class TaskMetric(BaseMetric):
                 f'TaskMetric(task={self.task!r}): the dataset loads no labels of task '
                 f"{self.task!r} (its dataset meta 'task_classes' has the tasks: "
                 f'{loaded}); score a task the dataset loads, or use a multi-task dataset '
-                'such as SiftFlowDataset'
+                '(MultiTaskSegDataset with task_seg_map_prefixes and task_classes, or '
+                'SiftFlowDataset)'
             )
         meta = dict(dataset_meta, classes=tuple(task_classes[self.task]))
         palette = (dataset_meta.get('task_palettes') or {}).get(self.task)

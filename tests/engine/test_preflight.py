@@ -81,6 +81,27 @@ def test_the_stream_heads_of_a_late_fusion_head_are_checked():
     assert lines[0].endswith('--cfg-options model.decode_head.streams.1.num_classes=40)')
 
 
+def test_the_heads_of_further_tasks_are_checked_against_their_classes():
+    path = 'fcn_skip_caffe/fcn16s_vgg16-caffe_1xb1-100k_siftflow-256x256.py'
+    cfg = Config.fromfile(str(REPO / 'configs' / path))
+    assert check_num_classes(cfg) == []
+    cfg.model.task_heads.geo.num_classes = 4
+    lines = check_num_classes(cfg)
+    assert len(lines) == 1
+    assert lines[0].startswith(
+        'model.task_heads.geo.num_classes is 4 but train_dataloader.dataset (SiftFlowDataset) '
+        "has 3 classes for task 'geo' (sky, horizontal, vertical): its extra score maps"
+    )
+    assert lines[0].endswith('--cfg-options model.task_heads.geo.num_classes=3)')
+    # the config's metainfo names the task's classes too
+    cfg.model.task_heads.geo.num_classes = 3
+    cfg.train_dataloader.dataset.metainfo = dict(task_classes=dict(geo=('up', 'down')))
+    assert check_num_classes(cfg)[0].startswith(
+        'model.task_heads.geo.num_classes is 3 but train_dataloader.dataset (SiftFlowDataset) '
+        "has 2 classes for task 'geo' (up, down): its extra score maps"
+    )
+
+
 def test_the_configs_metainfo_wins_over_the_dataset_class(toy_data_root):
     cfg = toy_cfg(toy_data_root, **{'model.decode_head.num_classes': 3})
     metainfo = dict(classes=('sky', 'sea', 'sand'))

@@ -71,7 +71,8 @@ class LoadTaskAnnotations(BaseTransform):
         if paths is None:
             raise KeyError(
                 f'{sample} has no task_seg_map_paths; LoadTaskAnnotations needs a '
-                'multi-task dataset (e.g. SiftFlowDataset) whose samples name each '
+                'multi-task dataset (MultiTaskSegDataset with task_seg_map_prefixes, or '
+                'SiftFlowDataset) whose samples name each '
                 "task's label file"
             )
         tasks = self.tasks if self.tasks is not None else tuple(paths)
