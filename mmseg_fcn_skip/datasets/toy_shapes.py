@@ -77,6 +77,12 @@ def generate_toy_shapes(
     ``size_range``, so odd sizes and varied aspect ratios occur. The output
     depends only on the arguments: the same seed gives identical files.
 
+    Each image has 1 to ``max_shapes`` shapes of random classes, centred anywhere
+    on a background of a colour gradient, stripes and noise: discs with a radius of
+    6-20% of the image's shorter side (at least 3 px), boxes with sides of 12-40% of
+    it rotated by 0-90 degrees, triangles with a radius of 10-25% of it and corners
+    120 degrees (+-20) apart, and bars 30-80% of the longer side long and 2-4 px wide.
+
     Args:
         root: Folder to write into; created if missing.
         num_train: Number of training images.
