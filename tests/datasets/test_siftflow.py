@@ -8,7 +8,9 @@ import pytest
 import torch
 from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS
+from PIL import Image
 
+from mmseg_fcn_skip.apis.inference import save_label_png
 from mmseg_fcn_skip.datasets import (
     SIFTFLOW_CLASSES,
     SIFTFLOW_GEO_CLASSES,
@@ -78,6 +80,19 @@ def test_samples_carry_both_tasks(siftflow):
         sample.gt_geo_seg.data[0], torch.from_numpy(np.where(geometric == -1, 255, geometric - 1))
     )
     assert len(_build(data_root, ann_file='test.txt')) == len(TEST)
+
+
+def test_geometric_labels_show_sky_blue_ground_brown_upright_grey(siftflow, tmp_path):
+    """The dataset's geometric palette, as ``fcn-infer`` writes it into the label PNGs
+    of ``OUT/pred_geo/`` (docs/datasets/siftflow.md)."""
+    palette = _build(siftflow[0]).metainfo['task_palettes']['geo']
+    path = tmp_path / 'geo.png'
+    save_label_png(np.array([[0, 1, 2]]), palette, path)
+    png = Image.open(path)
+    assert png.getpalette()[:9] == [70, 130, 180, 140, 100, 40, 128, 128, 128]
+    assert np.array(png.convert('RGB')).tolist() == [
+        [[70, 130, 180], [140, 100, 40], [128, 128, 128]]
+    ]
 
 
 def test_semantic_only(siftflow):
