@@ -92,6 +92,21 @@ def test_angle_with_gravity_by_surface(room):
         assert np.abs(angle[inside].astype(int) - (degrees + 38)).max() <= 1, surface
 
 
+def test_the_angle_is_that_of_the_plane_fitted_to_each_pixels_7x7_window():
+    """The release's window for the angle channel: (2r + 1)^2 pixels, r = 3. Two planes
+    meet at row 20 in a fold away from the camera, each at 45 degrees to the line of
+    sight: the upper one at 135 degrees to gravity, the lower one at 45. A pixel 3 or
+    more rows from the fold sees one plane in its window and reads its angle; the
+    windows of the fold's row and the 2 rows on either side of it hold both planes."""
+    rows = np.arange(41)[:, None].repeat(60, axis=1)
+    depth = 2000.0 / (1 + np.abs(rows - 20) / 100.0)
+    intrinsics = dict(fx=100.0, fy=100.0, cx=29.5, cy=20.0)
+    angle = depth_to_hha(depth, intrinsics, gravity=(0, 1, 0))[..., ANGLE].astype(int)
+    assert (angle[:18] == 135 + 38).all() and (angle[23:] == 45 + 38).all()
+    mixed = angle[18:23]
+    assert (np.abs(mixed - (135 + 38)) > 3).all() and (np.abs(mixed - (45 + 38)) > 3).all()
+
+
 def test_a_pitched_camera_changes_nothing_but_the_gravity_found():
     level = render_room(pitch=0.0)
     tilted = render_room(pitch=20.0)
