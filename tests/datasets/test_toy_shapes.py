@@ -251,7 +251,7 @@ class _Rigged:
         self.draws = {key: list(values) for key, values in draws.items()}
 
     def _rigged(self, low, high):
-        return self.draws.get((low, high)) or None
+        return self.draws.get((low, high))
 
     def uniform(self, low=0.0, high=1.0, size=None):
         queue = self._rigged(low, high)
@@ -283,7 +283,7 @@ def test_a_shape_that_misses_the_image_leaves_the_others_drawn():
             (-0.35, 0.35): [np.radians([-15, 15, 0])],
         },
     )
-    image, label = _draw_sample(rng, 32, 32, max_shapes=2)
+    _, label = _draw_sample(rng, 32, 32, max_shapes=2)
     assert not (label == 3).any()  # the triangle missed the image
     disc = label == 1
     assert disc[16, 16] and 20 <= disc.sum() <= 400  # radius 3 to 6 px
