@@ -156,7 +156,9 @@ def _transfer(
     with response, partial.open('wb') as file, _progress_bar(progress) as bar:
         task = bar.add_task(label, total=total)
         try:
-            for chunk in iter(lambda: response.read(CHUNK_BYTES), b''):
+            # read1: the bytes as they arrive (at most CHUNK_BYTES), so that a transfer
+            # that stops midway has counted every byte it got
+            for chunk in iter(lambda: response.read1(CHUNK_BYTES), b''):
                 file.write(chunk)
                 for digest in hashes.values():
                     digest.update(chunk)

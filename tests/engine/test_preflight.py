@@ -141,6 +141,21 @@ def test_a_missing_split_folder(toy_data_root):
     ]
 
 
+def test_training_checks_the_validation_data_only_when_it_validates(toy_data_root):
+    """val_dataloader is read in training when val_cfg is set; without val_cfg mmengine
+    runs no validation, so its data is not checked."""
+    options = {'val_dataloader.dataset.data_prefix.img_path': 'img_dir/vla'}
+    cfg = toy_cfg(toy_data_root, **options)
+    assert check_dataset_files(cfg, 'train') == [
+        f'val_dataloader.dataset.data_prefix.img_path: the folder {toy_data_root}/img_dir/vla '
+        'does not exist; set data_root in the config (or --cfg-options '
+        'val_dataloader.dataset.data_root=PATH) or '
+        'val_dataloader.dataset.data_prefix.img_path to the folder of the split'
+    ]
+    cfg.val_cfg = None
+    assert check_dataset_files(cfg, 'train') == []
+
+
 def test_a_split_folder_without_images(tmp_path):
     for folder in ('img_dir/val', 'ann_dir/val'):
         (tmp_path / folder).mkdir(parents=True)

@@ -11,16 +11,18 @@ from typing import Dict, Optional
 from tests.helpers.processes import free_port
 
 LOOPBACK = '127.0.0.1'
-#: How a path misbehaves: an HTTP status, half the bytes, or no answer at all.
-TRUNCATE, STALL = 'truncate', 'stall'
+#: How a path misbehaves: an HTTP status, half the bytes, no answer at all, or half
+#: the bytes and then silence.
+TRUNCATE, STALL, STALL_MIDWAY = 'truncate', 'stall', 'stall midway'
 
 
 class WeightsServer:
     """Serve ``files`` (URL path -> bytes) on a free loopback port, in a thread.
 
     ``failures`` maps a path to an HTTP status code (e.g. 404, 403), ``TRUNCATE``
-    (announce the full ``Content-Length``, send half, close) or ``STALL`` (accept
-    and never answer, until the server stops). ``delay`` seconds pass before each
+    (announce the full ``Content-Length``, send half, close), ``STALL`` (accept
+    and never answer, until the server stops) or ``STALL_MIDWAY`` (announce the full
+    ``Content-Length``, send half, then nothing until the server stops). ``delay`` seconds pass before each
     answer. ``requests`` counts the GET requests per path.
     """
 
@@ -81,8 +83,11 @@ class WeightsServer:
                 self.send_header('Content-Type', 'application/octet-stream')
                 self.send_header('Content-Length', str(len(data)))
                 self.end_headers()
-                if failure == TRUNCATE:
+                if failure in (TRUNCATE, STALL_MIDWAY):
                     self.wfile.write(data[: len(data) // 2])
+                    self.wfile.flush()
+                    if failure == STALL_MIDWAY:
+                        server._stopped.wait(30)
                     self.close_connection = True
                     return
                 self.wfile.write(data)

@@ -125,3 +125,45 @@ def test_a_second_described_backbone_plugs_into_the_head():
     assert out.shape[-1] >= 227
     message = head.plan.mismatch(tuple((n + 1, n) for n in sizes), ((227, 227),))
     assert "those of TestAlexNet(pad_mode='caffe')" in message
+
+
+@pytest.mark.parametrize(
+    'in_strides,sizes,input_size,strides',
+    [
+        # pool2, pool4, fc7 of FullyConvVGG(pad_mode='same') on a wide 40x320 input: read
+        # along the longer side (fc7's 2 rows of 40 would say stride 16, its 10 columns
+        # of 320 say 32)
+        (FCN8S, ((10, 80), (3, 20), (2, 10)), (40, 320), (4, 16, 32)),
+        # pool2 and fc7 on 32x32: fc7 is a single pixel, stride 32
+        ((16, 32), ((8, 8), (1, 1)), (32, 32), (4, 32)),
+    ],
+    ids=['wide-input', 'single-pixel-fc7'],
+)
+def test_levels_of_other_strides_get_the_strides_they_fit(in_strides, sizes, input_size, strides):
+    message = level_mismatch('same', in_strides, sizes, (input_size,))
+    assert f'The sizes fit strides of about {strides}. Set in_strides to the strides' in message
+
+
+def test_a_pad_mode_mismatch_names_the_first_layer_and_its_pad():
+    """500x500: the caffe levels under a 'same' head and the same levels under a 'caffe'
+    head, each named with conv1_1's 100-pixel pad."""
+    caffe, same = ((88, 88), (44, 44), (16, 16)), ((63, 63), (32, 32), (16, 16))
+    assert level_mismatch('same', FCN8S, caffe, ((500, 500),)).endswith(
+        "These are the levels of FullyConvVGG(pad_mode='caffe') (conv1_1 padded by 100), not "
+        'of a same-padded backbone. Use one pad mode for backbone and head: the same pad_mode '
+        "in model.backbone and model.decode_head (the plugin's configs set both from one "
+        'line, `pad_mode = ...`).'
+    )
+    assert (
+        "These are the levels of a same-padded backbone (FullyConvVGG(pad_mode='same') or one "
+        "without the 100-pixel pad), not of FullyConvVGG(pad_mode='caffe')."
+    ) in level_mismatch('caffe', FCN8S, same, ((500, 500),))
+
+
+def test_caffe_strides_that_the_backbone_lacks_are_refused_with_its_strides():
+    with pytest.raises(ValueError) as error:
+        FusionPlan(2, (32, 64), pad_mode='caffe')
+    assert str(error.value) == (
+        "in_strides=(32, 64) with pad_mode='caffe' must be VGG pool levels of strides "
+        '(2, 4, 8, 16) followed by fc7 (stride 32)'
+    )

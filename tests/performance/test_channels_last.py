@@ -76,6 +76,19 @@ def test_preprocessor_converts_test_batches_too():
     assert is_channels_last(preprocessor(batch, False)['inputs'])
 
 
+def test_preprocessor_called_without_training_prepares_a_test_batch():
+    """As SegDataPreProcessor: no ``training`` argument is a test batch, stacked at its
+    own size (not padded to ``size``, which is for training batches)."""
+    batch = dict(
+        inputs=[torch.randint(0, 256, (3, 21, 30), dtype=torch.uint8)] * 2,
+        data_samples=[SegDataSample(), SegDataSample()],
+    )
+    out = ChannelsLastSegDataPreProcessor(**PREPROCESSOR_CFG)(_batch_copy(batch))
+    reference = SegDataPreProcessor(**PREPROCESSOR_CFG)(_batch_copy(batch))
+    assert out['inputs'].shape == reference['inputs'].shape == (2, 3, 21, 30)
+    assert torch.equal(out['inputs'], reference['inputs'])
+
+
 def _net() -> nn.Module:
     return nn.Sequential(
         nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8), nn.Conv2d(8, 4, 1), nn.Flatten(), nn.LazyLinear(2)

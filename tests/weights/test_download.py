@@ -6,7 +6,13 @@ import pytest
 
 from mmseg_fcn_skip.weights import WeightsError
 from mmseg_fcn_skip.weights.download import checksum_mismatch, download, file_digests
-from tests.helpers.weights_server import STALL, TRUNCATE, WeightsServer, closed_port
+from tests.helpers.weights_server import (
+    STALL,
+    STALL_MIDWAY,
+    TRUNCATE,
+    WeightsServer,
+    closed_port,
+)
 
 DATA = bytes(range(256)) * 4099  # ~1 MiB: more than one read chunk
 FIX = 'Fix: put the file there by hand.'
@@ -66,6 +72,22 @@ def test_transfer_cut_short_keeps_nothing(tmp_path):
         half = len(DATA) // 2
         with pytest.raises(WeightsError, match=f'cut short after {half} of {len(DATA)} '):
             download(server.url('w.pth'), tmp_path / 'w.pth', {}, FIX)
+    assert _left_over(tmp_path) == []
+
+
+def test_a_transfer_that_stops_midway_times_out_and_keeps_nothing(tmp_path):
+    """Half the bytes, then silence: the read times out, and the error counts every
+    byte that arrived."""
+    with WeightsServer({'w.pth': DATA}) as server:
+        server.failures['w.pth'] = STALL_MIDWAY
+        url = server.url('w.pth')
+        with pytest.raises(WeightsError) as error:
+            download(url, tmp_path / 'w.pth', {}, FIX, timeout=0.3)
+    assert str(error.value) == (
+        f'the download of {url} was cut short after {len(DATA) // 2} of {len(DATA)} bytes '
+        '(TimeoutError: timed out); the partial file was deleted. Run again to retry.\n'
+        f'{FIX}'
+    )
     assert _left_over(tmp_path) == []
 
 

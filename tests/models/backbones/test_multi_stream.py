@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+import torch.nn as nn
 from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
 
@@ -62,6 +63,28 @@ def test_a_stream_without_out_indices_is_counted_at_the_first_forward():
     with torch.no_grad():
         backbone(torch.zeros(1, 6, 32, 32))
     assert backbone.stream_indices(1) == (1, 2)
+
+
+class OneLevel(nn.Module):
+    """A backbone that names its single output by an int ``out_indices``."""
+
+    def __init__(self, out_indices: int = 3) -> None:
+        super().__init__()
+        self.out_indices = out_indices
+        self.conv = nn.Conv2d(3, 4, 3, stride=2, padding=1)
+
+    def forward(self, x):
+        return (self.conv(x),)
+
+
+def test_a_stream_with_an_int_out_indices_has_one_output():
+    backbone = build(streams=[dict(type=OneLevel), dict(VGG, out_indices=(4, 5))])
+    assert backbone.stream_outputs == (1, 2)
+    assert backbone.stream_indices(0) == (0,) and backbone.stream_indices(1) == (1, 2)
+    with torch.no_grad():
+        outputs = backbone(torch.zeros(1, 6, 32, 32))
+    assert [o.shape[1] for o in outputs] == [4, 32, 8]  # the conv, then pool4 and fc7
+    assert backbone.stream_outputs == (1, 2)
 
 
 @pytest.mark.parametrize('channels', [3, 4, 7])

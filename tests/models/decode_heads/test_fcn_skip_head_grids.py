@@ -116,3 +116,17 @@ def test_mixed_grids_choose_each_upsampling_from_its_two_levels():
     )
     assert [u.align_corners for u in upsamplings(head)] == [False, False, False, True]
     assert head.fuse_crops == [(1, 0), (1, 0), (1, 0)] and head.final_crop == 3
+
+
+def test_a_skip_level_that_starts_before_the_upsampled_score_loses_its_first_pixels():
+    """Stride 8 from -4 (its first pixel centred above the image), stride 16 from 12:
+    the upsampled stride-16 score starts one stride-8 pixel later, so the skip's first
+    row and column are cropped; each level pixel still lands on the input pixel it
+    lies on (-4 + 8 * 2 = 12, 12 + 16 * 1 = 28), over the whole 100x100 input."""
+    head = unit_head((-4, 12), strides=(8, 16))
+    assert head.fuse_crops == [(0, 1)] and head.final_crop == 3
+    for level, pixel, input_pixel in [(0, 2, 12), (1, 1, 28)]:
+        logits = impulse_logits(head, level, pixel, size=100)
+        assert logits.shape == (100, 100)
+        assert divmod(int(logits.argmax()), 100) == (input_pixel, input_pixel)
+        assert logits.max() == 1.0

@@ -88,6 +88,17 @@ def test_task_labels_are_padded_like_gt_sem_seg():
     torch.testing.assert_close(losses['geo.loss_ce'], _geo_loss_by_hand(model, inputs, padded))
 
 
+def test_task_labels_larger_than_the_input_are_not_cut():
+    """Labels a row and a column larger than the input: the loss covers every label
+    pixel, as the first task's loss covers every pixel of gt_sem_seg."""
+    model = light_multi_task_model()
+    inputs = random_batch(SIZE)
+    samples = _labelled_samples(SIZE, label_size=(SIZE[0] + 1, SIZE[1] + 1))
+    losses = model.loss(inputs, samples)
+    expected = _geo_loss_by_hand(model, inputs, samples[0].gt_geo_seg.data[None])
+    torch.testing.assert_close(losses['geo.loss_ce'], expected)
+
+
 def test_loss_without_task_labels_names_the_task_and_transforms():
     model = light_multi_task_model()
     samples = _labelled_samples(SIZE)
@@ -160,6 +171,25 @@ def test_slide_runs_the_backbone_once_a_crop_and_matches_mmseg():
         twin = single_task_twin(model, task)
         with torch.no_grad():
             expected = twin.predict(inputs, [_meta((48, 52))])[0]
+        torch.testing.assert_close(result.get(field).data, expected.seg_logits.data)
+
+
+def test_slide_on_an_image_narrower_than_the_crop_runs_one_crop_across():
+    """A 24-pixel-wide image under 32x32 crops moved by 1 across: one crop across (two
+    down), the logits of mmseg's slide inference, none empty."""
+    model = light_multi_task_model()
+    model.test_cfg = ConfigDict(mode='slide', crop_size=(32, 32), stride=(16, 1))
+    calls = []
+    model.backbone.register_forward_hook(lambda *args: calls.append(1))
+    inputs = random_batch((48, 24))
+    with torch.no_grad():
+        result = model.predict(inputs, [_meta((48, 24))])[0]
+    assert len(calls) == 2
+    for task, field in (('decode', 'seg_logits'), ('geo', 'geo_seg_logits')):
+        twin = single_task_twin(model, task)
+        with torch.no_grad():
+            expected = twin.predict(inputs, [_meta((48, 24))])[0]
+        assert result.get(field).data.isfinite().all()
         torch.testing.assert_close(result.get(field).data, expected.seg_logits.data)
 
 
