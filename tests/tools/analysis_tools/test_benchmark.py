@@ -528,6 +528,19 @@ def test_cpu_runs_are_small_unless_sizes_are_given():
     assert (settings.shape, settings.batch, settings.repeats) == ((256, 320), 8, 5)
 
 
+def test_gpu_runs_default_to_the_documented_reference_sizes():
+    # docs/performance.md: batch 8, 512x512, 10 warm-up and 30 timed iterations
+    settings = fill_device_defaults(BenchmarkSettings(device='cuda'), {})
+    assert (settings.shape, settings.batch, settings.warmup, settings.repeats) == (
+        (512, 512),
+        8,
+        10,
+        30,
+    )
+    settings = fill_device_defaults(BenchmarkSettings(device='cpu'), {})
+    assert (settings.shape, settings.batch, settings.warmup) == ((64, 64), 2, 1)
+
+
 def test_variant_names_the_speed_options():
     settings = BenchmarkSettings(precision='bf16', channels_last=True, compile=True)
     assert settings.variant == 'bf16 + channels_last + compile'

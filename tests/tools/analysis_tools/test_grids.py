@@ -154,3 +154,5 @@ def test_probed_pixels_are_pairs_about_the_middle_spread_over_the_middle_half():
     half way from the quarter to the middle; of 0..63, 15.75..47.25 in four steps."""
     assert _symmetric_positions(65, 4) == [16, 48, 24, 40]
     assert _symmetric_positions(64, 8) == [15, 48, 19, 44, 23, 40, 27, 36]
+    # an odd count: two pairs, then the middle itself (steps of a half of 8..16)
+    assert _symmetric_positions(33, 5) == [8, 24, 12, 20, 16]
