@@ -44,6 +44,7 @@ from mmseg.registry import MODELS
 
 from mmseg_fcn_skip.models.utils import Upsample
 from tests.helpers import REPO
+from tests.helpers.processes import run_tool
 
 SAME = str(REPO / 'configs' / 'fcn8s_voc.py')
 CAFFE = str(REPO / 'configs' / 'fcn_skip_caffe' / 'fcn8s_vgg16-caffe_4xb4-40k_voc12aug-512x512.py')
@@ -546,3 +547,16 @@ def test_variant_names_the_speed_options():
     assert settings.variant == 'bf16 + channels_last + compile'
     assert settings.changes_numerics
     assert not BenchmarkSettings().changes_numerics
+
+
+def test_the_command_runs_in_a_fresh_process():
+    # the tool sets mmseg's default scope itself (the data preprocessor is found by it)
+    result = run_tool(
+        'analysis_tools/benchmark',
+        *('--configs', 'configs/fcn8s_toy.py', '--device', 'cpu', '--warmup', '0'),
+        *('--repeats', '1', '--shape', '32', '32', '--batch', '1'),
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert 'batch 1, 32x32, 21 classes, fp32, warmup 0' in result.stdout
+    rows = [line.split()[:2] for line in result.stdout.splitlines() if line.startswith('fcn8s_toy')]
+    assert rows == [['fcn8s_toy', 'train'], ['fcn8s_toy', 'infer']]
