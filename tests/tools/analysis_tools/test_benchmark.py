@@ -529,6 +529,16 @@ def test_cpu_runs_are_small_unless_sizes_are_given():
     assert (settings.shape, settings.batch, settings.repeats) == ((256, 320), 8, 5)
 
 
+def test_settings_built_in_python_default_to_the_reference_run():
+    settings = BenchmarkSettings()
+    assert (settings.shape, settings.batch, settings.num_classes, settings.precision) == (
+        (512, 512),
+        8,
+        21,
+        'fp32',
+    )
+
+
 def test_gpu_runs_default_to_the_documented_reference_sizes():
     # docs/performance.md: batch 8, 512x512, 10 warm-up and 30 timed iterations
     settings = fill_device_defaults(BenchmarkSettings(device='cuda'), {})

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from analysis_lib.grids import (
     LevelGrid,
+    _level_grid,
     _symmetric_positions,
     config_value,
     probe_level_grids,
@@ -156,3 +157,10 @@ def test_probed_pixels_are_pairs_about_the_middle_spread_over_the_middle_half():
     assert _symmetric_positions(64, 8) == [15, 48, 19, 44, 23, 40, 27, 36]
     # an odd count: two pairs, then the middle itself (steps of a half of 8..16)
     assert _symmetric_positions(33, 5) == [8, 24, 12, 20, 16]
+
+
+def test_exact_centres_about_a_half_pixel_middle_give_the_exact_offset():
+    # pixels 15 and 48 of a stride-8 level centred on 8p + 3.5, nothing pulled: the
+    # middle of the probed positions is 31.5 (not a whole pixel)
+    grid = _level_grid(8, [(15, 8 * 15 + 3.5), (48, 8 * 48 + 3.5)], 31.5)
+    assert grid == LevelGrid(8, 3.5, 0.0, 'centre')

@@ -27,6 +27,25 @@ def test_export_writes_a_checked_dynamic_onnx(tmp_path, capsys, pad_mode):
     assert logits[0].shape == (1, 5, 29, 131)
 
 
+def test_without_onnxruntime_the_graph_is_written_unchecked_with_status_0(
+    tmp_path, capsys, monkeypatch
+):
+    config, checkpoint = light_checkpoint(tmp_path)
+    out = tmp_path / 'fcn8s.onnx'
+    tool = load_tool('deployment/export_onnx')
+    find_spec = tool.importlib.util.find_spec
+    monkeypatch.setattr(
+        tool.importlib.util,
+        'find_spec',
+        lambda name, *args: None if name == 'onnxruntime' else find_spec(name, *args),
+    )
+    status = tool.main([str(config), str(checkpoint), str(out), '--shape', '48', '80'])
+    printed = capsys.readouterr().out
+    assert status == 0 and out.is_file()
+    assert 'onnxruntime is not installed, not checked (pip install onnxruntime)' in printed
+    assert 'max |ONNX - PyTorch|' not in printed
+
+
 def test_a_checkpoint_of_another_variant_fails_with_the_keys(tmp_path):
     config = light_checkpoint(tmp_path)[0]
     _, fcn32s = light_checkpoint(tmp_path, '32s', num_classes=3)
