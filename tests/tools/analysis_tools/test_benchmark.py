@@ -29,7 +29,13 @@ from analysis_lib.benchmark.measure import (
     profile_top_ops,
 )
 from analysis_lib.benchmark.models import ModelSpec, config_name
-from analysis_lib.benchmark.report import COLUMNS, format_report, format_table, write_json
+from analysis_lib.benchmark.report import (
+    COLUMNS,
+    format_agreement,
+    format_report,
+    format_table,
+    write_json,
+)
 from analysis_lib.benchmark.runner import (
     BenchmarkSettings,
     ModelRun,
@@ -570,3 +576,21 @@ def test_the_command_runs_in_a_fresh_process():
     assert 'batch 1, 32x32, 21 classes, fp32, warmup 0' in result.stdout
     rows = [line.split()[:2] for line in result.stdout.splitlines() if line.startswith('fcn8s_toy')]
     assert rows == [['fcn8s_toy', 'train'], ['fcn8s_toy', 'infer']]
+
+
+def test_agreement_lines_give_percentages_of_pixels_and_of_the_logit_range():
+    report = dict(
+        agreement=[
+            dict(
+                model='fcn8s_voc',
+                variant='bf16',
+                pixel_agreement=0.98765,
+                max_abs_diff=0.012345,
+                relative_max_abs_diff=0.0031,
+            )
+        ]
+    )
+    assert format_agreement(report) == [
+        'fcn8s_voc: bf16 vs fp32 eager on a fixed input: 98.77% of pixels agree, '
+        'max |logit diff| 0.0123 (0.31% of the logit range)'
+    ]
