@@ -42,3 +42,15 @@ def test_shape_takes_one_or_two_sizes(tmp_path, capsys):
         load_tool('analysis_tools/get_flops').parse_args(['c.py', '--shape', '1', '2', '3'])
 
     assert '--shape takes H W or one size, got 3 numbers' in capsys.readouterr().err
+
+
+def test_counts_are_printed_in_giga_flops_and_millions_of_parameters(tmp_path, capsys, monkeypatch):
+    config = write_config(tmp_path, backbone=VGG11_BACKBONE)
+    get_flops = load_tool('analysis_tools/get_flops')
+    # large enough that a divisor off by one would show in the printed digits
+    counts = dict(flops=9_876_543_210_987_654_321, params=12_345_678_901)
+    monkeypatch.setattr(get_flops, 'model_complexity', lambda cfg, shape: counts)
+    get_flops.main([str(config), '--shape', '64'])
+    printed = capsys.readouterr().out
+    assert f'FLOPs: 9876543210.99 GFLOP ({FLOP_CONVENTION})' in printed
+    assert 'Params: 12345.68 M' in printed
