@@ -134,3 +134,11 @@ def test_only_an_iou_metric_can_be_scored_per_class(light, toy_data_root):
         r"per class, got \['IoUMetric', 'IoUMetric'\]",
     ):
         score_checkpoint(*light, cfg_options=options)
+
+
+def test_the_json_file_is_indented_by_two_and_ends_with_a_newline(tmp_path):
+    run = ClassScores(('bg', 'bar'), np.array([0.5, 0.25]), np.array([0.75, 0.5]), 0.9, 3)
+    path = write_scores_json({'FCN-8s': run}, tmp_path / 'out' / 'scores.json')
+    text = path.read_text()
+    assert text.endswith('}\n')
+    assert text.splitlines()[1] == '  "FCN-8s": {'
