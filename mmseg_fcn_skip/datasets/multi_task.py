@@ -34,8 +34,10 @@ from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 
 from ..models.segmentors.multi_task import check_task_name
-from .nyud import MAX_LISTED_FILES
 from .transforms.multi_modal import MODALITY_CHANNELS, MODALITY_SUFFIX
+
+#: How many missing files an error lists by name.
+MAX_LISTED_FILES = 5
 
 
 def check_folders(value: Optional[Dict[str, str]], argument: str, example: str) -> Dict[str, str]:
@@ -97,6 +99,9 @@ class MultiTaskSegDataset(BaseSegDataset):
         FileNotFoundError: naming the missing files and the fix.
     """
 
+    #: The ``modalities`` shown in its errors.
+    MODALITIES_EXAMPLE = "dict(depth='depth_dir/train')"
+
     def __init__(
         self,
         task_seg_map_prefixes: Optional[Dict[str, str]] = None,
@@ -110,13 +115,13 @@ class MultiTaskSegDataset(BaseSegDataset):
         )
         for task in self.task_seg_map_prefixes:
             check_task_name(task)
-        self.modalities = check_folders(modalities, 'modalities', "dict(depth='depth_dir/train')")
+        self.modalities = check_folders(modalities, 'modalities', self.MODALITIES_EXAMPLE)
         unknown_modalities = sorted(set(self.modalities) - set(MODALITY_CHANNELS))
         if unknown_modalities:
             raise ValueError(
                 f'{name}: modalities {unknown_modalities} are unknown; LoadMultiModalImage '
                 f'reads {tuple(MODALITY_CHANNELS)}: name the folders by those, e.g. '
-                "modalities=dict(depth='depth_dir/train')"
+                f'modalities={self.MODALITIES_EXAMPLE}'
             )
         self.modality_suffix = modality_suffix
         metainfo = kwargs.get('metainfo') or {}

@@ -16,11 +16,11 @@ The released labels are 1..40 with 0 for void; the converter writes them shifted
 reads them with ``reduce_zero_label=False``.
 """
 
-import os.path as osp
-from typing import Dict, List, Optional, Tuple
+from typing import List, Sequence, Tuple
 
-from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
+
+from .multi_task import MultiTaskSegDataset
 
 #: The 40 classes in the order of their labels 1..40 (Gupta et al.; the written
 #: labels are 0..39).
@@ -66,8 +66,6 @@ NYUD_CLASSES: Tuple[str, ...] = (
     'otherfurniture',
     'otherprop',
 )
-#: How many missing files an error lists by name.
-MAX_LISTED_FILES = 5
 
 
 def bit_palette(count: int, start: int = 1) -> List[List[int]]:
@@ -95,7 +93,7 @@ NYUD_PALETTE = bit_palette(len(NYUD_CLASSES))
 
 
 @DATASETS.register_module()
-class NYUDv2Dataset(BaseSegDataset):
+class NYUDv2Dataset(MultiTaskSegDataset):
     """NYUDv2, 40 classes, in the layout of ``tools/dataset_converters/nyud.py``.
 
     ``data_prefix=dict(img_path='images')`` reads the colour images,
@@ -108,16 +106,16 @@ class NYUDv2Dataset(BaseSegDataset):
     ``modality_paths=dict(hha='<data_root>/hha/img_<id>.png')``, the file of the same
     name (the image's, its suffix replaced by ``modality_suffix``) in the folder
     ``hha`` under ``data_root``; ``dict(depth='depth')`` the depth map. A missing
-    modality file is an error naming it when the dataset is built, as above.
+    modality file is an error naming it when the dataset is built, as above. The
+    naming and the checks are those of :class:`MultiTaskSegDataset` (NYUDv2 has no
+    further task).
 
     Args:
         img_suffix: Suffix of the image files.
         seg_map_suffix: Suffix of the label files.
         reduce_zero_label: False: the labels are already 0..39 with 255 void.
-        modalities: Modality name -> its folder (relative to ``data_root``, or
-            absolute). Default: None (no modality files).
-        modality_suffix: Suffix of the modality files.
-        **kwargs: Passed on to :class:`mmseg.datasets.BaseSegDataset`.
+        **kwargs: Passed on to :class:`MultiTaskSegDataset` (``modalities``,
+            ``modality_suffix``) and mmseg's ``BaseSegDataset``.
 
     Raises:
         FileNotFoundError: naming the missing files and the fix.
@@ -125,18 +123,15 @@ class NYUDv2Dataset(BaseSegDataset):
     """
 
     METAINFO = dict(classes=NYUD_CLASSES, palette=NYUD_PALETTE)
+    MODALITIES_EXAMPLE = "dict(hha='hha') or dict(depth='depth')"
 
     def __init__(
         self,
         img_suffix: str = '.png',
         seg_map_suffix: str = '.png',
         reduce_zero_label: bool = False,
-        modalities: Optional[Dict[str, str]] = None,
-        modality_suffix: str = '.png',
         **kwargs,
     ) -> None:
-        self.modalities = check_modalities(modalities)
-        self.modality_suffix = modality_suffix
         super().__init__(
             img_suffix=img_suffix,
             seg_map_suffix=seg_map_suffix,
@@ -144,61 +139,11 @@ class NYUDv2Dataset(BaseSegDataset):
             **kwargs,
         )
 
-    def load_data_list(self) -> List[dict]:
-        """The samples of the split list, each with its image and label present."""
-        data_list = super().load_data_list()
-        if self.modalities:
-            for info in data_list:
-                info['modality_paths'] = self.modality_paths(info['img_path'])
-        missing = [
-            path
-            for info in data_list
-            for path in (
-                info['img_path'],
-                info.get('seg_map_path'),
-                *info.get('modality_paths', {}).values(),
-            )
-            if path is not None and not osp.isfile(path)
-        ]
-        if missing:
-            more = len(missing) - MAX_LISTED_FILES
-            listed = ', '.join(missing[:MAX_LISTED_FILES]) + (
-                f' and {more} more' if more > 0 else ''
-            )
-            raise FileNotFoundError(
-                f'NYUDv2: {len(missing)} file(s) of the samples listed in {self.ann_file} '
-                f'are missing: {listed}. Write the dataset with '
-                'tools/dataset_converters/nyud.py (see docs/datasets/nyud.md; --depth '
-                'for the depth maps) or remove the samples from the list.'
-            )
-        return data_list
-
-    def modality_paths(self, img_path: str) -> Dict[str, str]:
-        """The sibling files of the image ``img_path``, by modality name: the same
-        path below each modality's folder, the suffix replaced."""
-        relative = osp.relpath(img_path, self.data_prefix['img_path'])
-        if relative.endswith(self.img_suffix):
-            relative = relative[: -len(self.img_suffix)]
-        paths = {}
-        for name, folder in self.modalities.items():
-            root = folder if osp.isabs(folder) else osp.join(self.data_root or '', folder)
-            paths[name] = osp.join(root, relative + self.modality_suffix)
-        return paths
-
-
-def check_modalities(modalities: Optional[Dict[str, str]]) -> Dict[str, str]:
-    """``modalities`` as a dict (empty for None).
-
-    Raises:
-        ValueError: unless it maps names to folder names (non-empty strings).
-    """
-    if modalities is None:
-        return {}
-    if not isinstance(modalities, dict) or not all(
-        isinstance(k, str) and k and isinstance(v, str) and v for k, v in modalities.items()
-    ):
-        raise ValueError(
-            f'NYUDv2Dataset: modalities={modalities!r} must map each modality to its '
-            "folder under data_root, e.g. dict(hha='hha') or dict(depth='depth')"
+    def missing_files_message(self, missing: Sequence[str], listed: str) -> str:
+        """The error for the ``missing`` files: the converter writes them."""
+        return (
+            f'NYUDv2: {len(missing)} file(s) of the samples listed in {self.ann_file} '
+            f'are missing: {listed}. Write the dataset with '
+            'tools/dataset_converters/nyud.py (see docs/datasets/nyud.md; --depth '
+            'for the depth maps) or remove the samples from the list.'
         )
-    return dict(modalities)
