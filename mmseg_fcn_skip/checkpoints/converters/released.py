@@ -272,6 +272,19 @@ def convert_caffe_fcn(
         ) from error
     meta = fcn_meta(converted, variant, learn_upsample)
     released = identify_released_net(state_dict, net, variant)
+    return as_released(converted, meta, released, dataset)
+
+
+def as_released(
+    converted: StateDict, meta: dict, released: Optional[ReleasedNet], dataset: Optional[str]
+) -> Tuple[StateDict, dict]:
+    """A converted net's score channels in the order of ``dataset``'s classes (default:
+    the released net's dataset) and its meta with :func:`released_meta`'s.
+
+    Raises:
+        ValueError: if ``dataset`` is given for weights of no released net (their class
+            names are unknown), or see :func:`class_indices`.
+    """
     if released is None:
         if dataset is not None:
             raise ValueError(

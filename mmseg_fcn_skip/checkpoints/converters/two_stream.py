@@ -39,12 +39,11 @@ from .common import StateDict
 from .fcn import caffe_fcn_to_mmseg, fcn_meta
 from .released import (
     RELEASED_NETS,
-    class_indices,
+    as_released,
     dataset_classes,
     identify_released_net,
     layer_names,
     released_meta,
-    select_classes,
     stream_keys,
     stream_suffixes,
     strip_suffix,
@@ -171,20 +170,8 @@ def convert_two_stream_fcn(
     meta = fcn_meta(first, variant, learn_upsample)
     meta['streams'] = list(suffixes)
     if released is None:
-        if dataset is not None:
-            raise ValueError(
-                f'dataset={dataset!r} needs the class names of a released net, but '
-                f'these weights ({meta["num_classes"]} classes) are of none; drop the dataset'
-            )
         meta['config'] = None
-        return converted, meta
-    target = dataset or released.dataset
-    classes = dataset_classes(target)
-    indices = class_indices(released.classes, classes)
-    if indices != list(range(len(released.classes))):
-        converted = select_classes(converted, indices)
-    meta.update(released_meta(released, target, classes))
-    return converted, meta
+    return as_released(converted, meta, released, dataset)
 
 
 def two_stream_from_single_streams(
